@@ -1,0 +1,107 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "tongxin",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "tongxin", targets: ["tongxin"]),
+        .executable(name: "tongxin-worker", targets: ["tongxin-worker"]),
+        .executable(name: "tongxin-devdb", targets: ["tongxin-devdb"]),
+        .executable(name: "tongxin-bench", targets: ["tongxin-bench"]),
+        .library(name: "PostgresClient", targets: ["PostgresClient"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        // libpq, from the system (pkg-config libpq; Debian: libpq-dev).
+        .systemLibrary(
+            name: "CLibPQ",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
+        // The data layer: connections, queries, decoding, transactions, pipeline, COPY, LISTEN, pool.
+        .target(
+            name: "PostgresClient",
+            dependencies: [
+                "CLibPQ",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // A throwaway PostgreSQL server (initdb into a private folder, unix socket only).
+        .target(
+            name: "EmbeddedPostgres",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "TongxinCLI",
+            dependencies: [
+                "PostgresClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "TongxinWorker",
+            dependencies: [
+                "PostgresClient",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "tongxin",
+            dependencies: ["TongxinCLI"],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "tongxin-worker",
+            dependencies: [
+                "TongxinWorker",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "tongxin-devdb",
+            dependencies: ["EmbeddedPostgres"],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "tongxin-bench",
+            dependencies: ["PostgresClient", "EmbeddedPostgres"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "PostgresTestSupport",
+            dependencies: ["PostgresClient", "EmbeddedPostgres"],
+            path: "Tests/PostgresTestSupport",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PostgresClientTests",
+            dependencies: ["PostgresClient", "PostgresTestSupport", "EmbeddedPostgres"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TongxinCLITests",
+            dependencies: [
+                "TongxinCLI", "PostgresTestSupport", "EmbeddedPostgres",
+                "tongxin", "tongxin-worker",
+            ],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

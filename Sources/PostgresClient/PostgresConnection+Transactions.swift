@@ -1,0 +1,140 @@
+import CLibPQ
+
+/// Transaction isolation levels.
+public enum PostgresIsolationLevel: String, Sendable {
+    case readCommitted = "READ COMMITTED"
+    case repeatableRead = "REPEATABLE READ"
+    case serializable = "SERIALIZABLE"
+}
+
+/// How `withTransaction` begins and retries.
+public struct PostgresTransactionOptions: Sendable {
+    /// nil: the server's default (`default_transaction_isolation`).
+    public var isolation: PostgresIsolationLevel?
+    public var readOnly: Bool
+    /// Attempts in all for serialization failures and deadlocks (1: no retry).
+    public var maxAttempts: Int
+    /// Schemas to put on the transaction's search_path (`set_config(…, true)`, local to it).
+    public var searchPath: [PostgresIdentifier]
+
+    public init(
+        isolation: PostgresIsolationLevel? = nil, readOnly: Bool = false, maxAttempts: Int = 1,
+        searchPath: [PostgresIdentifier] = []
+    ) {
+        self.isolation = isolation
+        self.readOnly = readOnly
+        self.maxAttempts = max(1, maxAttempts)
+        self.searchPath = searchPath
+    }
+
+    /// SERIALIZABLE with up to `attempts` tries on serialization failures and deadlocks.
+    public static func serializable(retrying attempts: Int = 5) -> PostgresTransactionOptions {
+        PostgresTransactionOptions(isolation: .serializable, maxAttempts: attempts)
+    }
+
+    var beginSQL: String {
+        var sql = "BEGIN"
+        if let isolation { sql += " ISOLATION LEVEL \(isolation.rawValue)" }
+        sql += readOnly ? " READ ONLY" : " READ WRITE"
+        return sql
+    }
+}
+
+extension PostgresConnection {
+    /// Runs `body` in a transaction: commits when it returns, rolls back when it throws.
+    ///
+    /// With `maxAttempts > 1` the whole body runs again after a serialization failure or a
+    /// deadlock, so it must have no effects outside the database. A failed rollback is reported
+    /// with the original error in ``PostgresTransactionError``.
+    public func withTransaction<R: Sendable>(
+        _ options: PostgresTransactionOptions = PostgresTransactionOptions(),
+        _ body: (PostgresConnection) async throws -> R
+    ) async throws -> R {
+        var attempt = 1
+        while true {
+            do {
+                return try await transactionOnce(options, body)
+            } catch let error as PostgresError where error.isRetryableTransactionFailure && attempt < options.maxAttempts {
+                logger.debug("transaction retry", metadata: ["db.sqlstate": "\(error.sqlState?.rawValue ?? "")", "db.attempt": "\(attempt)"])
+                // Back off a little, more each time, with jitter, so the rivals do not collide again.
+                let micros = Int64.random(in: 0...(Int64(1) << min(attempt + 9, 16)))
+                try await Task.sleep(for: .microseconds(micros))
+                attempt += 1
+            }
+        }
+    }
+
+    private func transactionOnce<R: Sendable>(
+        _ options: PostgresTransactionOptions, _ body: (PostgresConnection) async throws -> R
+    ) async throws -> R {
+        try await query(PostgresQuery(unsafeSQL: options.beginSQL))
+        let value: R
+        do {
+            if !options.searchPath.isEmpty { try await setLocalSearchPath(options.searchPath) }
+            value = try await body(self)
+        } catch {
+            do {
+                try await rollbackIgnoringCancellation()
+            } catch let rollbackError as PostgresError {
+                throw PostgresTransactionError(bodyError: error, rollbackError: rollbackError)
+            }
+            throw error
+        }
+        let tag: String
+        do {
+            tag = try await perform { core in try core.execute("COMMIT").commandTag }
+        } catch {
+            // A failed COMMIT ends the transaction; make sure no block stays open.
+            try? await rollbackIgnoringCancellation()
+            throw error
+        }
+        if tag == "ROLLBACK" {
+            throw PostgresError(kind: .server, message: "transaction was rolled back at COMMIT: a statement in it had failed", sqlState: .inFailedTransaction)
+        }
+        return value
+    }
+
+    /// ROLLBACK even when the task is cancelled: a transaction must never stay open.
+    private func rollbackIgnoringCancellation() async throws {
+        try await performIgnoringCancellation { core in
+            guard let pg = core.pg, PQstatus(pg) == CONNECTION_OK else { return }
+            if PQtransactionStatus(pg) != PQTRANS_IDLE { _ = try core.execute("ROLLBACK") }
+        }
+    }
+
+    /// Sets `search_path` for the rest of the current transaction only
+    /// (`SELECT set_config('search_path', $1, true)`): counties are schemas.
+    public func setLocalSearchPath(_ schemas: [PostgresIdentifier]) async throws {
+        let path = schemas.map(\.quoted).joined(separator: ", ")
+        try await query("SELECT set_config('search_path', \(path), true)")
+    }
+
+    /// Runs `body` in a transaction whose search_path is `schema` alone.
+    public func withTransaction<R: Sendable>(
+        inSchema schema: PostgresIdentifier,
+        _ options: PostgresTransactionOptions = PostgresTransactionOptions(),
+        _ body: (PostgresConnection) async throws -> R
+    ) async throws -> R {
+        var options = options
+        options.searchPath = [schema]
+        return try await withTransaction(options, body)
+    }
+
+    /// Whether the server is in a transaction block on this connection.
+    public var inTransaction: Bool {
+        get async throws {
+            try await perform { core in
+                let pg = try core.requireOpen()
+                return PQtransactionStatus(pg) != PQTRANS_IDLE
+            }
+        }
+    }
+
+    /// Ready to be handed to the next user: open and outside any transaction block.
+    func isReusable() async -> Bool {
+        (try? await performIgnoringCancellation { core -> Bool in
+            guard let pg = core.pg, PQstatus(pg) == CONNECTION_OK else { return false }
+            return PQtransactionStatus(pg) == PQTRANS_IDLE
+        }) ?? false
+    }
+}

@@ -1,0 +1,351 @@
+public import Foundation
+
+/// A calendar date without time or zone (PostgreSQL `date`): deadlines, session days, holidays.
+public struct CalendarDate: Sendable, Hashable, Comparable, Codable, CustomStringConvertible {
+    public var year: Int
+    public var month: Int
+    public var day: Int
+
+    /// Validates the date (proleptic Gregorian calendar, years 1-9999).
+    public init(year: Int, month: Int, day: Int) throws {
+        guard (1...9999).contains(year), (1...12).contains(month),
+            (1...CalendarDate.daysIn(month: month, year: year)).contains(day)
+        else {
+            throw PostgresError.misuse("invalid date \(year)-\(month)-\(day)")
+        }
+        self.year = year
+        self.month = month
+        self.day = day
+    }
+
+    private init(unchecked year: Int, _ month: Int, _ day: Int) {
+        self.year = year
+        self.month = month
+        self.day = day
+    }
+
+    /// Parses `YYYY-MM-DD`.
+    public init(_ text: String) throws {
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
+            let y = Int(parts[0]), let m = Int(parts[1]), let d = Int(parts[2])
+        else { throw PostgresError.misuse("invalid date \"\(text.prefix(40))\": expected YYYY-MM-DD") }
+        try self.init(year: y, month: m, day: d)
+    }
+
+    /// Days since 1970-01-01.
+    public var daysSinceEpoch: Int { CalendarDate.daysFromCivil(year, month, day) }
+
+    public init(daysSinceEpoch days: Int) {
+        let (y, m, d) = CalendarDate.civilFromDays(days)
+        self.init(unchecked: y, m, d)
+    }
+
+    public func adding(days: Int) -> CalendarDate { CalendarDate(daysSinceEpoch: daysSinceEpoch + days) }
+
+    /// Adds calendar months, clamping the day to the month's length (Jan 31 + 1 month = Feb 28/29).
+    public func adding(months: Int) -> CalendarDate {
+        let total = year * 12 + (month - 1) + months
+        let y = total / 12
+        let m = total % 12 + 1
+        return CalendarDate(unchecked: y, m, min(day, CalendarDate.daysIn(month: m, year: y)))
+    }
+
+    /// 1 = Monday … 7 = Sunday.
+    public var isoWeekday: Int {
+        let w = (daysSinceEpoch + 3) % 7  // 1970-01-01 was a Thursday
+        return (w < 0 ? w + 7 : w) + 1
+    }
+
+    public static func < (a: CalendarDate, b: CalendarDate) -> Bool {
+        (a.year, a.month, a.day) < (b.year, b.month, b.day)
+    }
+
+    public var description: String {
+        func pad(_ v: Int, _ width: Int) -> String {
+            let s = String(v)
+            return String(repeating: "0", count: max(0, width - s.count)) + s
+        }
+        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        try self.init(text)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
+
+    static func isLeap(_ y: Int) -> Bool { (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 }
+
+    static func daysIn(month: Int, year: Int) -> Int {
+        switch month {
+        case 2: return isLeap(year) ? 29 : 28
+        case 4, 6, 9, 11: return 30
+        default: return 31
+        }
+    }
+
+    /// Howard Hinnant's days_from_civil.
+    static func daysFromCivil(_ y0: Int, _ m: Int, _ d: Int) -> Int {
+        let y = m <= 2 ? y0 - 1 : y0
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146097 + doe - 719468
+    }
+
+    static func civilFromDays(_ z0: Int) -> (Int, Int, Int) {
+        let z = z0 + 719468
+        let era = (z >= 0 ? z : z - 146096) / 146097
+        let doe = z - era * 146097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365
+        let y = yoe + era * 400
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        return (m <= 2 ? y + 1 : y, m, d)
+    }
+}
+
+/// PostgreSQL's `interval`: months, days and microseconds kept apart, as the server does
+/// ("3 months" is not a fixed number of days).
+public struct PostgresInterval: Sendable, Hashable, CustomStringConvertible {
+    public var months: Int32
+    public var days: Int32
+    public var microseconds: Int64
+
+    public init(months: Int32 = 0, days: Int32 = 0, microseconds: Int64 = 0) {
+        self.months = months
+        self.days = days
+        self.microseconds = microseconds
+    }
+
+    /// ISO 8601 with designators, as PostgreSQL reads and (with IntervalStyle iso_8601) writes it.
+    public var description: String {
+        var text = "P"
+        if months != 0 { text += "\(months)M" }
+        if days != 0 { text += "\(days)D" }
+        if microseconds != 0 || (months == 0 && days == 0) {
+            let sign = microseconds < 0 ? "-" : ""
+            let magnitude = microseconds.magnitude
+            let whole = magnitude / 1_000_000
+            let fraction = magnitude % 1_000_000
+            text += "T\(sign)\(whole)"
+            if fraction != 0 {
+                let f = String(fraction)
+                text += "." + String(repeating: "0", count: 6 - f.count) + f
+            }
+            text += "S"
+        }
+        return text
+    }
+
+    /// Parses PostgreSQL's iso_8601 output, e.g. `P1Y2M3DT4H5M6.5S` or `P-1Y-2M3DT-4H-5M-6S`.
+    init?(iso text: String) {
+        var bytes = Substring(text)
+        guard bytes.first == "P" else { return nil }
+        bytes = bytes.dropFirst()
+        var inTime = false
+        var months: Int64 = 0
+        var days: Int64 = 0
+        var micros: Int64 = 0
+        while !bytes.isEmpty {
+            if bytes.first == "T" {
+                inTime = true
+                bytes = bytes.dropFirst()
+                continue
+            }
+            var number = Substring()
+            let start = bytes.startIndex
+            var end = start
+            while end < bytes.endIndex, "+-0123456789.".contains(bytes[end]) { end = bytes.index(after: end) }
+            number = bytes[start..<end]
+            guard end < bytes.endIndex, !number.isEmpty else { return nil }
+            let unit = bytes[end]
+            bytes = bytes[bytes.index(after: end)...]
+            switch (inTime, unit) {
+            case (false, "Y"):
+                guard let v = Int64(number) else { return nil }
+                months += v * 12
+            case (false, "M"):
+                guard let v = Int64(number) else { return nil }
+                months += v
+            case (false, "W"):
+                guard let v = Int64(number) else { return nil }
+                days += v * 7
+            case (false, "D"):
+                guard let v = Int64(number) else { return nil }
+                days += v
+            case (true, "H"):
+                guard let v = Int64(number) else { return nil }
+                micros += v * 3_600_000_000
+            case (true, "M"):
+                guard let v = Int64(number) else { return nil }
+                micros += v * 60_000_000
+            case (true, "S"):
+                guard let v = PostgresInterval.microseconds(seconds: number) else { return nil }
+                micros += v
+            default:
+                return nil
+            }
+        }
+        guard let m = Int32(exactly: months), let d = Int32(exactly: days) else { return nil }
+        self.init(months: m, days: d, microseconds: micros)
+    }
+
+    /// "-6.5" → -6_500_000 without floating-point rounding.
+    static func microseconds(seconds text: Substring) -> Int64? {
+        var text = text
+        var negative = false
+        if text.first == "-" {
+            negative = true
+            text = text.dropFirst()
+        } else if text.first == "+" {
+            text = text.dropFirst()
+        }
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count <= 2, let whole = Int64(parts[0]) else { return nil }
+        var fraction: Int64 = 0
+        if parts.count == 2 {
+            let digits = parts[1].prefix(6)
+            guard !digits.isEmpty, let f = Int64(digits) else { return nil }
+            fraction = f
+            for _ in digits.count..<6 { fraction *= 10 }
+        }
+        let value = whole * 1_000_000 + fraction
+        return negative ? -value : value
+    }
+}
+
+enum TimestampCodec {
+    /// Parses ISO DateStyle output: `2021-03-04 05:06:07[.ffffff][+hh[:mm[:ss]]]`, or a bare date.
+    static func parse(_ bytes: UnsafeRawBufferPointer) -> Date? {
+        let b = Array(bytes)
+        func num(_ from: Int, _ count: Int) -> Int? {
+            guard from + count <= b.count else { return nil }
+            var v = 0
+            for i in from..<(from + count) {
+                guard b[i] >= 48, b[i] <= 57 else { return nil }
+                v = v * 10 + Int(b[i] - 48)
+            }
+            return v
+        }
+        guard b.count >= 10, b[4] == 45, b[7] == 45,
+            let year = num(0, 4), let month = num(5, 2), let day = num(8, 2),
+            (1...12).contains(month), (1...31).contains(day)
+        else { return nil }
+        var seconds = Int64(CalendarDate.daysFromCivil(year, month, day)) * 86_400
+        var micros: Int64 = 0
+        var i = 10
+        if i < b.count {
+            guard b[i] == 32 || b[i] == UInt8(ascii: "T"), let h = num(i + 1, 2), b.count > i + 3, b[i + 3] == 58,
+                let mi = num(i + 4, 2), b.count > i + 6, b[i + 6] == 58, let s = num(i + 7, 2)
+            else { return nil }
+            seconds += Int64(h * 3600 + mi * 60 + s)
+            i += 9
+            if i < b.count, b[i] == 46 {
+                i += 1
+                var digits = 0
+                while i < b.count, b[i] >= 48, b[i] <= 57 {
+                    if digits < 6 {
+                        micros = micros * 10 + Int64(b[i] - 48)
+                        digits += 1
+                    }
+                    i += 1
+                }
+                while digits < 6 {
+                    micros *= 10
+                    digits += 1
+                }
+            }
+            if i < b.count {
+                guard b[i] == 43 || b[i] == 45, let oh = num(i + 1, 2) else { return nil }
+                var offset = oh * 3600
+                var j = i + 3
+                if j < b.count, b[j] == 58, let om = num(j + 1, 2) {
+                    offset += om * 60
+                    j += 3
+                }
+                if j < b.count, b[j] == 58, let os = num(j + 1, 2) {
+                    offset += os
+                    j += 3
+                }
+                guard j == b.count else { return nil }
+                seconds -= Int64(b[i] == 43 ? offset : -offset)
+            }
+        }
+        return Date(timeIntervalSince1970: Double(seconds) + Double(micros) / 1_000_000)
+    }
+
+    /// `YYYY-MM-DD HH:MM:SS.ffffff+00`, microsecond precision.
+    static func format(_ date: Date) -> String {
+        let totalMicros = Int64((date.timeIntervalSince1970 * 1_000_000).rounded())
+        var seconds = totalMicros / 1_000_000
+        var micros = totalMicros % 1_000_000
+        if micros < 0 {
+            micros += 1_000_000
+            seconds -= 1
+        }
+        var days = seconds / 86_400
+        var rem = seconds % 86_400
+        if rem < 0 {
+            rem += 86_400
+            days -= 1
+        }
+        let (y, m, d) = CalendarDate.civilFromDays(Int(days))
+        func pad(_ v: Int64, _ w: Int) -> String {
+            let s = String(v)
+            return String(repeating: "0", count: max(0, w - s.count)) + s
+        }
+        return "\(pad(Int64(y), 4))-\(pad(Int64(m), 2))-\(pad(Int64(d), 2)) \(pad(rem / 3600, 2)):\(pad(rem / 60 % 60, 2)):\(pad(rem % 60, 2)).\(pad(micros, 6))+00"
+    }
+}
+
+extension Date: PostgresDecodable {
+    /// timestamptz (any zone offset), timestamp (taken as UTC) or date (UTC midnight).
+    public static func decode(from cell: PostgresCell, bytes: UnsafeRawBufferPointer) throws -> Date {
+        try cell.require(Date.self, types: PostgresType.timestamptz, PostgresType.timestamp, PostgresType.date)
+        guard let date = TimestampCodec.parse(bytes) else {
+            throw cell.failure(Date.self, "\"\(cell.text)\" is not an ISO timestamp (infinity and BC dates are not supported)")
+        }
+        return date
+    }
+}
+
+extension CalendarDate: PostgresDecodable {
+    public static func decode(from cell: PostgresCell, bytes: UnsafeRawBufferPointer) throws -> CalendarDate {
+        try cell.require(CalendarDate.self, types: PostgresType.date)
+        do {
+            return try CalendarDate(cell.text)
+        } catch {
+            throw cell.failure(CalendarDate.self, "\"\(cell.text)\" is not a YYYY-MM-DD date")
+        }
+    }
+}
+
+extension PostgresInterval: PostgresDecodable {
+    public static func decode(from cell: PostgresCell, bytes: UnsafeRawBufferPointer) throws -> PostgresInterval {
+        try cell.require(PostgresInterval.self, types: PostgresType.interval)
+        guard let value = PostgresInterval(iso: cell.text) else {
+            throw cell.failure(PostgresInterval.self, "\"\(cell.text)\" is not in IntervalStyle iso_8601")
+        }
+        return value
+    }
+}
+
+extension Duration: PostgresDecodable {
+    /// An interval without months; a day counts as 24 hours.
+    public static func decode(from cell: PostgresCell, bytes: UnsafeRawBufferPointer) throws -> Duration {
+        let interval = try PostgresInterval.decode(from: cell, bytes: bytes)
+        guard interval.months == 0 else {
+            throw cell.failure(Duration.self, "an interval with months has no fixed length; decode as PostgresInterval")
+        }
+        return .microseconds(Int64(interval.days) * 86_400_000_000 + interval.microseconds)
+    }
+}

@@ -1,0 +1,281 @@
+public import Logging
+import Synchronization
+
+/// Limits and recycling rules of a ``PostgresPool``.
+public struct PostgresPoolOptions: Sendable {
+    /// At most this many connections are open at once; further checkouts wait.
+    public var maxConnections: Int
+    /// A connection is closed and replaced after this many checkouts…
+    public var maxUsesPerConnection: Int
+    /// …or once it is this old (each backend's catalog cache grows with the schemas it touched).
+    public var maxConnectionAge: Duration
+    /// How long a checkout waits for a free connection before failing with `.timeout`.
+    public var checkoutTimeout: Duration
+
+    public init(
+        maxConnections: Int = 10, maxUsesPerConnection: Int = 5_000,
+        maxConnectionAge: Duration = .seconds(30 * 60), checkoutTimeout: Duration = .seconds(30)
+    ) {
+        self.maxConnections = max(1, maxConnections)
+        self.maxUsesPerConnection = max(1, maxUsesPerConnection)
+        self.maxConnectionAge = maxConnectionAge
+        self.checkoutTimeout = checkoutTimeout
+    }
+}
+
+/// A bounded pool of connections with scoped checkout.
+///
+/// `withConnection` lends a connection to one task for the length of its body; the body runs on
+/// the connection's own thread (a task executor preference), so its statements cost no thread
+/// hops. Each checkout first checks, without a round trip, that the server has not closed the
+/// connection (after a restart, say) and replaces it if so; connections are recycled after
+/// `maxUsesPerConnection` checkouts or `maxConnectionAge`; a connection returned inside a
+/// transaction block or broken is closed, never lent again.
+public final class PostgresPool: Sendable {
+    public let configuration: PostgresConfiguration
+    public let options: PostgresPoolOptions
+    let logger: Logger
+
+    struct Pooled: Sendable {
+        let connection: PostgresConnection
+        var uses: Int
+    }
+
+    private enum Grant: Sendable {
+        case connection(Pooled)
+        /// A slot is free: create a connection.
+        case create
+    }
+
+    private struct Waiter {
+        let id: UInt64
+        let continuation: CheckedContinuation<Grant, any Error>
+    }
+
+    private struct State {
+        var idle: [Pooled] = []
+        /// Connections open or being opened, lent or idle.
+        var open = 0
+        var waiters: [Waiter] = []
+        var nextWaiter: UInt64 = 0
+        var closed = false
+        var created = 0
+        var discarded = 0
+    }
+
+    /// Counters for monitoring and tests.
+    public struct Statistics: Sendable, Hashable {
+        public var open: Int
+        public var idle: Int
+        public var waiting: Int
+        /// Connections opened since the pool started.
+        public var created: Int
+        /// Connections closed because they broke, aged or were used up.
+        public var discarded: Int
+    }
+
+    private let state = Mutex(State())
+
+    public init(
+        configuration: PostgresConfiguration = PostgresConfiguration(),
+        options: PostgresPoolOptions = PostgresPoolOptions(),
+        logger: Logger = Logger(label: "tongxin.postgres.pool")
+    ) {
+        self.configuration = configuration
+        self.options = options
+        self.logger = logger
+    }
+
+    public var statistics: Statistics {
+        state.withLock {
+            Statistics(open: $0.open, idle: $0.idle.count, waiting: $0.waiters.count, created: $0.created, discarded: $0.discarded)
+        }
+    }
+
+    /// Lends a connection to `body` for its duration.
+    public func withConnection<R: Sendable>(_ body: (PostgresConnection) async throws -> R) async throws -> R {
+        while true {
+            var pooled = try await checkout()
+            let connection = pooled.connection
+            let outcome: CheckoutOutcome<R> = await withTaskExecutorPreference(connection.executor) {
+                guard await connection.isHealthy() else { return CheckoutOutcome<R>.unhealthy }
+                let result: Result<R, any Error>
+                do {
+                    result = .success(try await body(connection))
+                } catch {
+                    result = .failure(error)
+                }
+                return CheckoutOutcome<R>.done(result, reusable: await connection.isReusable())
+            }
+            switch outcome {
+            case .unhealthy:
+                logger.debug("replacing a broken connection", metadata: ["db.backend_pid": "\(connection.backendPID)"])
+                await release(pooled, reusable: false)
+            case .done(let result, let reusable):
+                pooled.uses += 1
+                await release(pooled, reusable: reusable)
+                return try result.get()
+            }
+        }
+    }
+
+    /// A transaction on a pooled connection (see ``PostgresConnection/withTransaction(_:_:)``).
+    public func withTransaction<R: Sendable>(
+        _ options: PostgresTransactionOptions = PostgresTransactionOptions(),
+        _ body: (PostgresConnection) async throws -> R
+    ) async throws -> R {
+        try await withConnection { connection in try await connection.withTransaction(options, body) }
+    }
+
+    /// One statement on a pooled connection.
+    @discardableResult
+    public func query(_ query: PostgresQuery) async throws -> PostgresRows {
+        try await withConnection { connection in try await connection.query(query) }
+    }
+
+    /// Closes idle connections and fails waiting checkouts; lent connections close when returned.
+    public func close() async {
+        let (idle, waiters) = state.withLock { state -> ([Pooled], [Waiter]) in
+            state.closed = true
+            let idle = state.idle
+            state.idle.removeAll()
+            state.open -= idle.count
+            let waiters = state.waiters
+            state.waiters.removeAll()
+            return (idle, waiters)
+        }
+        for waiter in waiters {
+            waiter.continuation.resume(throwing: PostgresError(kind: .poolClosed, message: "the connection pool is closed"))
+        }
+        for pooled in idle { await pooled.connection.close() }
+    }
+
+    // MARK: Checkout and release
+
+    private enum Step {
+        case use(Pooled)
+        case create
+        case wait
+        case recycle(Pooled)
+    }
+
+    private func checkout() async throws -> Pooled {
+        while true {
+            try Task.checkCancellation()
+            let step = try state.withLock { state -> Step in
+                if state.closed { throw PostgresError(kind: .poolClosed, message: "the connection pool is closed") }
+                if let pooled = state.idle.popLast() {
+                    return isExpired(pooled) ? .recycle(pooled) : .use(pooled)
+                }
+                if state.open < options.maxConnections {
+                    state.open += 1
+                    return .create
+                }
+                return .wait
+            }
+            switch step {
+            case .use(let pooled):
+                return pooled
+            case .recycle(let pooled):
+                state.withLock {
+                    $0.open -= 1
+                    $0.discarded += 1
+                }
+                await pooled.connection.close()
+            case .create:
+                return try await create()
+            case .wait:
+                switch try await waitForGrant() {
+                case .connection(let pooled): return pooled
+                case .create: return try await create()
+                }
+            }
+        }
+    }
+
+    /// Opens a connection for a slot already counted in `open`.
+    private func create() async throws -> Pooled {
+        do {
+            let connection = try await PostgresConnection.connect(configuration: configuration, logger: logger)
+            state.withLock { $0.created += 1 }
+            return Pooled(connection: connection, uses: 0)
+        } catch {
+            freeSlot()
+            throw error
+        }
+    }
+
+    /// Gives up a slot; a waiter, if any, gets it to open a connection of its own.
+    private func freeSlot() {
+        let waiter = state.withLock { state -> Waiter? in
+            if !state.waiters.isEmpty, !state.closed { return state.waiters.removeFirst() }
+            state.open -= 1
+            return nil
+        }
+        waiter?.continuation.resume(returning: .create)
+    }
+
+    private func isExpired(_ pooled: Pooled) -> Bool {
+        pooled.uses >= options.maxUsesPerConnection
+            || ContinuousClock.now - pooled.connection.openedAt >= options.maxConnectionAge
+    }
+
+    private func release(_ pooled: Pooled, reusable: Bool) async {
+        if reusable, !isExpired(pooled) {
+            let handed = state.withLock { state -> Waiter? in
+                if state.closed { return nil }
+                if !state.waiters.isEmpty { return state.waiters.removeFirst() }
+                state.idle.append(pooled)
+                return Waiter?.none
+            }
+            if let handed {
+                handed.continuation.resume(returning: .connection(pooled))
+                return
+            }
+            if !state.withLock({ $0.closed }) { return }
+        }
+        state.withLock { $0.discarded += 1 }
+        await pooled.connection.close()
+        freeSlot()
+    }
+
+    private func waitForGrant() async throws -> Grant {
+        let id = state.withLock { state -> UInt64 in
+            state.nextWaiter += 1
+            return state.nextWaiter
+        }
+        let timeout = options.checkoutTimeout
+        let timer = Task { [weak self] in
+            try await Task.sleep(for: timeout)
+            self?.failWaiter(id, PostgresError(kind: .timeout, message: "no database connection free after \(timeout) (pool of \(self?.options.maxConnections ?? 0))"))
+        }
+        defer { timer.cancel() }
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                let rejected = state.withLock { state -> Bool in
+                    if state.closed || Task.isCancelled { return true }
+                    state.waiters.append(Waiter(id: id, continuation: continuation))
+                    return false
+                }
+                if rejected {
+                    continuation.resume(throwing: Task.isCancelled ? CancellationError() : PostgresError(kind: .poolClosed, message: "the connection pool is closed"))
+                }
+            }
+        } onCancel: {
+            failWaiter(id, CancellationError())
+        }
+    }
+
+    private func failWaiter(_ id: UInt64, _ error: any Error) {
+        let waiter = state.withLock { state -> Waiter? in
+            guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
+            return state.waiters.remove(at: index)
+        }
+        waiter?.continuation.resume(throwing: error)
+    }
+}
+
+private enum CheckoutOutcome<R> {
+    case unhealthy
+    case done(Result<R, any Error>, reusable: Bool)
+}

@@ -1,0 +1,60 @@
+public import PostgresClient
+import EmbeddedPostgres
+import Foundation
+
+/// A PostgreSQL server for tests, and a fresh database per test.
+///
+/// The server is `TONGXIN_TEST_DATABASE_URL` when set (a role that may create databases);
+/// otherwise a throwaway PostgreSQL started once per test process and removed at its exit.
+public enum TestDatabase {
+    /// The server's administrative configuration (database `postgres`).
+    public static func serverConfiguration() throws -> PostgresConfiguration {
+        if let url = ProcessInfo.processInfo.environment["TONGXIN_TEST_DATABASE_URL"], !url.isEmpty {
+            return PostgresConfiguration(connectionString: url)
+        }
+        let server = try EmbeddedPostgres.shared()
+        return PostgresConfiguration(connectionString: server.connectionString(database: "postgres"))
+    }
+
+    /// Creates a database of its own for `body`, drops it afterwards (also when `body` throws).
+    public static func withDatabase<R: Sendable>(
+        _ body: (PostgresConfiguration) async throws -> R
+    ) async throws -> R {
+        let server = try serverConfiguration()
+        let name = "t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
+        let identifier = try PostgresIdentifier(String(name))
+        let admin = try await PostgresConnection.connect(configuration: server)
+        do {
+            try await admin.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(identifier.quoted)"))
+        } catch {
+            await admin.close()
+            throw error
+        }
+        let result: Result<R, any Error>
+        do {
+            result = .success(try await body(server.with(database: identifier.name)))
+        } catch {
+            result = .failure(error)
+        }
+        _ = try? await admin.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(identifier.quoted) WITH (FORCE)"))
+        await admin.close()
+        return try result.get()
+    }
+
+    /// A connection to a fresh database of its own.
+    public static func withConnection<R: Sendable>(
+        _ body: (PostgresConnection) async throws -> R
+    ) async throws -> R {
+        try await withDatabase { configuration in
+            let connection = try await PostgresConnection.connect(configuration: configuration)
+            do {
+                let value = try await body(connection)
+                await connection.close()
+                return value
+            } catch {
+                await connection.close()
+                throw error
+            }
+        }
+    }
+}
