@@ -30,23 +30,20 @@ enum Subprocess {
         let outputFD = try anonymousFile()
         defer { close(outputFD) }
 
-        var path = executable
-        var argv = [executable] + arguments
-        if let account {
-            path = account.runuser
-            argv = [account.runuser, "-u", account.name, "--"] + argv
-        }
+        let command = (account.map { [$0.runuser, "-u", $0.name, "--"] } ?? []) + [executable] + arguments
         var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("PG") }
         environment["PWD"] = directory
-        // posix_spawn has no portable "chdir in the child", so go through the shell's `cd`.
-        let shellArguments = ["/bin/sh", "-c", "cd \"$1\" && shift && exec \"$@\"", "sh", directory] + [path] + argv.dropFirst()
+        // posix_spawn has no portable "chdir in the child" (glibc's addchdir_np is not exported to
+        // Swift), so a shell does the `cd` and then execs the command.
+        let shellArguments = ["/bin/sh", "-c", "cd \"$1\" && shift && exec \"$@\"", "sh", directory] + command
         let pid: pid_t
         switch Spawn.start(
             "/bin/sh", arguments: shellArguments, environment: environment,
             standard: .capture(into: outputFD), newProcessGroup: true)
         {
         case .success(let spawned): pid = spawned
-        case .failure(let failure): throw EmbeddedPostgresError(step: .discover, message: failure.message)
+        case .failure(let failure):
+            throw EmbeddedPostgresError(step: .prepare, message: "\(failure.message) (for \(executable))")
         }
         let status = Spawn.wait(pid)
         return Result(status: status, output: readAll(outputFD))

@@ -1,0 +1,60 @@
+# Tongxin: build, test and try the tools against a throwaway PostgreSQL server.
+#
+# Every target that needs PostgreSQL runs `deps` first, which installs the server binaries,
+# libpq and pkg-config with apt-get when something is missing (and says nothing otherwise).
+# The tests and `tongxin-devdb` start their own servers (EmbeddedPostgres): no running
+# PostgreSQL, no docker and no configuration are needed.
+
+SHELL := /bin/bash
+SWIFT ?= swift
+# sudo for apt-get when not root and sudo exists.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || ! command -v sudo >/dev/null 2>&1 || echo sudo)
+
+.DEFAULT_GOAL := help
+.PHONY: help deps build demo test bench clean
+
+help:
+	@echo "usage: make TARGET"
+	@echo
+	@echo "  deps    install postgresql, libpq-dev and pkg-config with apt-get if any is missing"
+	@echo "  build   deps, then swift build"
+	@echo "  demo    build, then run scripts/demo.sh (tongxin db check, db info) on a throwaway server"
+	@echo "  test    deps, then swift build --build-tests and swift test"
+	@echo "  bench   deps, swift build -c release, then tongxin-bench on a throwaway server"
+	@echo "  clean   rm -rf .build"
+
+deps:
+	@missing=""; \
+	pkg-config --exists libpq 2>/dev/null || missing="$$missing libpq"; \
+	[ -x "$${TONGXIN_PG_BINDIR:-/nonexistent}/initdb" ] || compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null \
+		|| missing="$$missing initdb"; \
+	command -v pgbench >/dev/null 2>&1 || compgen -G '/usr/lib/postgresql/*/bin/pgbench' >/dev/null \
+		|| missing="$$missing pgbench"; \
+	if [ -n "$$missing" ]; then \
+		if ! command -v apt-get >/dev/null 2>&1; then \
+			echo "make deps: missing:$$missing; install PostgreSQL 15 with libpq and pkg-config" \
+				"(macOS: brew install postgresql@15 pkg-config) and set TONGXIN_PG_BINDIR to its bin folder" >&2; \
+			exit 1; \
+		fi; \
+		echo "make deps: missing:$$missing; installing postgresql libpq-dev pkg-config"; \
+		$(SUDO) apt-get update && \
+			$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql libpq-dev pkg-config; \
+	fi
+
+build: deps
+	$(SWIFT) build
+
+demo: deps
+	$(SWIFT) build
+	.build/debug/tongxin-devdb run -- sh scripts/demo.sh
+
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test
+
+bench: deps
+	$(SWIFT) build -c release
+	.build/release/tongxin-devdb run -- .build/release/tongxin-bench
+
+clean:
+	rm -rf .build

@@ -1,0 +1,3 @@
+import TongxinCLI
+
+await Tongxin.runFromCommandLine()
