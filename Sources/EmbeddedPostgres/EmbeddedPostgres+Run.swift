@@ -172,3 +172,15 @@ private func forwardSignal(_ signal: Int32, _ info: UnsafeMutablePointer<siginfo
         table[SignalForwarding.capacity] = signal
     }
 }
+
+extension EmbeddedPostgres {
+    /// Runs a program with this process's environment (PG* included), stdin from /dev/null,
+    /// a clean signal mask, and returns its exit status and combined output (for tools such as
+    /// pgbench that a benchmark drives).
+    public static func capture(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+        let result = try Subprocess.run(
+            executable, arguments, as: nil, in: FileManager.default.currentDirectoryPath,
+            environment: ProcessInfo.processInfo.environment)
+        return (result.status, result.output)
+    }
+}

@@ -9,6 +9,13 @@ import Darwin
 /// server or the error that starting it gave (not retried: every test would pay for a failed initdb).
 private let sharedServer = Locked<Result<EmbeddedPostgres, EmbeddedPostgresError>?>(nil)
 
+/// Every server this process started and has not stopped, for the exit hook.
+private let liveServers = Locked<(hookInstalled: Bool, servers: [ObjectIdentifier: WeakServer])>((false, [:]))
+
+private struct WeakServer: @unchecked Sendable {
+    weak var server: EmbeddedPostgres?
+}
+
 extension EmbeddedPostgres {
     /// One server per process, started (with default options) on first use and stopped and
     /// removed by an `atexit` hook when the process exits normally (`exit()` or returning from
@@ -26,7 +33,6 @@ extension EmbeddedPostgres {
             do {
                 let server = try start()
                 slot = .success(server)
-                atexit { stopSharedServerAtExit() }
                 return server
             } catch {
                 let failure = error as? EmbeddedPostgresError
@@ -36,13 +42,33 @@ extension EmbeddedPostgres {
             }
         }
     }
+
+    /// Registers a started server with the exit hook (installed on first use), so that every
+    /// server, shared or not, is stopped when the process exits normally.
+    static func track(_ server: EmbeddedPostgres) {
+        liveServers.withLock { state in
+            state.servers[ObjectIdentifier(server)] = WeakServer(server: server)
+            if !state.hookInstalled {
+                state.hookInstalled = true
+                atexit { stopLiveServersAtExit() }
+            }
+        }
+    }
+
+    static func untrack(_ id: ObjectIdentifier) {
+        liveServers.withLock { state in
+            state.servers[id] = nil
+        }
+    }
 }
 
 /// The `atexit` hook: runs on the exiting thread while other threads may still be mid-call, hence
 /// the bounded waits for the locks.
-private func stopSharedServerAtExit() {
-    let server = sharedServer.withLock(before: Date().addingTimeInterval(30)) { slot in
-        try? slot?.get()
+private func stopLiveServersAtExit() {
+    let servers = liveServers.withLock(before: Date().addingTimeInterval(30)) { state in
+        state.servers.values.compactMap(\.server)
+    } ?? []
+    for server in servers {
+        server.stopAtExit()
     }
-    server??.stopAtExit()
 }

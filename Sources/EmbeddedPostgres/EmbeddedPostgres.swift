@@ -18,10 +18,11 @@ import Darwin
 /// Authentication is `trust` for every role except `tongxin_pw`, which must give a password
 /// (scram-sha-256): tests create that role to see a wrong password rejected.
 ///
-/// Lifetime: call `stop()` when done. An instance that is released without `stop()` stops its
-/// server in `deinit`; `shared()` servers are stopped by an `atexit` hook. A process that crashes
-/// or is killed leaves its folder (and usually a running server) under /tmp; the next `start()` on
-/// the machine stops and removes folders whose creating process is gone (see `PrivateFolder`).
+/// Lifetime: call `stop()` when done. An instance released without `stop()` stops its server in
+/// `deinit`, and an `atexit` hook stops every server still running when the process exits
+/// normally (that is how `shared()` servers end). A process that crashes or is killed leaves its
+/// folder (and usually a running server) under /tmp; the next `start()` on the machine stops and
+/// removes folders whose creating process is gone (see `PrivateFolder`).
 public final class EmbeddedPostgres: Sendable {
     public struct Options: Sendable {
         /// Folder with initdb, pg_ctl and postgres. nil: `$TONGXIN_PG_BINDIR`, else
@@ -121,9 +122,11 @@ public final class EmbeddedPostgres: Sendable {
 
         let version = (try? String(contentsOfFile: dataDirectory + "/PG_VERSION", encoding: .utf8))?
             .trimmingCharacters(in: .whitespacesAndNewlines) ?? "?"
-        return EmbeddedPostgres(
+        let server = EmbeddedPostgres(
             folder: folder, port: port, superuser: superuser, binDirectory: binDirectory,
             majorVersion: version, account: account)
+        track(server)
+        return server
     }
 
     private static func initdb(
@@ -271,6 +274,7 @@ public final class EmbeddedPostgres: Sendable {
             try stopAndRemove()
             isStopped = true
         }
+        Self.untrack(ObjectIdentifier(self))
     }
 
     /// Used by the atexit hook: like `stop()`, but gives up if another thread holds the lock.

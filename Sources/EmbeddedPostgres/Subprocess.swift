@@ -25,13 +25,14 @@ enum Subprocess {
         _ executable: String,
         _ arguments: [String],
         as account: ServerAccount?,
-        in directory: String = "/"
+        in directory: String = "/",
+        environment explicit: [String: String]? = nil
     ) throws -> Result {
         let outputFD = try anonymousFile()
         defer { close(outputFD) }
 
         let command = (account.map { [$0.runuser, "-u", $0.name, "--"] } ?? []) + [executable] + arguments
-        var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("PG") }
+        var environment = explicit ?? ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("PG") }
         environment["PWD"] = directory
         // posix_spawn has no portable "chdir in the child" (glibc's addchdir_np is not exported to
         // Swift), so a shell does the `cd` and then execs the command.

@@ -16,8 +16,8 @@ final class ConnectionCore: @unchecked Sendable {
     let thread: ConnectionThread
     private(set) var pg: OpaquePointer?
     var cache: StatementCache
-    /// The operation whose cancellation was requested (0: none).
-    private let cancelTarget = Atomic<UInt64>(0)
+    /// Operations whose cancellation was requested (several tasks may share a connection).
+    private let cancelled = Mutex<Set<UInt64>>([])
     /// The operation now running on the thread.
     private(set) var currentOperation: UInt64 = 0
     private var cancelSent = false
@@ -36,19 +36,32 @@ final class ConnectionCore: @unchecked Sendable {
     func begin(operation: UInt64) throws {
         currentOperation = operation
         cancelSent = false
-        if cancelTarget.load(ordering: .acquiring) == operation { throw CancellationError() }
+        if cancelled.withLock({ $0.contains(operation) }) {
+            end()
+            throw CancellationError()
+        }
     }
 
-    func end() { currentOperation = 0 }
+    func end() {
+        let operation = currentOperation
+        currentOperation = 0
+        cancelled.withLock { _ = $0.remove(operation) }
+    }
 
-    /// From any thread: cancel `operation` if it is (or will be) running.
+    /// From any thread: cancel `operation` if it is (or will be) running. Requests for
+    /// operations that already ended are dropped by `forget(operation:)`.
     func requestCancel(operation: UInt64) {
-        cancelTarget.store(operation, ordering: .releasing)
+        cancelled.withLock { _ = $0.insert(operation) }
         thread.signal()
     }
 
+    /// Drops a cancellation request that arrived after its operation ended.
+    func forget(operation: UInt64) {
+        cancelled.withLock { _ = $0.remove(operation) }
+    }
+
     private var cancelRequested: Bool {
-        currentOperation != 0 && cancelTarget.load(ordering: .acquiring) == currentOperation
+        currentOperation != 0 && cancelled.withLock { $0.contains(currentOperation) }
     }
 
     private func sendCancel() {
@@ -123,12 +136,30 @@ final class ConnectionCore: @unchecked Sendable {
             throw failure
         }
         PQsetNoticeProcessor(handle, { _, _ in }, nil)
-        // Fix the text formats the decoders read, whatever the server's defaults are.
         do {
-            try executeSimple("SET DateStyle TO 'ISO, YMD'; SET IntervalStyle TO 'iso_8601'; SET bytea_output TO 'hex'")
+            try executeSimple(Self.sessionSetup)
         } catch {
             finish()
             throw PostgresError(kind: .connectionFailed, message: "session setup failed: \(error)")
+        }
+    }
+
+    /// Fixes the text formats the decoders read, whatever the server's defaults are.
+    static let sessionSetup = "SET DateStyle TO 'ISO, YMD'; SET IntervalStyle TO 'iso_8601'; SET bytea_output TO 'hex'"
+
+    /// After RESET ALL or DISCARD ALL the formats are the server's defaults again (the server
+    /// reports DateStyle and IntervalStyle to libpq): set them anew, and forget the prepared
+    /// statements DISCARD ALL dropped.
+    func ensureSessionFormats() {
+        guard let pg, PQtransactionStatus(pg) == PQTRANS_IDLE else { return }
+        let interval = PQparameterStatus(pg, "IntervalStyle").map { String(cString: $0) }
+        let dates = PQparameterStatus(pg, "DateStyle").map { String(cString: $0) }
+        guard interval != "iso_8601" || dates?.hasPrefix("ISO") != true else { return }
+        if (try? executeSimple(Self.sessionSetup)) == nil { return }
+        if let rows = try? execute("SELECT count(*) FROM pg_prepared_statements"),
+            let count = try? rows.single().decode(Int.self), count == 0
+        {
+            cache.reset()
         }
     }
 
@@ -332,10 +363,13 @@ final class ConnectionCore: @unchecked Sendable {
             try flush(pg)
             do {
                 return try collect(pg, sql: query.sql)
-            } catch let error as PostgresError where error.sqlState == .featureNotSupported || error.sqlState == .invalidSQLStatementName {
-                // "cached plan must not change result type" after DDL, or a statement lost to
-                // DISCARD/DEALLOCATE: forget it, and run once more when no transaction is open.
-                cache.remove(key)
+            } catch let error as PostgresError where error.sqlState == .invalidSQLStatementName
+                || (error.sqlState == .featureNotSupported && error.message.hasPrefix("cached plan must not change result type"))
+            {
+                // The plan went stale after DDL, or the statement was dropped by DEALLOCATE or
+                // DISCARD: forget it. The statement did not run, so outside a transaction block
+                // it runs once more (inside one the block is already aborted).
+                cache.remove(key, exists: error.sqlState != .invalidSQLStatementName)
                 guard PQtransactionStatus(pg) == PQTRANS_IDLE else { throw error }
                 return try runPipeline([query])[0]
             }

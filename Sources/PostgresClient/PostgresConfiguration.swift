@@ -54,10 +54,11 @@ public struct PostgresConfiguration: Sendable {
         {
             out.replaceSubrange(colon.upperBound..<at.lowerBound, with: "****")
         }
-        // key=value form and URI query: password=...
-        if let range = out.range(of: "password=") {
-            let end = out[range.upperBound...].firstIndex(where: { $0 == " " || $0 == "&" }) ?? out.endIndex
-            out.replaceSubrange(range.upperBound..<end, with: "****")
+        // key = value form (value bare or single-quoted with \' escapes) and URI query parameters.
+        let pattern = #"(password\s*=\s*)('(?:[^'\\]|\\.)*'?|[^\s&]*)"#
+        if let regex = try? NSRegularExpression(pattern: pattern, options: [.caseInsensitive]) {
+            let range = NSRange(out.startIndex..<out.endIndex, in: out)
+            out = regex.stringByReplacingMatches(in: out, options: [], range: range, withTemplate: "$1****")
         }
         return out
     }

@@ -67,6 +67,9 @@ extension PostgresConnection {
     private func transactionOnce<R: Sendable>(
         _ options: PostgresTransactionOptions, _ body: (PostgresConnection) async throws -> R
     ) async throws -> R {
+        if try await inTransaction {
+            return try await savepoint(options, body)
+        }
         try await query(PostgresQuery(unsafeSQL: options.beginSQL))
         let value: R
         do {
@@ -92,6 +95,34 @@ extension PostgresConnection {
             throw PostgresError(kind: .server, message: "transaction was rolled back at COMMIT: a statement in it had failed", sqlState: .inFailedTransaction)
         }
         return value
+    }
+
+    /// A `withTransaction` inside an open transaction becomes a savepoint: its body's effects are
+    /// undone when it throws, and the outer transaction alone decides about the commit.
+    private func savepoint<R: Sendable>(
+        _ options: PostgresTransactionOptions, _ body: (PostgresConnection) async throws -> R
+    ) async throws -> R {
+        if options.isolation != nil {
+            throw PostgresError.misuse("a nested withTransaction cannot set its own isolation level")
+        }
+        let name = "tx_savepoint_\(Int.random(in: 0..<Int.max))"
+        try await query(PostgresQuery(unsafeSQL: "SAVEPOINT \(name)"))
+        do {
+            if !options.searchPath.isEmpty { try await setLocalSearchPath(options.searchPath) }
+            let value = try await body(self)
+            try await query(PostgresQuery(unsafeSQL: "RELEASE SAVEPOINT \(name)"))
+            return value
+        } catch {
+            do {
+                try await performIgnoringCancellation { core in
+                    _ = try core.execute(PostgresQuery(unsafeSQL: "ROLLBACK TO SAVEPOINT \(name)"))
+                    _ = try core.execute(PostgresQuery(unsafeSQL: "RELEASE SAVEPOINT \(name)"))
+                }
+            } catch let rollbackError as PostgresError {
+                throw PostgresTransactionError(bodyError: error, rollbackError: rollbackError)
+            }
+            throw error
+        }
     }
 
     /// ROLLBACK even when the task is cancelled: a transaction must never stay open.

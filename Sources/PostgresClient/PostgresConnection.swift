@@ -97,6 +97,7 @@ public final class PostgresConnection: Sendable {
         try Task.checkCancellation()
         let operation = operations.add(1, ordering: .relaxed).newValue
         let core = self.core
+        defer { core.forget(operation: operation) }
         return try await withTaskCancellationHandler {
             try await Self.run(on: core, operation: operation, body)
         } onCancel: {
@@ -164,11 +165,15 @@ public final class PostgresConnection: Sendable {
         return (try? await perform { core -> Bool in
             guard let pg = core.pg, PQstatus(pg) == CONNECTION_OK else { return false }
             guard PQtransactionStatus(pg) == PQTRANS_IDLE else { return false }
-            let socket = PQsocket(pg)
-            var descriptor = pollfd(fd: socket, events: Int16(POLLIN), revents: 0)
-            if poll(&descriptor, 1, 0) > 0 {
-                if PQconsumeInput(pg) == 0 { return false }
+            // Read everything pending: a server that hung up sent a FATAL message and then EOF,
+            // and only the read that meets EOF marks the connection bad.
+            var descriptor = pollfd(fd: PQsocket(pg), events: Int16(POLLIN), revents: 0)
+            while poll(&descriptor, 1, 0) > 0 {
+                if PQconsumeInput(pg) == 0 || PQstatus(pg) != CONNECTION_OK { return false }
+                if descriptor.revents & Int16(POLLHUP | POLLERR) != 0 { return false }
+                descriptor.revents = 0
             }
+            core.ensureSessionFormats()
             return PQstatus(pg) == CONNECTION_OK
         }) ?? false
     }

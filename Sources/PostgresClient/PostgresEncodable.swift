@@ -107,10 +107,12 @@ extension JSONB: PostgresEncodable {
     public func encode(into buffer: inout PostgresTextBuffer) {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        // Encoding a Codable value to JSON fails only for values JSON cannot hold (NaN, infinity);
-        // those are sent as JSON null so the statement, not the process, reports the problem.
-        let data = (try? encoder.encode(value)) ?? Data("null".utf8)
-        buffer.append(contentsOf: data)
+        do {
+            buffer.append(contentsOf: try encoder.encode(value))
+        } catch {
+            // JSON cannot hold the value (NaN, infinity): the statement fails, nothing is stored.
+            buffer.invalid = "cannot encode \(Value.self) as JSON: \(error)"
+        }
     }
 }
 

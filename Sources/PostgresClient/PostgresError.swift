@@ -102,7 +102,7 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible, CustomDeb
     public var isConnectionFailure: Bool { kind == .connectionClosed || kind == .connectionFailed }
 
     public var description: String {
-        var line = message
+        var line = PostgresError.oneLine(message)
         if let sqlState { line = "\(line) (SQLSTATE \(sqlState))" }
         return line
     }

@@ -50,6 +50,8 @@ public final class PostgresPool: Sendable {
     private struct Waiter {
         let id: UInt64
         let continuation: CheckedContinuation<Grant, any Error>
+        /// Fails the waiter when the checkout timeout passes; cancelled when it is served.
+        var timer: Task<Void, any Error>?
     }
 
     private struct State {
@@ -145,6 +147,7 @@ public final class PostgresPool: Sendable {
             return (idle, waiters)
         }
         for waiter in waiters {
+            waiter.timer?.cancel()
             waiter.continuation.resume(throwing: PostgresError(kind: .poolClosed, message: "the connection pool is closed"))
         }
         for pooled in idle { await pooled.connection.close() }
@@ -212,6 +215,7 @@ public final class PostgresPool: Sendable {
             state.open -= 1
             return nil
         }
+        waiter?.timer?.cancel()
         waiter?.continuation.resume(returning: .create)
     }
 
@@ -229,6 +233,7 @@ public final class PostgresPool: Sendable {
                 return Waiter?.none
             }
             if let handed {
+                handed.timer?.cancel()
                 handed.continuation.resume(returning: .connection(pooled))
                 return
             }
@@ -245,21 +250,23 @@ public final class PostgresPool: Sendable {
             return state.nextWaiter
         }
         let timeout = options.checkoutTimeout
-        let timer = Task { [weak self] in
-            try await Task.sleep(for: timeout)
-            self?.failWaiter(id, PostgresError(kind: .timeout, message: "no database connection free after \(timeout) (pool of \(self?.options.maxConnections ?? 0))"))
-        }
-        defer { timer.cancel() }
+        let timeoutError = PostgresError(
+            kind: .timeout, message: "no database connection free after \(timeout) (pool of \(options.maxConnections))")
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
-                let rejected = state.withLock { state -> Bool in
-                    if state.closed || Task.isCancelled { return true }
-                    state.waiters.append(Waiter(id: id, continuation: continuation))
-                    return false
+                let rejection = state.withLock { state -> (any Error)? in
+                    if state.closed { return PostgresError(kind: .poolClosed, message: "the connection pool is closed") }
+                    if Task.isCancelled { return CancellationError() }
+                    if timeout <= .zero { return timeoutError }
+                    // The timer starts once the waiter is registered, so it always finds it.
+                    let timer = Task { [weak self] in
+                        try await Task.sleep(for: timeout)
+                        self?.failWaiter(id, timeoutError)
+                    }
+                    state.waiters.append(Waiter(id: id, continuation: continuation, timer: timer))
+                    return nil
                 }
-                if rejected {
-                    continuation.resume(throwing: Task.isCancelled ? CancellationError() : PostgresError(kind: .poolClosed, message: "the connection pool is closed"))
-                }
+                if let rejection { continuation.resume(throwing: rejection) }
             }
         } onCancel: {
             failWaiter(id, CancellationError())
@@ -271,6 +278,7 @@ public final class PostgresPool: Sendable {
             guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
             return state.waiters.remove(at: index)
         }
+        waiter?.timer?.cancel()
         waiter?.continuation.resume(throwing: error)
     }
 }

@@ -143,7 +143,9 @@ public struct PostgresBindings: Sendable, Hashable, CustomStringConvertible {
         storage = []
         value.encode(into: &buffer)
         storage = buffer.bytes
-        if invalid == nil, storage[start...].contains(0) {
+        if invalid == nil, let reason = buffer.invalid {
+            invalid = "bind value $\(types.count + 1) (\(Value.self)): \(reason)"
+        } else if invalid == nil, storage[start...].contains(0) {
             invalid = "bind value $\(types.count + 1) (\(Value.self)) contains a NUL character"
         }
         storage.append(0)
@@ -194,6 +196,8 @@ public struct PostgresBindings: Sendable, Hashable, CustomStringConvertible {
 /// A growable byte buffer that encoders append a value's text representation to.
 public struct PostgresTextBuffer: Sendable {
     public var bytes: [UInt8]
+    /// Set by an encoder that cannot represent its value; the statement then fails with `.misuse`.
+    public var invalid: String?
 
     public init(bytes: [UInt8] = []) { self.bytes = bytes }
 

@@ -13,4 +13,156 @@ import Testing
             #expect(connection.serverVersion >= 150000)
         }
     }
+
+    @Test func connectReportsTheBackendPIDAndTheServerVersionTheServerHas() async throws {
+        try await TestDatabase.withConnection { connection in
+            let (pid, version) = try await connection.query(
+                "SELECT pg_backend_pid(), current_setting('server_version_num')::int"
+            ).single().decode((Int32, Int).self)
+            #expect(connection.backendPID == pid)
+            #expect(connection.serverVersion == version)
+            #expect(await connection.isOpen)
+            await connection.close()
+            #expect(await connection.isOpen == false)
+            let error = await postgresError { try await connection.query("SELECT 1") }
+            #expect(error?.kind == .connectionClosed)
+        }
+    }
+
+    @Test func aStatementOnAConnectionWhoseBackendWasTerminatedFailsAsAConnectionFailure() async throws {
+        try await withConnections(2) { connections, _ in
+            let (victim, admin) = (connections[0], connections[1])
+            #expect(try await victim.scalar("SELECT 1", as: Int32.self) == 1)
+            let terminated = try await admin.scalar("SELECT pg_terminate_backend(\(victim.backendPID))", as: Bool.self)
+            #expect(terminated)
+            for _ in 0..<200 {
+                let alive = try await admin.scalar(
+                    "SELECT count(*) FROM pg_stat_activity WHERE pid = \(victim.backendPID)", as: Int.self)
+                if alive == 0 { break }
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            let error = await postgresError { try await victim.query("SELECT 1") }
+            #expect(error?.isConnectionFailure == true, "\(String(describing: error?.debugDescription))")
+            #expect(error.map { !$0.message.contains("\n") } == true)
+            #expect(await victim.isOpen == false)
+        }
+    }
+
+    @Test func connectToAnUnreachableSocketFailsWithLibpqsReasonOnOneLine() async throws {
+        let configuration = PostgresConfiguration(connectionString: "host=/nonexistent port=5432")
+        let error = await postgresError { _ = try await PostgresConnection.connect(configuration: configuration) }
+        let failure = try #require(error)
+        #expect(failure.kind == .connectionFailed)
+        #expect(failure.message.contains("/nonexistent/.s.PGSQL.5432"))
+        #expect(!failure.message.contains("\n"))
+        #expect(!failure.description.contains("\n"))
+    }
+
+    @Test func connectToAMissingDatabaseFailsWithTheServersMessageOnOneLine() async throws {
+        let server = try TestDatabase.serverConfiguration()
+        let missing = "no_such_db_" + UUID().uuidString.prefix(8).lowercased()
+        let error = await postgresError {
+            _ = try await PostgresConnection.connect(configuration: server.with(database: missing))
+        }
+        let failure = try #require(error)
+        #expect(failure.kind == .connectionFailed)
+        #expect(failure.message.contains("database \"\(missing)\" does not exist"))
+        #expect(!failure.message.contains("\n"))
+    }
+
+    @Test func connectWithAWrongPasswordFailsWithPasswordAuthenticationFailed() async throws {
+        let server = try TestDatabase.serverConfiguration()
+        // The embedded server's pg_hba.conf asks exactly this role for a scram password.
+        try await withAdminConnection { admin in
+            do {
+                try await admin.executeUnsafeScript("""
+                    DO $$ BEGIN
+                      IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'tongxin_pw') THEN
+                        CREATE ROLE tongxin_pw WITH LOGIN PASSWORD 'right';
+                      END IF;
+                    END $$
+                    """)
+            } catch let error as PostgresError where error.sqlState == .uniqueViolation || error.sqlState == .duplicateObject {
+                // Created concurrently by another process: fine.
+            }
+            try await admin.executeUnsafeScript("ALTER ROLE tongxin_pw WITH LOGIN PASSWORD 'right'")
+        }
+        let base = try #require(server.connectionString)
+
+        let wrong = PostgresConfiguration(connectionString: base + " user=tongxin_pw password=wrong")
+        let error = await postgresError { _ = try await PostgresConnection.connect(configuration: wrong) }
+        let failure = try #require(error)
+        #expect(failure.kind == .connectionFailed)
+        #expect(failure.message.contains("password authentication failed"))
+        #expect(!failure.message.contains("\n"))
+
+        // The same role with the right password gets in, so it was the password that failed.
+        let right = PostgresConfiguration(connectionString: base + " user=tongxin_pw password=right")
+        let connection = try await PostgresConnection.connect(configuration: right)
+        let user = try await connection.scalar("SELECT current_user::text", as: String.self)
+        await connection.close()
+        #expect(user == "tongxin_pw")
+    }
+
+    @Test(arguments: [
+        ("host=/tmp user=clerk password=secret1 dbname=tongxin", "secret1"),
+        ("postgresql://clerk:secret2@db.example/tongxin", "secret2"),
+        ("postgresql://clerk@db.example/tongxin?password=secret3&sslmode=disable", "secret3"),
+        ("host=/tmp user=clerk password = secret4 dbname=tongxin", "secret4"),
+        ("host=/tmp user=clerk password='secret5 with spaces' dbname=tongxin", "spaces"),
+    ])
+    func redactedConnectionStringHidesThePasswordInEveryLibpqForm(connectionString: String, secret: String) {
+        // All of these are valid libpq connection strings (spaces around = and quoted values are allowed).
+        let redacted = PostgresConfiguration(connectionString: connectionString).redactedConnectionString
+        #expect(!redacted.contains(secret), "\(redacted)")
+        #expect(redacted.contains("clerk"))
+    }
+
+    @Test func failedConnectsLeakNoFileDescriptors() async throws {
+        let unreachable = PostgresConfiguration(connectionString: "host=/nonexistent port=5432")
+        let server = try TestDatabase.serverConfiguration()
+        let missing = server.with(database: "no_such_db_leak_check")
+        // Warm up (the first connect loads libraries, resolves names, …).
+        for _ in 0..<5 { _ = try? await PostgresConnection.connect(configuration: unreachable) }
+        _ = try? await PostgresConnection.connect(configuration: missing)
+
+        // Other tests run in parallel and open and close connections of their own, so one
+        // measurement may be off by a few dozen; a leak adds at least one descriptor per failed
+        // connect (230 a round) in every round. Up to three rounds, one clean one suffices.
+        var growth: [Int] = []
+        for _ in 0..<3 {
+            let before = await settledDescriptorCount()
+            var failures = 0
+            for _ in 0..<200 {
+                do {
+                    _ = try await PostgresConnection.connect(configuration: unreachable)
+                } catch let error as PostgresError where error.kind == .connectionFailed {
+                    failures += 1
+                }
+            }
+            for _ in 0..<30 {
+                do {
+                    _ = try await PostgresConnection.connect(configuration: missing)
+                } catch let error as PostgresError where error.kind == .connectionFailed {
+                    failures += 1
+                }
+            }
+            #expect(failures == 230)
+            let after = await settledDescriptorCount()
+            growth.append(after - before)
+            if after - before < 40 { break }
+        }
+        #expect(growth.contains { $0 < 40 }, "open descriptors grew by \(growth) in each round of 230 failed connects")
+    }
+
+    /// The lowest descriptor count seen over a short while (threads of closed connections exit
+    /// asynchronously and other tests come and go).
+    private func settledDescriptorCount() async -> Int {
+        var lowest = Int.max
+        for _ in 0..<10 {
+            lowest = min(lowest, openFileDescriptorCount())
+            try? await Task.sleep(for: .milliseconds(30))
+        }
+        return lowest
+    }
 }

@@ -1,0 +1,118 @@
+import Foundation
+import PostgresClient
+import PostgresTestSupport
+import Testing
+
+@Suite struct StatementCacheTests {
+    @Test func aRepeatedQueryIsPreparedOnceAndTheServerHasIt() async throws {
+        try await TestDatabase.withConnection { connection in
+            let countPrepared: PostgresQuery = "SELECT count(*) FROM pg_prepared_statements WHERE statement = \("SELECT $1::int8 * 2 AS doubled")"
+            _ = try await connection.query(countPrepared)  // cache the probe itself first
+            let before = try await connection.cachedStatementCount
+            let onServerBefore = try await connection.scalar(countPrepared, as: Int.self)
+            #expect(onServerBefore == 0)
+            for i in 0..<5 {
+                let doubled = try await connection.scalar("SELECT \(Int64(i))::int8 * 2 AS doubled", as: Int64.self)
+                #expect(doubled == Int64(i) * 2)
+            }
+            #expect(try await connection.cachedStatementCount == before + 1)
+            #expect(try await connection.scalar(countPrepared, as: Int.self) == 1)
+            // Every cached statement is a prepared statement on the server.
+            let total = try await connection.scalar("SELECT count(*) FROM pg_prepared_statements", as: Int.self)
+            let cached = try await connection.cachedStatementCount
+            #expect(total == cached)
+        }
+    }
+
+    @Test func theSameSQLWithOtherParameterTypesIsAnotherStatement() async throws {
+        try await TestDatabase.withConnection { connection in
+            let before = try await connection.cachedStatementCount
+            #expect(try await connection.scalar("SELECT \(Int64(1))::text", as: String.self) == "1")
+            #expect(try await connection.scalar("SELECT \("1")::text", as: String.self) == "1")
+            #expect(try await connection.cachedStatementCount == before + 2)
+        }
+    }
+
+    @Test func cacheCapacityEvictsAndDeallocatesOnTheNextMiss() async throws {
+        try await TestDatabase.withDatabase { configuration in
+            var small = configuration
+            small.statementCacheCapacity = 2
+            let connection = try await PostgresConnection.connect(configuration: small)
+            do {
+                for i in 1...5 {
+                    let value = try await connection.scalar(PostgresQuery(unsafeSQL: "SELECT \(i) AS distinct_query_\(i)"), as: Int32.self)
+                    #expect(value == Int32(i))
+                }
+                #expect(try await connection.cachedStatementCount == 2)
+                // One more miss: evicted statements are deallocated before it is prepared.
+                let onServer = try await connection.scalar("SELECT count(*) FROM pg_prepared_statements", as: Int.self)
+                #expect(onServer <= 3)
+                #expect(try await connection.cachedStatementCount == 2)
+                let names = try await connection.query("SELECT statement FROM pg_prepared_statements").values(String.self)
+                #expect(!names.contains("SELECT 1 AS distinct_query_1"))
+                #expect(!names.contains("SELECT 2 AS distinct_query_2"))
+                // Evicted statements still run (prepared again).
+                #expect(try await connection.scalar("SELECT 1 AS distinct_query_1", as: Int32.self) == 1)
+                await connection.close()
+            } catch {
+                await connection.close()
+                throw error
+            }
+        }
+    }
+
+    @Test func aDisabledCacheRunsStatementsWithoutPreparing() async throws {
+        try await TestDatabase.withDatabase { configuration in
+            var none = configuration
+            none.statementCacheCapacity = 0
+            let connection = try await PostgresConnection.connect(configuration: none)
+            do {
+                for i in 0..<3 {
+                    #expect(try await connection.scalar("SELECT \(Int64(i)) + 1", as: Int64.self) == Int64(i) + 1)
+                }
+                #expect(try await connection.cachedStatementCount == 0)
+                #expect(try await connection.scalar("SELECT count(*) FROM pg_prepared_statements", as: Int.self) == 0)
+                await connection.close()
+            } catch {
+                await connection.close()
+                throw error
+            }
+        }
+    }
+
+    @Test func alterTableThatChangesACachedSelectStarsResultIsRecoveredOutsideATransaction() async throws {
+        try await TestDatabase.withConnection { connection in
+            try await connection.query("CREATE TABLE proposal (id int)")
+            try await connection.query("INSERT INTO proposal VALUES (1)")
+            let selectAll: PostgresQuery = "SELECT * FROM proposal WHERE id > \(Int32(0))"
+            #expect(try await connection.query(selectAll).columns == ["id"])
+            #expect(try await connection.query(selectAll).columns == ["id"])  // now cached
+
+            try await connection.query("ALTER TABLE proposal ADD COLUMN title text DEFAULT '提案'")
+            let widened = try await connection.query(selectAll)
+            #expect(widened.columns == ["id", "title"])
+            let (id, title) = try widened.single().decode((Int32, String).self)
+            #expect(id == 1 && title == "提案")
+
+            try await connection.query("ALTER TABLE proposal ALTER COLUMN id TYPE int8")
+            let retyped = try await connection.query(selectAll)
+            #expect(retyped.columns == ["id", "title"])
+            #expect(try retyped.single().decode(Int64.self, column: "id") == 1)
+            // And the recovered statement is cached again.
+            #expect(try await connection.query(selectAll).count == 1)
+            let staleOnServer = try await connection.scalar(
+                "SELECT count(*) FROM pg_prepared_statements WHERE statement = \(selectAll.sql)", as: Int.self)
+            #expect(staleOnServer == 1)
+        }
+    }
+
+    @Test func aCachedStatementDroppedByDeallocateAllIsPreparedAgain() async throws {
+        try await TestDatabase.withConnection { connection in
+            let query: PostgresQuery = "SELECT \(Int64(20)) + 1"
+            #expect(try await connection.scalar(query, as: Int64.self) == 21)
+            try await connection.executeUnsafeScript("DEALLOCATE ALL")
+            #expect(try await connection.scalar(query, as: Int64.self) == 21)
+            #expect(try await connection.scalar(query, as: Int64.self) == 21)
+        }
+    }
+}
