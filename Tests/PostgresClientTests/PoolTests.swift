@@ -293,11 +293,3 @@ import Testing
     }
 }
 
-/// Runs blocking work (starting a server, pg_ctl) on a Dispatch thread, not the cooperative pool.
-func offCooperativePool<R: Sendable>(_ work: @escaping @Sendable () throws -> R) async throws -> R {
-    try await withCheckedThrowingContinuation { continuation in
-        DispatchQueue.global().async {
-            continuation.resume(with: Result { try work() })
-        }
-    }
-}

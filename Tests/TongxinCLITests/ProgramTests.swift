@@ -1,0 +1,205 @@
+import EmbeddedPostgres
+import Foundation
+import PostgresClient
+import PostgresTestSupport
+import Testing
+import TongxinCLI
+
+/// The built programs, driven as an operator would: arguments in, exit status and output out.
+enum Programs {
+    /// The folder the test bundle was built into holds the executables too.
+    static var directory: String {
+        let bundle = URL(fileURLWithPath: CommandLine.arguments.first ?? ".build/debug/x")
+        let candidate = bundle.deletingLastPathComponent().path
+        if FileManager.default.isExecutableFile(atPath: candidate + "/tongxin") { return candidate }
+        return FileManager.default.currentDirectoryPath + "/.build/debug"
+    }
+
+    struct Outcome {
+        var status: Int32
+        var output: String
+        var lines: [String] { output.split(separator: "\n").map(String.init) }
+    }
+
+    /// Runs `program arguments` to completion with `environment` (PG* and DATABASE_URL removed
+    /// from this process's environment first, so only what a test gives counts).
+    static func run(_ program: String, _ arguments: [String], environment: [String: String] = [:]) async throws -> Outcome {
+        let child = try SpawnedProcess(directory + "/" + program, arguments, environment: cleanEnvironment(environment))
+        let status = try await offCooperativePool { child.waitForExit() }
+        return Outcome(status: status, output: child.output)
+    }
+
+    static func cleanEnvironment(_ extra: [String: String]) -> [String: String] {
+        var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("PG") && $0.key != "DATABASE_URL" }
+        environment.merge(extra) { $1 }
+        return environment
+    }
+
+    /// A key=value connection string for `configuration` (the test server, its database).
+    static func url(_ configuration: PostgresConfiguration) -> String {
+        var text = configuration.connectionString ?? ""
+        if let database = configuration.database { text += " dbname=\(database)" }
+        return text
+    }
+}
+
+@Suite struct TongxinProgramTests {
+    @Test func versionPrintsTheVersionAndExitsZero() async throws {
+        let outcome = try await Programs.run("tongxin", ["--version"])
+        #expect(outcome.status == 0)
+        #expect(outcome.lines == [TongxinVersion.current])
+    }
+
+    @Test func helpListsTheDatabaseCommands() async throws {
+        let outcome = try await Programs.run("tongxin", ["--help"])
+        #expect(outcome.status == 0)
+        #expect(outcome.output.contains("USAGE: tongxin <subcommand>"))
+        #expect(outcome.output.contains("db"))
+        let db = try await Programs.run("tongxin", ["db", "--help"])
+        #expect(db.output.contains("check"))
+        #expect(db.output.contains("info"))
+    }
+
+    @Test func dbCheckPrintsTheServerVersionAndRoundTrip() async throws {
+        try await TestDatabase.withDatabase { configuration in
+            let outcome = try await Programs.run("tongxin", ["db", "check"], environment: ["DATABASE_URL": Programs.url(configuration)])
+            #expect(outcome.status == 0, "\(outcome.output)")
+            let lines = outcome.lines
+            #expect(lines.count == 2)
+            #expect(lines.first?.hasPrefix("connected: PostgreSQL 15.") == true)
+            #expect(lines.first?.contains("database \(configuration.database ?? "?")") == true)
+            let milliseconds = lines.last.flatMap { line -> Double? in
+                guard line.hasPrefix("round trip: "), line.hasSuffix(" ms") else { return nil }
+                return Double(line.dropFirst(12).dropLast(3))
+            }
+            let value = try #require(milliseconds)
+            #expect(value > 0 && value < 1000)
+        }
+    }
+
+    @Test func dbCheckTakesTheDatabaseURLOptionOverTheEnvironment() async throws {
+        try await TestDatabase.withDatabase { configuration in
+            let outcome = try await Programs.run(
+                "tongxin", ["db", "check", "--database-url", Programs.url(configuration)],
+                environment: ["DATABASE_URL": "host=/nonexistent"])
+            #expect(outcome.status == 0, "\(outcome.output)")
+            #expect(outcome.output.contains("database \(configuration.database ?? "?")"))
+        }
+    }
+
+    @Test func dbCheckWithAnUnreachableServerPrintsLibpqsReasonOnOneLineAndExitsOne() async throws {
+        let outcome = try await Programs.run("tongxin", ["db", "check", "--database-url", "host=/nonexistent-tongxin port=5432"])
+        #expect(outcome.status == 1)
+        #expect(outcome.lines.count == 1)
+        #expect(outcome.output.hasPrefix("tongxin: connection to server on socket \"/nonexistent-tongxin/.s.PGSQL.5432\" failed"))
+    }
+
+    @Test func dbCheckWithABadPasswordPrintsLibpqsReasonOnOneLineAndExitsOne() async throws {
+        try await TestDatabase.withDatabase { configuration in
+            let admin = try await PostgresConnection.connect(configuration: configuration)
+            // The throwaway server asks this role (alone) for a password; see EmbeddedPostgres.
+            try await admin.executeUnsafeScript("""
+                DO $$ BEGIN
+                  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'tongxin_pw') THEN
+                    CREATE ROLE tongxin_pw LOGIN PASSWORD 'right';
+                  END IF;
+                EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+                END $$
+                """)
+            await admin.close()
+            let url = Programs.url(configuration) + " user=tongxin_pw password=wrong"
+            let outcome = try await Programs.run("tongxin", ["db", "check", "--database-url", url])
+            #expect(outcome.status == 1)
+            #expect(outcome.lines.count == 1)
+            #expect(outcome.output.contains("password authentication failed for user \"tongxin_pw\""))
+        }
+    }
+
+    @Test func dbInfoListsSchemasAndTheirTables() async throws {
+        try await TestDatabase.withDatabase { configuration in
+            let connection = try await PostgresConnection.connect(configuration: configuration)
+            try await connection.executeUnsafeScript("""
+                CREATE SCHEMA county_leiyang;
+                CREATE TABLE county_leiyang.proposal (id int PRIMARY KEY);
+                CREATE TABLE county_leiyang.assignment (id int PRIMARY KEY);
+                """)
+            await connection.close()
+            let outcome = try await Programs.run("tongxin", ["db", "info"], environment: ["DATABASE_URL": Programs.url(configuration)])
+            #expect(outcome.status == 0, "\(outcome.output)")
+            #expect(outcome.lines.first?.hasPrefix("database \(configuration.database ?? "?") on PostgreSQL 15.") == true)
+            #expect(outcome.lines.contains("  county_leiyang: 2 table(s): assignment, proposal"))
+            #expect(outcome.lines.contains("  public: 0 table(s): no tables"))
+        }
+    }
+
+    @Test func anUnknownCommandIsAUsageErrorWithNonZeroExit() async throws {
+        let outcome = try await Programs.run("tongxin", ["frobnicate"])
+        #expect(outcome.status != 0)
+        #expect(outcome.output.contains("frobnicate"))
+    }
+}
+
+@Suite struct WorkerProgramTests {
+    /// Starts the worker, waits for "ready", sends `signal`, and returns the exit status and log.
+    func runUntilSignal(_ signal: Int32) async throws -> Programs.Outcome {
+        try await TestDatabase.withDatabase { configuration in
+            let child = try SpawnedProcess(
+                Programs.directory + "/tongxin-worker", [],
+                environment: Programs.cleanEnvironment(["DATABASE_URL": Programs.url(configuration)]))
+            var ready = false
+            for _ in 0..<1000 {
+                if child.output.contains("ready") {
+                    ready = true
+                    break
+                }
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            child.signal(ready ? signal : SIGKILL)
+            let status = try await offCooperativePool { child.waitForExit() }
+            #expect(ready, "the worker never logged ready: \(child.output)")
+            return Programs.Outcome(status: status, output: child.output)
+        }
+    }
+
+    @Test func workerLogsReadyAndExitsCleanlyOnSIGTERM() async throws {
+        let outcome = try await runUntilSignal(SIGTERM)
+        #expect(outcome.status == 0, "\(outcome.output)")
+        #expect(outcome.output.contains("ready"))
+        #expect(outcome.output.contains("stopped"))
+    }
+
+    @Test func workerExitsCleanlyOnSIGINT() async throws {
+        let outcome = try await runUntilSignal(SIGINT)
+        #expect(outcome.status == 0, "\(outcome.output)")
+        #expect(outcome.output.contains("stopped"))
+    }
+
+    @Test func workerWithAnUnreachableServerLogsOneErrorLineAndExitsOne() async throws {
+        let outcome = try await Programs.run("tongxin-worker", ["--database-url", "host=/nonexistent-tongxin"])
+        #expect(outcome.status == 1)
+        #expect(outcome.lines.count == 1)
+        #expect(outcome.output.contains("error"))
+        #expect(outcome.output.contains("/nonexistent-tongxin/.s.PGSQL.5432"))
+    }
+}
+
+@Suite struct DatabaseCheckTests {
+    @Test func checkReportsTheServerDatabaseAndUser() async throws {
+        try await TestDatabase.withDatabase { configuration in
+            let report = try await DatabaseCheck.run(configuration: configuration)
+            #expect(report.serverVersion.hasPrefix("15."))
+            #expect(report.database == configuration.database)
+            #expect(report.roundTripMilliseconds > 0)
+            #expect(report.lines.count == 2)
+        }
+    }
+
+    @Test func configurationPrefersTheExplicitURLThenDATABASE_URLThenLibpqDefaults() {
+        let explicit = PostgresConfiguration.resolve(explicit: "host=/a", environment: ["DATABASE_URL": "host=/b"])
+        #expect(explicit.connectionString == "host=/a")
+        let fromEnvironment = PostgresConfiguration.resolve(explicit: nil, environment: ["DATABASE_URL": "host=/b"])
+        #expect(fromEnvironment.connectionString == "host=/b")
+        let defaults = PostgresConfiguration.resolve(explicit: nil, environment: [:])
+        #expect(defaults.connectionString == nil)
+    }
+}
