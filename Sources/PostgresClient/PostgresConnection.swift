@@ -24,6 +24,10 @@ public final class PostgresConnection: Sendable {
     /// (`withTaskExecutorPreference`) to run between statements without thread hops.
     public var executor: any TaskExecutor { core.thread }
 
+    /// True when the caller runs on this connection's thread (inside `PostgresPool.withConnection`,
+    /// or under `withTaskExecutorPreference(connection.executor)`): statements then run inline.
+    public var isOnConnectionThread: Bool { core.thread.isCurrent }
+
     private init(core: ConnectionCore, logger: Logger, serverVersion: Int, backendPID: Int32) {
         self.core = core
         self.logger = logger
@@ -65,6 +69,23 @@ public final class PostgresConnection: Sendable {
         } catch {
             thread.submit { core.finish() }
             thread.shutdown()
+            throw error
+        }
+    }
+
+    /// Opens a connection for `body` and closes it afterwards, also when `body` throws.
+    public static func withConnection<R: Sendable>(
+        configuration: PostgresConfiguration = PostgresConfiguration(),
+        logger: Logger = Logger(label: "tongxin.postgres"),
+        _ body: (PostgresConnection) async throws -> R
+    ) async throws -> R {
+        let connection = try await connect(configuration: configuration, logger: logger)
+        do {
+            let value = try await body(connection)
+            await connection.close()
+            return value
+        } catch {
+            await connection.close()
             throw error
         }
     }

@@ -115,7 +115,8 @@ extension Bool: PostgresDecodable {
 private let integerTypes: Set<UInt32> = [PostgresType.int2, PostgresType.int4, PostgresType.int8, PostgresType.oid]
 
 extension PostgresDecodable where Self: FixedWidthInteger {
-    static func decodeInteger(from cell: PostgresCell, bytes: UnsafeRawBufferPointer) throws -> Self {
+    /// Integers decode from any integer column whose value fits.
+    public static func decode(from cell: PostgresCell, bytes: UnsafeRawBufferPointer) throws -> Self {
         guard integerTypes.contains(cell.type) else {
             throw cell.failure(Self.self, "column type is not an integer type")
         }
@@ -126,29 +127,10 @@ extension PostgresDecodable where Self: FixedWidthInteger {
     }
 }
 
-extension Int16: PostgresDecodable {
-    public static func decode(from cell: PostgresCell, bytes: UnsafeRawBufferPointer) throws -> Int16 {
-        try decodeInteger(from: cell, bytes: bytes)
-    }
-}
-
-extension Int32: PostgresDecodable {
-    public static func decode(from cell: PostgresCell, bytes: UnsafeRawBufferPointer) throws -> Int32 {
-        try decodeInteger(from: cell, bytes: bytes)
-    }
-}
-
-extension Int64: PostgresDecodable {
-    public static func decode(from cell: PostgresCell, bytes: UnsafeRawBufferPointer) throws -> Int64 {
-        try decodeInteger(from: cell, bytes: bytes)
-    }
-}
-
-extension Int: PostgresDecodable {
-    public static func decode(from cell: PostgresCell, bytes: UnsafeRawBufferPointer) throws -> Int {
-        try decodeInteger(from: cell, bytes: bytes)
-    }
-}
+extension Int16: PostgresDecodable {}
+extension Int32: PostgresDecodable {}
+extension Int64: PostgresDecodable {}
+extension Int: PostgresDecodable {}
 
 extension Double: PostgresDecodable {
     public static func decode(from cell: PostgresCell, bytes: UnsafeRawBufferPointer) throws -> Double {

@@ -213,42 +213,28 @@ extension String: PostgresArrayElement {
 
 private let integerArrayTypes = [PostgresType.int2Array, PostgresType.int4Array, PostgresType.int8Array]
 
-extension Int16: PostgresArrayElement {
-    public static var arrayType: UInt32 { PostgresType.int2Array }
-    public static func decodeArray(from cell: PostgresCell, bytes: UnsafeRawBufferPointer) throws -> [Int16] {
-        try ArrayLiteral.decode(cell, bytes, types: integerArrayTypes) { Int16($0) }
+extension PostgresArrayElement where Self: FixedWidthInteger & LosslessStringConvertible {
+    public static func decodeArray(from cell: PostgresCell, bytes: UnsafeRawBufferPointer) throws -> [Self] {
+        try ArrayLiteral.decode(cell, bytes, types: integerArrayTypes) { Self($0) }
     }
-    public static func encodeArray(_ values: [Int16], into buffer: inout PostgresTextBuffer) {
+
+    public static func encodeArray(_ values: [Self], into buffer: inout PostgresTextBuffer) {
         ArrayLiteral.encode(values.lazy.map(String.init), into: &buffer, quote: false)
     }
+}
+
+extension Int16: PostgresArrayElement {
+    public static var arrayType: UInt32 { PostgresType.int2Array }
 }
 
 extension Int32: PostgresArrayElement {
     public static var arrayType: UInt32 { PostgresType.int4Array }
-    public static func decodeArray(from cell: PostgresCell, bytes: UnsafeRawBufferPointer) throws -> [Int32] {
-        try ArrayLiteral.decode(cell, bytes, types: integerArrayTypes) { Int32($0) }
-    }
-    public static func encodeArray(_ values: [Int32], into buffer: inout PostgresTextBuffer) {
-        ArrayLiteral.encode(values.lazy.map(String.init), into: &buffer, quote: false)
-    }
 }
 
 extension Int64: PostgresArrayElement {
     public static var arrayType: UInt32 { PostgresType.int8Array }
-    public static func decodeArray(from cell: PostgresCell, bytes: UnsafeRawBufferPointer) throws -> [Int64] {
-        try ArrayLiteral.decode(cell, bytes, types: integerArrayTypes) { Int64($0) }
-    }
-    public static func encodeArray(_ values: [Int64], into buffer: inout PostgresTextBuffer) {
-        ArrayLiteral.encode(values.lazy.map(String.init), into: &buffer, quote: false)
-    }
 }
 
 extension Int: PostgresArrayElement {
     public static var arrayType: UInt32 { PostgresType.int8Array }
-    public static func decodeArray(from cell: PostgresCell, bytes: UnsafeRawBufferPointer) throws -> [Int] {
-        try ArrayLiteral.decode(cell, bytes, types: integerArrayTypes) { Int($0) }
-    }
-    public static func encodeArray(_ values: [Int], into buffer: inout PostgresTextBuffer) {
-        ArrayLiteral.encode(values.lazy.map(String.init), into: &buffer, quote: false)
-    }
 }

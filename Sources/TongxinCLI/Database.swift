@@ -55,8 +55,7 @@ public struct DatabaseCheck: Sendable {
     }
 
     public static func run(configuration: PostgresConfiguration) async throws -> DatabaseCheck {
-        let connection = try await PostgresConnection.connect(configuration: configuration)
-        do {
+        try await PostgresConnection.withConnection(configuration: configuration) { connection in
             let row = try await connection.query(
                 "SELECT current_setting('server_version'), current_database(), current_user"
             ).single()
@@ -69,13 +68,9 @@ public struct DatabaseCheck: Sendable {
                 let (seconds, attoseconds) = elapsed.components
                 samples.append(Double(seconds) * 1000 + Double(attoseconds) / 1e15)
             }
-            await connection.close()
             return DatabaseCheck(
                 serverVersion: version, database: database, user: user,
                 roundTripMilliseconds: samples.sorted()[samples.count / 2])
-        } catch {
-            await connection.close()
-            throw error
         }
     }
 }
@@ -101,8 +96,7 @@ public struct DatabaseInfo: Sendable {
     }
 
     public static func run(configuration: PostgresConfiguration) async throws -> DatabaseInfo {
-        let connection = try await PostgresConnection.connect(configuration: configuration)
-        do {
+        try await PostgresConnection.withConnection(configuration: configuration) { connection in
             let header = try await connection.query(
                 "SELECT current_database(), current_setting('server_version')"
             ).single().decode((String, String).self)
@@ -118,11 +112,7 @@ public struct DatabaseInfo: Sendable {
                 ORDER BY n.nspname
                 """)
             let schemas = try rows.decode((String, [String]).self).map { Schema(name: $0.0, tables: $0.1) }
-            await connection.close()
             return DatabaseInfo(database: header.0, serverVersion: header.1, schemas: schemas)
-        } catch {
-            await connection.close()
-            throw error
         }
     }
 }

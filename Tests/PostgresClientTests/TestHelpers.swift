@@ -119,15 +119,7 @@ func measure<R>(_ body: () async throws -> R) async rethrows -> (R, Duration) {
 
 /// Runs `body` with a connection to the server's administrative database (`postgres`).
 func withAdminConnection<R: Sendable>(_ body: (PostgresConnection) async throws -> R) async throws -> R {
-    let connection = try await PostgresConnection.connect(configuration: try TestDatabase.serverConfiguration())
-    do {
-        let value = try await body(connection)
-        await connection.close()
-        return value
-    } catch {
-        await connection.close()
-        throw error
-    }
+    try await PostgresConnection.withConnection(configuration: try TestDatabase.serverConfiguration(), body)
 }
 
 extension PostgresRows {

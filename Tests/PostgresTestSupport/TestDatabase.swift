@@ -46,15 +46,7 @@ public enum TestDatabase {
         _ body: (PostgresConnection) async throws -> R
     ) async throws -> R {
         try await withDatabase { configuration in
-            let connection = try await PostgresConnection.connect(configuration: configuration)
-            do {
-                let value = try await body(connection)
-                await connection.close()
-                return value
-            } catch {
-                await connection.close()
-                throw error
-            }
+            try await PostgresConnection.withConnection(configuration: configuration, body)
         }
     }
 }
