@@ -3,7 +3,7 @@ import CLibPQ
 extension ConnectionCore {
     private enum Expect {
         /// Results of a statement, up to libpq's NULL. `query` is the caller's index for an execute.
-        case statement(query: Int?, prepared: StatementKey?)
+        case statement(query: Int?, prepared: StatementKey?, cached: StatementKey? = nil)
         case sync
     }
 
@@ -47,7 +47,7 @@ extension ConnectionCore {
                     } else if firstError == nil {
                         firstError = PostgresError(kind: .protocolViolation, message: "expected the pipeline sync, got status \(status.rawValue)")
                     }
-                case .statement(let query, let prepared):
+                case .statement(let query, let prepared, let cached):
                     guard let result = PQgetResult(pg) else {
                         position += 1
                         continue
@@ -56,8 +56,17 @@ extension ConnectionCore {
                     switch PQresultStatus(result) {
                     case PGRES_TUPLES_OK, PGRES_COMMAND_OK, PGRES_EMPTY_QUERY:
                         if let query { results[query] = PostgresRows(result: handle) }
+                    case PGRES_COPY_IN, PGRES_COPY_OUT, PGRES_COPY_BOTH:
+                        // The server waits for COPY data and ignores the pending sync: this
+                        // connection cannot be brought back; the caller's catch closes it.
+                        throw PostgresError.misuse("COPY is not supported by query() or pipeline(): use copyFrom(table:columns:_:)")
                     default:
                         if let prepared { prepareFailed.insert(prepared) }
+                        if let cached, let error = Optional(serverError(result, sql: cached.sql)),
+                            error.sqlState == .invalidSQLStatementName || error.isStalePlan
+                        {
+                            cache.remove(cached, exists: error.sqlState != .invalidSQLStatementName)
+                        }
                         // Errors of the deallocation segment (query == nil, prepared == nil) are ignored.
                         if firstError == nil, query != nil || prepared != nil {
                             firstError = serverError(result, sql: query.map { queries[$0].sql } ?? prepared?.sql)
@@ -84,6 +93,7 @@ extension ConnectionCore {
             for (index, query) in queries.enumerated() {
                 let key = StatementKey(sql: query.sql, types: query.binds.types)
                 var name = cache.capacity > 0 ? (preparedHere[key] ?? cache.lookup(key)) : nil
+                let fromCache = name != nil && preparedHere[key] == nil
                 if name == nil, cache.capacity > 0 {
                     let fresh = cache.newName()
                     let sent = query.binds.types.withUnsafeBufferPointer { types in
@@ -101,7 +111,7 @@ extension ConnectionCore {
                     return PQsendQueryParams(pg, query.sql, Int32(query.binds.count), types, values, nil, nil, 0)
                 }
                 guard sent == 1 else { throw connectionError() }
-                expect.append(.statement(query: index, prepared: nil))
+                expect.append(.statement(query: index, prepared: nil, cached: fromCache ? key : nil))
                 if index % 64 == 63 {
                     // Keep both directions moving without waiting.
                     guard PQflush(pg) >= 0, PQconsumeInput(pg) == 1 else { throw connectionError() }

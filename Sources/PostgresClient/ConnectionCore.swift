@@ -156,7 +156,8 @@ final class ConnectionCore: @unchecked Sendable {
         let dates = PQparameterStatus(pg, "DateStyle").map { String(cString: $0) }
         guard interval != "iso_8601" || dates?.hasPrefix("ISO") != true else { return }
         if (try? executeSimple(Self.sessionSetup)) == nil { return }
-        if let rows = try? execute("SELECT count(*) FROM pg_prepared_statements"),
+        // Asked outside the statement cache, so the question does not prepare a statement itself.
+        if let rows = try? executeSimple("SELECT count(*) FROM pg_prepared_statements"),
             let count = try? rows.single().decode(Int.self), count == 0
         {
             cache.reset()
@@ -171,7 +172,7 @@ final class ConnectionCore: @unchecked Sendable {
                 if String(cString: keyword) == "connect_timeout", let value = option.pointee.val,
                     let seconds = Int(String(cString: value)), seconds > 0
                 {
-                    return .seconds(max(2, seconds))
+                    return .seconds(min(max(2, seconds), 86_400))
                 }
                 option += 1
             }
@@ -183,9 +184,15 @@ final class ConnectionCore: @unchecked Sendable {
 
     private func pollConnect(_ handle: OpaquePointer, timeout: Duration) throws {
         if PQstatus(handle) == CONNECTION_BAD { throw ConnectFailed() }
-        let deadline = ContinuousClock.now + timeout
+        // connect_timeout is per host, as in libpq: the clock restarts when libpq moves on.
+        var deadline = ContinuousClock.now + timeout
+        var socket = PQsocket(handle)
         var status = PGRES_POLLING_WRITING
         while true {
+            if PQsocket(handle) != socket {
+                socket = PQsocket(handle)
+                deadline = ContinuousClock.now + timeout
+            }
             switch status {
             case PGRES_POLLING_OK:
                 return
@@ -226,7 +233,8 @@ final class ConnectionCore: @unchecked Sendable {
                 let left = deadline - ContinuousClock.now
                 if left <= .zero { return false }
                 let (seconds, attoseconds) = left.components
-                timeout = Int32(clamping: seconds * 1000 + attoseconds / 1_000_000_000_000_000 + 1)
+                timeout = seconds >= Int64(Int32.max / 1000)
+                    ? Int32.max : Int32(seconds * 1000 + attoseconds / 1_000_000_000_000_000 + 1)
             }
             var descriptors = [
                 pollfd(fd: socket, events: events, revents: 0),
@@ -339,12 +347,14 @@ final class ConnectionCore: @unchecked Sendable {
 
     // MARK: Statements
 
-    /// Simple-query protocol: several statements in one string, no bind values.
-    func executeSimple(_ sql: String) throws {
+    /// Simple-query protocol: several statements in one string, no bind values, no cache;
+    /// the last statement's rows.
+    @discardableResult
+    func executeSimple(_ sql: String) throws -> PostgresRows {
         let pg = try requireOpen()
         guard PQsendQuery(pg, sql) == 1 else { throw connectionError() }
         try flush(pg)
-        _ = try collect(pg, sql: sql)
+        return try collect(pg, sql: sql)
     }
 
     /// One statement with bind values, through the prepared-statement cache.
@@ -363,9 +373,7 @@ final class ConnectionCore: @unchecked Sendable {
             try flush(pg)
             do {
                 return try collect(pg, sql: query.sql)
-            } catch let error as PostgresError where error.sqlState == .invalidSQLStatementName
-                || (error.sqlState == .featureNotSupported && error.message.hasPrefix("cached plan must not change result type"))
-            {
+            } catch let error as PostgresError where error.sqlState == .invalidSQLStatementName || error.isStalePlan {
                 // The plan went stale after DDL, or the statement was dropped by DEALLOCATE or
                 // DISCARD: forget it. The statement did not run, so outside a transaction block
                 // it runs once more (inside one the block is already aborted).
@@ -389,6 +397,13 @@ final class ConnectionCore: @unchecked Sendable {
 
 extension SQLState {
     public static let invalidSQLStatementName: SQLState = "26000"
+}
+
+extension PostgresError {
+    /// "cached plan must not change result type": a prepared statement outlived DDL on its table.
+    var isStalePlan: Bool {
+        sqlState == .featureNotSupported && message.hasPrefix("cached plan must not change result type")
+    }
 }
 
 /// Runs `body` with a NULL-terminated C array of C strings.

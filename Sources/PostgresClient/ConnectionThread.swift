@@ -47,7 +47,7 @@ final class ConnectionThread: TaskExecutor, @unchecked Sendable {
         pthread_attr_destroy(&attributes)
         guard rc == 0 else {
             box.release()
-            close(fd)
+            // deinit closes wakeFD: every stored property is set, so it runs after this throw.
             throw PostgresError(kind: .connectionFailed, message: "cannot start a connection thread: error \(rc)")
         }
         pthread_detach(thread)

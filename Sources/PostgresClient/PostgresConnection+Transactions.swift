@@ -50,6 +50,11 @@ extension PostgresConnection {
         _ options: PostgresTransactionOptions = PostgresTransactionOptions(),
         _ body: (PostgresConnection) async throws -> R
     ) async throws -> R {
+        if try await inTransaction {
+            // Nested: a savepoint. A retry could not help here (the outer transaction is the
+            // one a serialization failure aborts), so the outermost call retries.
+            return try await savepoint(options, body)
+        }
         var attempt = 1
         while true {
             do {
@@ -67,9 +72,6 @@ extension PostgresConnection {
     private func transactionOnce<R: Sendable>(
         _ options: PostgresTransactionOptions, _ body: (PostgresConnection) async throws -> R
     ) async throws -> R {
-        if try await inTransaction {
-            return try await savepoint(options, body)
-        }
         try await query(PostgresQuery(unsafeSQL: options.beginSQL))
         let value: R
         do {
@@ -108,8 +110,17 @@ extension PostgresConnection {
         let name = "tx_savepoint_\(Int.random(in: 0..<Int.max))"
         try await query(PostgresQuery(unsafeSQL: "SAVEPOINT \(name)"))
         do {
-            if !options.searchPath.isEmpty { try await setLocalSearchPath(options.searchPath) }
+            // RELEASE keeps a set_config(…, true) made inside the savepoint: put the outer
+            // search_path back, so the outer transaction never runs in the inner county's schema.
+            var outerSearchPath: String?
+            if !options.searchPath.isEmpty {
+                outerSearchPath = try await query("SELECT current_setting('search_path')").single().decode(String.self)
+                try await setLocalSearchPath(options.searchPath)
+            }
             let value = try await body(self)
+            if let outerSearchPath {
+                try await query("SELECT set_config('search_path', \(outerSearchPath), true)")
+            }
             try await query(PostgresQuery(unsafeSQL: "RELEASE SAVEPOINT \(name)"))
             return value
         } catch {

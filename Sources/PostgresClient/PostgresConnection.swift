@@ -183,7 +183,8 @@ public final class PostgresConnection: Sendable {
     /// connection has nothing to read unless the server hung up (or sent a notification).
     func isHealthy() async -> Bool {
         guard !closed.load(ordering: .acquiring) else { return false }
-        return (try? await perform { core -> Bool in
+        // Ignoring cancellation: a cancelled borrower must not make a good connection look bad.
+        return (try? await performIgnoringCancellation { core -> Bool in
             guard let pg = core.pg, PQstatus(pg) == CONNECTION_OK else { return false }
             guard PQtransactionStatus(pg) == PQTRANS_IDLE else { return false }
             // Read everything pending: a server that hung up sent a FATAL message and then EOF,

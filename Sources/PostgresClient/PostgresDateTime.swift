@@ -36,20 +36,35 @@ public struct CalendarDate: Sendable, Hashable, Comparable, Codable, CustomStrin
     /// Days since 1970-01-01.
     public var daysSinceEpoch: Int { CalendarDate.daysFromCivil(year, month, day) }
 
-    public init(daysSinceEpoch days: Int) {
+    /// The date `days` after 1970-01-01; throws outside the years 1-9999.
+    public init(daysSinceEpoch days: Int) throws {
+        guard (CalendarDate.firstDay...CalendarDate.lastDay).contains(days) else {
+            throw PostgresError.misuse("date out of range: day \(days) after 1970-01-01 is outside the years 1-9999")
+        }
         let (y, m, d) = CalendarDate.civilFromDays(days)
         self.init(unchecked: y, m, d)
     }
 
-    public func adding(days: Int) -> CalendarDate { CalendarDate(daysSinceEpoch: daysSinceEpoch + days) }
+    /// Throws when the result leaves the years 1-9999.
+    public func adding(days: Int) throws -> CalendarDate {
+        let (sum, overflow) = daysSinceEpoch.addingReportingOverflow(days)
+        guard !overflow else { throw PostgresError.misuse("date out of range: \(self) + \(days) days") }
+        return try CalendarDate(daysSinceEpoch: sum)
+    }
 
     /// Adds calendar months, clamping the day to the month's length (Jan 31 + 1 month = Feb 28/29).
-    public func adding(months: Int) -> CalendarDate {
+    /// Throws when the result leaves the years 1-9999.
+    public func adding(months: Int) throws -> CalendarDate {
+        guard abs(months) <= 12 * 10_000 else { throw PostgresError.misuse("date out of range: \(self) + \(months) months") }
         let total = year * 12 + (month - 1) + months
-        let y = total / 12
-        let m = total % 12 + 1
+        let y = total >= 0 ? total / 12 : (total - 11) / 12
+        let m = total - y * 12 + 1
+        guard (1...9999).contains(y) else { throw PostgresError.misuse("date out of range: \(self) + \(months) months") }
         return CalendarDate(unchecked: y, m, min(day, CalendarDate.daysIn(month: m, year: y)))
     }
+
+    static let firstDay = daysFromCivil(1, 1, 1)
+    static let lastDay = daysFromCivil(9999, 12, 31)
 
     /// 1 = Monday … 7 = Sunday.
     public var isoWeekday: Int {
@@ -169,31 +184,30 @@ public struct PostgresInterval: Sendable, Hashable, CustomStringConvertible {
             guard end < bytes.endIndex, !number.isEmpty else { return nil }
             let unit = bytes[end]
             bytes = bytes[bytes.index(after: end)...]
+            guard let whole = Int64(number) ?? (inTime && unit == "S" ? 0 : nil) else { return nil }
+            var addMonths: Int64 = 0, addDays: Int64 = 0, addMicros: Int64 = 0
+            var factor: Int64 = 1
             switch (inTime, unit) {
-            case (false, "Y"):
-                guard let v = Int64(number) else { return nil }
-                months += v * 12
-            case (false, "M"):
-                guard let v = Int64(number) else { return nil }
-                months += v
-            case (false, "W"):
-                guard let v = Int64(number) else { return nil }
-                days += v * 7
-            case (false, "D"):
-                guard let v = Int64(number) else { return nil }
-                days += v
-            case (true, "H"):
-                guard let v = Int64(number) else { return nil }
-                micros += v * 3_600_000_000
-            case (true, "M"):
-                guard let v = Int64(number) else { return nil }
-                micros += v * 60_000_000
+            case (false, "Y"): (addMonths, factor) = (whole, 12)
+            case (false, "M"): addMonths = whole
+            case (false, "W"): (addDays, factor) = (whole, 7)
+            case (false, "D"): addDays = whole
+            case (true, "H"): (addMicros, factor) = (whole, 3_600_000_000)
+            case (true, "M"): (addMicros, factor) = (whole, 60_000_000)
             case (true, "S"):
                 guard let v = PostgresInterval.microseconds(seconds: number) else { return nil }
-                micros += v
+                addMicros = v
             default:
                 return nil
             }
+            // Checked arithmetic: text from a server must never crash the reader.
+            func add(_ total: inout Int64, _ value: Int64) -> Bool {
+                let (scaled, o1) = value.multipliedReportingOverflow(by: factor)
+                let (sum, o2) = total.addingReportingOverflow(scaled)
+                total = sum
+                return !(o1 || o2)
+            }
+            guard add(&months, addMonths), add(&days, addDays), add(&micros, addMicros) else { return nil }
         }
         guard let m = Int32(exactly: months), let d = Int32(exactly: days) else { return nil }
         self.init(months: m, days: d, microseconds: micros)
@@ -218,7 +232,9 @@ public struct PostgresInterval: Sendable, Hashable, CustomStringConvertible {
             fraction = f
             for _ in digits.count..<6 { fraction *= 10 }
         }
-        let value = whole * 1_000_000 + fraction
+        let (scaled, o1) = whole.multipliedReportingOverflow(by: 1_000_000)
+        let (value, o2) = scaled.addingReportingOverflow(fraction)
+        guard !o1, !o2 else { return nil }
         return negative ? -value : value
     }
 }
@@ -283,9 +299,13 @@ enum TimestampCodec {
         return Date(timeIntervalSince1970: Double(seconds) + Double(micros) / 1_000_000)
     }
 
-    /// `YYYY-MM-DD HH:MM:SS.ffffff+00`, microsecond precision.
-    static func format(_ date: Date) -> String {
-        let totalMicros = Int64((date.timeIntervalSince1970 * 1_000_000).rounded())
+    /// `YYYY-MM-DD HH:MM:SS.ffffff+00`, microsecond precision; nil outside the years 1-9999.
+    static func format(_ date: Date) -> String? {
+        let seconds1970 = date.timeIntervalSince1970
+        let limit = Double(CalendarDate.lastDay + 1) * 86_400
+        guard seconds1970.isFinite, seconds1970 >= Double(CalendarDate.firstDay) * 86_400, seconds1970 < limit,
+            let totalMicros = Int64(exactly: (seconds1970 * 1_000_000).rounded())
+        else { return nil }
         var seconds = totalMicros / 1_000_000
         var micros = totalMicros % 1_000_000
         if micros < 0 {
@@ -346,6 +366,9 @@ extension Duration: PostgresDecodable {
         guard interval.months == 0 else {
             throw cell.failure(Duration.self, "an interval with months has no fixed length; decode as PostgresInterval")
         }
-        return .microseconds(Int64(interval.days) * 86_400_000_000 + interval.microseconds)
+        let (dayMicros, o1) = Int64(interval.days).multipliedReportingOverflow(by: 86_400_000_000)
+        let (total, o2) = dayMicros.addingReportingOverflow(interval.microseconds)
+        guard !o1, !o2 else { throw cell.failure(Duration.self, "interval out of range") }
+        return .microseconds(total)
     }
 }

@@ -70,7 +70,13 @@ extension UUID: PostgresEncodable {
 
 extension Date: PostgresEncodable {
     public static var postgresType: UInt32 { PostgresType.timestamptz }
-    public func encode(into buffer: inout PostgresTextBuffer) { buffer.append(TimestampCodec.format(self)) }
+    public func encode(into buffer: inout PostgresTextBuffer) {
+        if let text = TimestampCodec.format(self) {
+            buffer.append(text)
+        } else {
+            buffer.invalid = "date \(timeIntervalSince1970) s after 1970 is outside the years 1-9999"
+        }
+    }
 }
 
 extension CalendarDate: PostgresEncodable {
@@ -88,7 +94,13 @@ extension Duration: PostgresEncodable {
     /// Sent as an interval of seconds, microsecond precision.
     public func encode(into buffer: inout PostgresTextBuffer) {
         let (seconds, attoseconds) = components
-        PostgresInterval(microseconds: seconds * 1_000_000 + attoseconds / 1_000_000_000_000).encode(into: &buffer)
+        let (scaled, o1) = seconds.multipliedReportingOverflow(by: 1_000_000)
+        let (micros, o2) = scaled.addingReportingOverflow(attoseconds / 1_000_000_000_000)
+        guard !o1, !o2 else {
+            buffer.invalid = "duration of \(seconds) s is too long for an interval"
+            return
+        }
+        PostgresInterval(microseconds: micros).encode(into: &buffer)
     }
 }
 

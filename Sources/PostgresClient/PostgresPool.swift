@@ -224,24 +224,32 @@ public final class PostgresPool: Sendable {
             || ContinuousClock.now - pooled.connection.openedAt >= options.maxConnectionAge
     }
 
+    private enum Return {
+        case handed(Waiter)
+        case idle
+        case discard
+    }
+
     private func release(_ pooled: Pooled, reusable: Bool) async {
-        if reusable, !isExpired(pooled) {
-            let handed = state.withLock { state -> Waiter? in
-                if state.closed { return nil }
-                if !state.waiters.isEmpty { return state.waiters.removeFirst() }
-                state.idle.append(pooled)
-                return Waiter?.none
-            }
-            if let handed {
-                handed.timer?.cancel()
-                handed.continuation.resume(returning: .connection(pooled))
-                return
-            }
-            if !state.withLock({ $0.closed }) { return }
+        let keep = reusable && !isExpired(pooled)
+        // One decision under the lock, acted on afterwards: the pool may close meanwhile.
+        let decision = state.withLock { state -> Return in
+            guard keep, !state.closed else { return .discard }
+            if !state.waiters.isEmpty { return .handed(state.waiters.removeFirst()) }
+            state.idle.append(pooled)
+            return .idle
         }
-        state.withLock { $0.discarded += 1 }
-        await pooled.connection.close()
-        freeSlot()
+        switch decision {
+        case .handed(let waiter):
+            waiter.timer?.cancel()
+            waiter.continuation.resume(returning: .connection(pooled))
+        case .idle:
+            break
+        case .discard:
+            state.withLock { $0.discarded += 1 }
+            await pooled.connection.close()
+            freeSlot()
+        }
     }
 
     private func waitForGrant() async throws -> Grant {
@@ -259,7 +267,8 @@ public final class PostgresPool: Sendable {
                     if Task.isCancelled { return CancellationError() }
                     if timeout <= .zero { return timeoutError }
                     // The timer starts once the waiter is registered, so it always finds it.
-                    let timer = Task { [weak self] in
+                    // Detached: the timer must not wait for a connection thread this task prefers.
+                    let timer = Task.detached { [weak self] in
                         try await Task.sleep(for: timeout)
                         self?.failWaiter(id, timeoutError)
                     }

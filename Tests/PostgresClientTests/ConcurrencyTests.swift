@@ -168,3 +168,34 @@ func waitUntilRunning(_ connection: PostgresConnection, seenBy observer: Postgre
     }
     Issue.record("backend \(connection.backendPID) never started its statement")
 }
+
+@Suite struct ConnectionThreadTests {
+    @Test func aPoolBodyRunsOnTheConnectionsOwnThreadAndOtherCodeDoesNot() async throws {
+        try await TestDatabase.withDatabase { configuration in
+            let pool = PostgresPool(configuration: configuration, options: PostgresPoolOptions(maxConnections: 1))
+            let (before, after, outside) = try await pool.withConnection { connection in
+                let before = connection.isOnConnectionThread
+                try await connection.query("SELECT 1")
+                try await Task.sleep(for: .milliseconds(5))
+                let after = connection.isOnConnectionThread
+                let outside = await Task.detached { connection.isOnConnectionThread }.value
+                return (before, after, outside)
+            }
+            await pool.close()
+            // Statements of a checkout run inline on the connection's thread, and the body stays
+            // there across suspensions; a task without the preference is elsewhere.
+            #expect(before)
+            #expect(after)
+            #expect(!outside)
+        }
+    }
+
+    @Test func aPlainConnectionRunsLibpqOffTheCallersThread() async throws {
+        try await TestDatabase.withConnection { connection in
+            #expect(!connection.isOnConnectionThread)
+            let value = try await connection.query("SELECT 7").single().decode(Int32.self)
+            #expect(value == 7)
+            #expect(!connection.isOnConnectionThread)
+        }
+    }
+}
