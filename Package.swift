@@ -96,6 +96,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "EmbeddedPostgresTests",
+            dependencies: ["EmbeddedPostgres", "PostgresClient", "PostgresTestSupport", "tongxin-devdb"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "TongxinCLITests",
             dependencies: [
                 "TongxinCLI", "PostgresTestSupport", "EmbeddedPostgres",

@@ -37,6 +37,7 @@ struct Bench {
         try await selectOne(pool)
         try await pointReads(pool)
         try await inserts(pool)
+        try await memoryGrowth(pool)
         print(String(format: "memory: peak resident set %.1f MiB", peakRSSMiB()))
         await pool.close()
     }
@@ -164,6 +165,38 @@ struct Bench {
         print(String(format: "10,000 single-row INSERTs one at a time: %.0f rows/s (median of %d)", s, runs))
         print(String(format: "10,000 single-row INSERTs pipelined: %.0f rows/s: %.1f× one at a time (target ≥ 5×)", p, p / s))
         print(String(format: "10,000 rows by COPY FROM STDIN: %.0f rows/s (target ≥ 100,000)", c))
+    }
+
+    // MARK: Memory
+
+    /// Resident set before and after many queries, checkouts and connections: a leak shows as growth.
+    static func memoryGrowth(_ pool: PostgresPool) async throws {
+        func round() async throws {
+            for _ in 0..<100 {
+                try await pool.withConnection { connection in
+                    for i in 0..<100 {
+                        let rows = try await connection.query("SELECT \(i)::int8, repeat('x', 100), now()")
+                        _ = try rows.single().decode((Int, String, Date).self)
+                    }
+                }
+            }
+            for _ in 0..<20 {
+                try await PostgresConnection.withConnection(configuration: pool.configuration) { try await $0.query("SELECT 1") }
+            }
+        }
+        try await round()  // warm-up: caches, thread stacks, allocator arenas
+        let before = currentRSSMiB()
+        for _ in 0..<5 { try await round() }
+        let after = currentRSSMiB()
+        print(String(format: "memory: resident set %.1f MiB before, %.1f MiB after 50,000 more queries and 100 more connections (%+.1f MiB)",
+                     before, after, after - before))
+    }
+
+    static func currentRSSMiB() -> Double {
+        guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+        let fields = text.split(separator: " ")
+        guard fields.count > 1, let pages = Double(fields[1]) else { return 0 }
+        return pages * Double(sysconf(Int32(_SC_PAGESIZE))) / 1_048_576
     }
 
     // MARK: Helpers
