@@ -50,7 +50,7 @@ demo: deps
 
 test: deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test
+	$(SWIFT) test --disable-xctest
 
 bench: deps
 	$(SWIFT) build -c release

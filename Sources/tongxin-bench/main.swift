@@ -16,7 +16,7 @@ struct Bench {
         }
     }
 
-    static let seconds = Double(ProcessInfo.processInfo.environment["TONGXIN_BENCH_SECONDS"] ?? "") ?? 5
+    static let seconds = Double(ProcessInfo.processInfo.environment["TONGXIN_BENCH_SECONDS"] ?? "") ?? 3
 
     static func run() async throws {
         let configuration = PostgresConfiguration.resolve(explicit: nil)
@@ -68,11 +68,11 @@ struct Bench {
         try await pool.query("VACUUM ANALYZE pgbench_accounts")
         let accounts = scale * 100_000
         let duration = max(2, Int(seconds))
-        // Alternate pgbench and tongxin runs, three each, and compare medians: the machine's
+        // Alternate pgbench and tongxin runs, five each, and compare medians: the machine's
         // noise then falls on both sides alike.
         var pgbenchRates: [Double] = []
         var ourRates: [Double] = []
-        for _ in 0..<3 {
+        for _ in 0..<5 {
             let output = try runPgbench(["-S", "-M", "prepared", "-c", "1", "-j", "1", "-T", "\(duration)", "-n"], quiet: false)
             guard let tps = parseTPS(output) else {
                 throw BenchError("could not read pgbench's tps from: \(output.suffix(300))")
@@ -85,7 +85,7 @@ struct Bench {
         }
         let ours = median(ourRates)
         let pgbenchTPS = median(pgbenchRates)
-        print(String(format: "point reads by primary key, one client: tongxin %.0f/s, pgbench -S -M prepared -c 1 -j 1 %.0f/s: %.2f× (target ≥ 0.85×; medians of 3 alternating %d s runs)",
+        print(String(format: "point reads by primary key, one client: tongxin %.0f/s, pgbench -S -M prepared -c 1 -j 1 %.0f/s: %.2f× (target ≥ 0.85×; medians of 5 alternating %d s runs)",
                      ours, pgbenchTPS, ours / pgbenchTPS, duration))
         // The same loop on a connection used from the cooperative pool (no executor preference):
         // every statement then hops to the connection's thread and back.
