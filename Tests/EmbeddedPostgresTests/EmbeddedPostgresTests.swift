@@ -91,15 +91,6 @@ import Testing
     }
 }
 
-/// The error `body` throws (nil when it throws nothing).
-func thrownError(_ body: () async throws -> Void) async -> (any Error)? {
-    do {
-        try await body()
-        return nil
-    } catch {
-        return error
-    }
-}
 
 /// True while `pid` exists and is not a zombie.
 func isRunning(_ pid: Int32) -> Bool {

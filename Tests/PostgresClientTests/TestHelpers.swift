@@ -49,15 +49,6 @@ func postgresError(
     }
 }
 
-/// The error `body` throws, whatever its type (nil when it throws nothing).
-func thrownError(_ body: () async throws -> Void) async -> (any Error)? {
-    do {
-        try await body()
-        return nil
-    } catch {
-        return error
-    }
-}
 
 /// Number of open file descriptors of this process.
 func openFileDescriptorCount() -> Int {

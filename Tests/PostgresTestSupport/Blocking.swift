@@ -10,3 +10,13 @@ public func offCooperativePool<R: Sendable>(_ work: @escaping @Sendable () throw
         thread.start()
     }
 }
+
+/// The error `body` throws, whatever its type (nil when it throws nothing).
+public func thrownError(_ body: () async throws -> Void) async -> (any Error)? {
+    do {
+        try await body()
+        return nil
+    } catch {
+        return error
+    }
+}
