@@ -74,6 +74,7 @@ public final class PostgresConnection: Sendable {
     }
 
     /// Opens a connection for `body` and closes it afterwards, also when `body` throws.
+    @discardableResult
     public static func withConnection<R: Sendable>(
         configuration: PostgresConfiguration = PostgresConfiguration(),
         logger: Logger = Logger(label: "tongxin.postgres"),
@@ -152,7 +153,9 @@ public final class PostgresConnection: Sendable {
 
     /// Escape hatch for scripts (migrations): several statements separated by semicolons, sent
     /// as they are with the simple-query protocol and no bind values. Never build `sql` from input.
-    public func executeUnsafeScript(_ sql: String) async throws {
+    /// Returns the last statement's rows.
+    @discardableResult
+    public func executeUnsafeScript(_ sql: String) async throws -> PostgresRows {
         try await perform { core in try core.executeSimple(sql) }
     }
 

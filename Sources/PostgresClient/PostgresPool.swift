@@ -95,6 +95,7 @@ public final class PostgresPool: Sendable {
     }
 
     /// Lends a connection to `body` for its duration.
+    @discardableResult
     public func withConnection<R: Sendable>(_ body: (PostgresConnection) async throws -> R) async throws -> R {
         while true {
             var pooled = try await checkout()
