@@ -1,5 +1,6 @@
 import CLibPQ
 import Glibc
+import Logging
 import Synchronization
 
 /// What a wait does when the task that started the current operation is cancelled.
@@ -22,8 +23,12 @@ final class ConnectionCore: @unchecked Sendable {
     private(set) var currentOperation: UInt64 = 0
     private var cancelSent = false
 
-    init(thread: ConnectionThread, cacheCapacity: Int) {
+    /// Receives the server's notices (NOTICE, WARNING) at debug level.
+    let logger: Logger
+
+    init(thread: ConnectionThread, cacheCapacity: Int, logger: Logger) {
         self.thread = thread
+        self.logger = logger
         self.cache = StatementCache(capacity: cacheCapacity)
     }
 
@@ -135,7 +140,14 @@ final class ConnectionCore: @unchecked Sendable {
             finish()
             throw failure
         }
-        PQsetNoticeProcessor(handle, { _, _ in }, nil)
+        // Notices go to the logger, never to stderr; the core outlives its PGconn.
+        PQsetNoticeReceiver(handle, { argument, result in
+            guard let argument, let result else { return }
+            let core = Unmanaged<ConnectionCore>.fromOpaque(argument).takeUnretainedValue()
+            let severity = PQresultErrorField(result, Int32(UInt8(ascii: "V"))).map { String(cString: $0) } ?? "NOTICE"
+            let message = PQresultErrorField(result, Int32(UInt8(ascii: "M"))).map { String(cString: $0) } ?? ""
+            core.logger.debug("server notice", metadata: ["db.severity": "\(severity)", "db.message": "\(message)"])
+        }, Unmanaged.passUnretained(self).toOpaque())
         do {
             try executeSimple(Self.sessionSetup)
         } catch {

@@ -50,7 +50,7 @@ public final class PostgresConnection: Sendable {
         logger: Logger = Logger(label: "tongxin.postgres")
     ) async throws -> PostgresConnection {
         let thread = try ConnectionThread(name: "pg")
-        let core = ConnectionCore(thread: thread, cacheCapacity: configuration.statementCacheCapacity)
+        let core = ConnectionCore(thread: thread, cacheCapacity: configuration.statementCacheCapacity, logger: logger)
         let operation: UInt64 = 1
         do {
             let (version, pid) = try await withTaskCancellationHandler {
