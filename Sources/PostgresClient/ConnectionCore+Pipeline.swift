@@ -18,6 +18,7 @@ extension ConnectionCore {
                 throw PostgresError.misuse("a statement takes at most 65535 bind values, got \(query.binds.count)")
             }
         }
+        ensureSessionFormats()
         guard PQenterPipelineMode(pg) == 1 else { throw connectionError() }
         var expect: [Expect] = []
         expect.reserveCapacity(queries.count + 4)

@@ -160,16 +160,22 @@ final class ConnectionCore: @unchecked Sendable {
     static let sessionSetup = "SET DateStyle TO 'ISO, YMD'; SET IntervalStyle TO 'iso_8601'; SET bytea_output TO 'hex'"
 
     /// After RESET ALL or DISCARD ALL the formats are the server's defaults again (the server
-    /// reports DateStyle and IntervalStyle to libpq): set them anew, and forget the prepared
-    /// statements DISCARD ALL dropped.
+    /// reports DateStyle and IntervalStyle to libpq, so this check costs no round trip): set
+    /// them anew, and after DISCARD ALL forget the prepared statements it dropped. Inside a
+    /// transaction the SETs share its fate, as the RESET they undo does.
     func ensureSessionFormats() {
-        guard let pg, PQtransactionStatus(pg) == PQTRANS_IDLE else { return }
-        let interval = PQparameterStatus(pg, "IntervalStyle").map { String(cString: $0) }
-        let dates = PQparameterStatus(pg, "DateStyle").map { String(cString: $0) }
-        guard interval != "iso_8601" || dates?.hasPrefix("ISO") != true else { return }
+        guard let pg else { return }
+        let interval = PQparameterStatus(pg, "IntervalStyle")
+        let dates = PQparameterStatus(pg, "DateStyle")
+        let intact = interval.map { strcmp($0, "iso_8601") == 0 } == true
+            && dates.map { strncmp($0, "ISO", 3) == 0 } == true
+        if intact { return }
+        let status = PQtransactionStatus(pg)
+        guard status == PQTRANS_IDLE || status == PQTRANS_INTRANS else { return }
         if (try? executeSimple(Self.sessionSetup)) == nil { return }
         // Asked outside the statement cache, so the question does not prepare a statement itself.
-        if let rows = try? executeSimple("SELECT count(*) FROM pg_prepared_statements"),
+        if status == PQTRANS_IDLE, cache.count > 0,
+            let rows = try? executeSimple("SELECT count(*) FROM pg_prepared_statements"),
             let count = try? rows.single().decode(Int.self), count == 0
         {
             cache.reset()
@@ -376,6 +382,7 @@ final class ConnectionCore: @unchecked Sendable {
             throw PostgresError.misuse("a statement takes at most 65535 bind values, got \(query.binds.count)")
         }
         let pg = try requireOpen()
+        ensureSessionFormats()
         let key = StatementKey(sql: query.sql, types: query.binds.types)
         if cache.capacity > 0, let name = cache.lookup(key) {
             let sent = query.binds.withParameters { types, values in

@@ -128,7 +128,7 @@ import Testing
 
         // Other tests run in parallel and open and close connections of their own, so one
         // measurement may be off by a few dozen; a leak adds at least one descriptor per failed
-        // connect (230 a round) in every round. Up to three rounds, one clean one suffices.
+        // connect (300 a round) in every round. Up to three rounds, one clean one suffices.
         var growth: [Int] = []
         for _ in 0..<3 {
             let before = await settledDescriptorCount()
@@ -140,19 +140,55 @@ import Testing
                     failures += 1
                 }
             }
-            for _ in 0..<30 {
+            for _ in 0..<100 {
                 do {
                     _ = try await PostgresConnection.connect(configuration: missing)
                 } catch let error as PostgresError where error.kind == .connectionFailed {
                     failures += 1
                 }
             }
-            #expect(failures == 230)
+            #expect(failures == 300)
             let after = await settledDescriptorCount()
             growth.append(after - before)
             if after - before < 40 { break }
         }
-        #expect(growth.contains { $0 < 40 }, "open descriptors grew by \(growth) in each round of 230 failed connects")
+        #expect(growth.contains { $0 < 40 }, "open descriptors grew by \(growth) in each round of 300 failed connects")
+    }
+
+    @Test func closedConnectionsLeakNoDescriptorsOrThreads() async throws {
+        try await TestDatabase.withDatabase { configuration in
+            func openAndClose(_ count: Int) async throws {
+                for _ in 0..<count {
+                    try await PostgresConnection.withConnection(configuration: configuration) { try await $0.query("SELECT 1") }
+                }
+                // A dropped connection (never closed) is finished by its deinit.
+                for _ in 0..<count {
+                    _ = try await PostgresConnection.connect(configuration: configuration)
+                }
+            }
+            try await openAndClose(5)  // warm-up
+            // As above: other tests come and go, so up to three rounds, one clean one suffices.
+            var growth: [(Int, Int)] = []
+            for _ in 0..<3 {
+                let (fds, threads) = (await settledDescriptorCount(), await settledThreadCount())
+                try await openAndClose(100)
+                let grown = (await settledDescriptorCount() - fds, await settledThreadCount() - threads)
+                growth.append(grown)
+                if grown.0 < 40, grown.1 < 40 { break }
+            }
+            #expect(growth.contains { $0.0 < 40 && $0.1 < 40 }, "descriptors and threads grew by \(growth) per round of 200 connections")
+        }
+    }
+
+    /// The lowest thread count of this process seen over a short while.
+    private func settledThreadCount() async -> Int {
+        var lowest = Int.max
+        for _ in 0..<20 {
+            let count = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task").count) ?? 0
+            lowest = min(lowest, count)
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return lowest
     }
 
     /// The lowest descriptor count seen over a short while (threads of closed connections exit

@@ -64,12 +64,13 @@ import Testing
             let (listener, sender) = (connections[0], connections[1])
             let channel = try PostgresIdentifier("proposal_events")
             try await listener.listen(channel)
-            _ = await thrownError {
+            let aborted = await thrownError {
                 try await sender.withTransaction { tx in
                     try await tx.notify(channel, payload: "rolled back")
                     throw SomeTestError(tag: "abort")
                 }
             }
+            #expect(aborted as? SomeTestError == SomeTestError(tag: "abort"))
             try await sender.withTransaction { tx in
                 try await tx.notify(channel, payload: "committed")
             }

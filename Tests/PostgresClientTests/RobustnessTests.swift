@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 @testable import PostgresClient
 import PostgresTestSupport
 import Testing
@@ -16,6 +17,7 @@ import Testing
             // The spoiled connection was closed, not lent again.
             let count = try await pool.query("SELECT count(*) FROM t").single().decode(Int.self)
             #expect(count == 0)
+            #expect(pool.statistics.discarded >= 2)
             await pool.close()
         }
     }
@@ -56,9 +58,19 @@ import Testing
     }
 
     @Test func aHugeConnectTimeoutIsClampedNotACrash() async throws {
-        let configuration = PostgresConfiguration(connectionString: "host=/nonexistent-tongxin connect_timeout=10000000000000000")
-        let error = await postgresError { _ = try await PostgresConnection.connect(configuration: configuration) }
-        #expect(error?.kind == .connectionFailed)
+        // A socket that accepts connections and never answers: libpq waits for the server's
+        // first message with the connect timeout, which must not overflow poll()'s milliseconds.
+        let folder = NSTemporaryDirectory() + "silent-" + UUID().uuidString.prefix(8)
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let listener = try SilentSocket(path: folder + "/.s.PGSQL.5432")
+        defer { listener.close() }
+        let configuration = PostgresConfiguration(connectionString: "host=\(folder) port=5432 connect_timeout=10000000000000000")
+        let attempt = Task { try await PostgresConnection.connect(configuration: configuration) }
+        try await Task.sleep(for: .milliseconds(300))
+        attempt.cancel()
+        let result = await attempt.result
+        #expect(throws: CancellationError.self) { _ = try result.get() }
     }
 
     @Test func calendarArithmeticStaysInTheYearsOneToNineThousandNineHundredNinetyNine() throws {
@@ -88,7 +100,8 @@ import Testing
             _ = try await connection.pipeline([select])
             try await connection.query("ALTER TABLE p ADD COLUMN title text")
             // The first pipeline meets the stale plan and forgets it; the next one re-prepares.
-            _ = try? await connection.pipeline([select])
+            let stale = await postgresError { _ = try await connection.pipeline([select]) }
+            #expect(stale?.isStalePlan == true, "\(String(describing: stale))")
             let rows = try await connection.pipeline([select])
             #expect(rows[0].columns == ["id", "title"])
         }
@@ -106,6 +119,52 @@ import Testing
             #expect(interval == PostgresInterval(months: 3, days: 2))
             #expect(n == 5)
             await pool.close()
+        }
+    }
+}
+
+/// A unix socket that listens and never accepts: a server that does not answer.
+final class SilentSocket: Sendable {
+    let fd: Int32
+
+    init(path: String) throws {
+        fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard fd >= 0, bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
+            throw PostgresError(kind: .misuse, message: "cannot make a socket at \(path)")
+        }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (i, byte) in bytes.enumerated() { raw[i] = byte }
+        }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard bound == 0, listen(fd, 8) == 0 else {
+            Glibc.close(fd)
+            throw PostgresError(kind: .misuse, message: "cannot listen at \(path)")
+        }
+    }
+
+    func close() { Glibc.close(fd) }
+}
+
+@Suite struct SessionFormatTests {
+    @Test func intervalsStillDecodeAfterDiscardAllOrResetAllOnThePlainConnection() async throws {
+        try await TestDatabase.withConnection { connection in
+            let query: PostgresQuery = "SELECT interval '1 day 2 hours', \(1)"
+            _ = try await connection.query(query)
+            try await connection.executeUnsafeScript("DISCARD ALL")
+            let (first, _) = try await connection.query(query).single().decode((PostgresInterval, Int).self)
+            #expect(first == PostgresInterval(days: 1, microseconds: 7_200_000_000))
+            let second = try await connection.withTransaction { tx -> PostgresInterval in
+                try await tx.executeUnsafeScript("RESET ALL")
+                return try await tx.query("SELECT interval '3 months'").single().decode(PostgresInterval.self)
+            }
+            #expect(second == PostgresInterval(months: 3))
+            let style = try await connection.query("SHOW IntervalStyle").single().decode(String.self)
+            #expect(style == "iso_8601")
         }
     }
 }

@@ -191,13 +191,14 @@ import Testing
             #expect(countyCount == 2)
 
             // setLocalSearchPath inside a plain transaction ends with it too, also on rollback.
-            _ = await thrownError {
+            let rollback = await thrownError {
                 try await connection.withTransaction { tx in
                     try await tx.setLocalSearchPath([county])
-                    #expect(try await tx.scalar(select, as: String.self) == "county row")
+                    #expect(try await tx.scalar("SELECT min(title) FROM proposal", as: String.self) == "county row")
                     throw SomeTestError(tag: "rollback")
                 }
             }
+            #expect(rollback as? SomeTestError == SomeTestError(tag: "rollback"), "\(String(describing: rollback))")
             #expect(try await connection.scalar("SHOW search_path", as: String.self) == defaultPath)
             #expect(try await connection.scalar(select, as: String.self) == "public row")
         }
@@ -216,11 +217,46 @@ import Testing
                     throw SomeTestError(tag: "outer fails after the inner one returned")
                 }
             }
-            // Either the nesting is refused or it is a savepoint: the outer failure undoes everything.
-            #expect(error != nil)
+            // The nested call is a savepoint: the outer failure undoes everything.
+            #expect(error as? SomeTestError == SomeTestError(tag: "outer fails after the inner one returned"))
             let visible = try await b.query("SELECT id FROM proposal ORDER BY id").values(Int32.self)
             #expect(visible.isEmpty, "rows committed despite the outer rollback: \(visible)")
             #expect(try await a.inTransaction == false)
+        }
+    }
+
+    @Test func aNestedWithTransactionThatThrowsUndoesOnlyItsOwnWork() async throws {
+        try await withConnections(2) { connections, _ in
+            let (a, b) = (connections[0], connections[1])
+            try await a.query("CREATE TABLE proposal (id int)")
+            try await a.withTransaction { outer in
+                try await outer.query("INSERT INTO proposal VALUES (1)")
+                let inner = await thrownError {
+                    try await outer.withTransaction { inner in
+                        try await inner.query("INSERT INTO proposal VALUES (2)")
+                        throw SomeTestError(tag: "inner")
+                    }
+                }
+                #expect(inner as? SomeTestError == SomeTestError(tag: "inner"))
+                #expect(try await outer.inTransaction)
+                try await outer.query("INSERT INTO proposal VALUES (3)")
+            }
+            let visible = try await b.query("SELECT id FROM proposal ORDER BY id").values(Int32.self)
+            #expect(visible == [1, 3])
+        }
+    }
+
+    @Test func aDeadlockReportedByTheServerIsRetried() async throws {
+        try await TestDatabase.withConnection { connection in
+            let attempts = Counter()
+            let value = try await connection.withTransaction(PostgresTransactionOptions(maxAttempts: 3)) { tx -> Int in
+                if attempts.increment() < 3 {
+                    try await tx.executeUnsafeScript("DO $$ BEGIN RAISE EXCEPTION 'simulated' USING ERRCODE = 'deadlock_detected'; END $$")
+                }
+                return try await tx.scalar("SELECT 7", as: Int.self)
+            }
+            #expect(value == 7)
+            #expect(attempts.increment() == 4)
         }
     }
 
@@ -268,14 +304,16 @@ import Testing
             #expect(try await a.inTransaction == false)
             #expect(try await b.scalar("SELECT count(*) FROM proposal", as: Int.self) == 0)
 
-            // Cancelled while the body waits on something else.
+            // Cancelled while the body waits on something else (after its INSERT is done).
+            let inserted = Gate(parties: 2)
             let waiting = Task {
                 try await a.withTransaction { tx in
                     try await tx.query("INSERT INTO proposal VALUES (2)")
+                    await inserted.arrive()
                     try await Task.sleep(for: .seconds(30))
                 }
             }
-            try await Task.sleep(for: .milliseconds(200))
+            await inserted.arrive()
             waiting.cancel()
             let second = await waiting.result
             #expect(throws: CancellationError.self) { try second.get() }
