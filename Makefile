@@ -33,7 +33,7 @@ deps:
 	if [ -n "$$missing" ]; then \
 		if ! command -v apt-get >/dev/null 2>&1; then \
 			echo "make deps: missing:$$missing; install PostgreSQL 15 with libpq and pkg-config" \
-				"(macOS: brew install postgresql@15 pkg-config) and set TONGXIN_PG_BINDIR to its bin folder" >&2; \
+				"and set TONGXIN_PG_BINDIR to its bin folder (Tongxin runs on Linux)" >&2; \
 			exit 1; \
 		fi; \
 		echo "make deps: missing:$$missing; installing postgresql libpq-dev pkg-config"; \

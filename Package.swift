@@ -9,7 +9,6 @@ let swiftSettings: [SwiftSetting] = [
 
 let package = Package(
     name: "tongxin",
-    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "tongxin", targets: ["tongxin"]),
         .executable(name: "tongxin-worker", targets: ["tongxin-worker"]),
