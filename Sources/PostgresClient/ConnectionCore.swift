@@ -102,8 +102,30 @@ final class ConnectionCore: @unchecked Sendable {
     }
 
     func finish() {
+        stopTrace()
         if let pg { PQfinish(pg) }
         pg = nil
+    }
+
+    // MARK: Protocol trace (debugging and tests)
+
+    private var traceFile: UnsafeMutablePointer<FILE>?
+
+    /// Writes every protocol message to `path` (libpq's PQtrace, without timestamps).
+    func startTrace(path: String) throws {
+        let pg = try requireOpen()
+        stopTrace()
+        guard let file = fopen(path, "w") else { throw PostgresError.misuse("cannot write a trace to \(path)") }
+        traceFile = file
+        PQtrace(pg, file)
+        PQsetTraceFlags(pg, PQTRACE_SUPPRESS_TIMESTAMPS)
+    }
+
+    func stopTrace() {
+        guard let file = traceFile else { return }
+        if let pg { PQuntrace(pg) }
+        fclose(file)
+        traceFile = nil
     }
 
     // MARK: Connecting
