@@ -42,10 +42,22 @@ let package = Package(
             name: "EmbeddedPostgres",
             swiftSettings: swiftSettings
         ),
+        // SQL migrations: the files, their checksums, and the runner.
+        .target(
+            name: "Migrations",
+            dependencies: ["PostgresClient"],
+            swiftSettings: swiftSettings
+        ),
+        // Counties as schemas: the registry in the control schema, settings, create and archive.
+        .target(
+            name: "Counties",
+            dependencies: ["PostgresClient", "Migrations"],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "TongxinCLI",
             dependencies: [
-                "PostgresClient",
+                "PostgresClient", "Migrations", "Counties",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -92,6 +104,11 @@ let package = Package(
         .testTarget(
             name: "PostgresClientTests",
             dependencies: ["PostgresClient", "PostgresTestSupport", "EmbeddedPostgres"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "MigrationsTests",
+            dependencies: ["Migrations", "Counties", "PostgresClient", "PostgresTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

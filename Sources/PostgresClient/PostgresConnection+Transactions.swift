@@ -46,6 +46,7 @@ extension PostgresConnection {
     /// With `maxAttempts > 1` the whole body runs again after a serialization failure or a
     /// deadlock, so it must have no effects outside the database. A failed rollback is reported
     /// with the original error in ``PostgresTransactionError``.
+    @discardableResult
     public func withTransaction<R: Sendable>(
         _ options: PostgresTransactionOptions = PostgresTransactionOptions(),
         _ body: (PostgresConnection) async throws -> R
@@ -152,6 +153,7 @@ extension PostgresConnection {
     }
 
     /// Runs `body` in a transaction whose search_path is `schema` alone.
+    @discardableResult
     public func withTransaction<R: Sendable>(
         inSchema schema: PostgresIdentifier,
         _ options: PostgresTransactionOptions = PostgresTransactionOptions(),

@@ -123,6 +123,7 @@ public final class PostgresPool: Sendable {
     }
 
     /// A transaction on a pooled connection (see ``PostgresConnection/withTransaction(_:_:)``).
+    @discardableResult
     public func withTransaction<R: Sendable>(
         _ options: PostgresTransactionOptions = PostgresTransactionOptions(),
         _ body: (PostgresConnection) async throws -> R

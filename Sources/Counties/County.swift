@@ -1,0 +1,145 @@
+public import Foundation
+public import PostgresClient
+
+/// A county committee's code: `^[a-z][a-z0-9_]{1,30}$`. Its schema is `county_<code>`.
+public struct CountyCode: Sendable, Hashable, CustomStringConvertible {
+    public let value: String
+
+    public init(_ value: String) throws {
+        let bytes = Array(value.utf8)
+        func lower(_ b: UInt8) -> Bool { b >= 97 && b <= 122 }
+        guard (2...31).contains(bytes.count), let first = bytes.first, lower(first),
+            bytes.allSatisfy({ lower($0) || ($0 >= 48 && $0 <= 57) || $0 == 95 })
+        else {
+            throw CountyError("invalid county code \"\(value.prefix(40))\": use 2-31 characters a-z, 0-9 and _, starting with a letter")
+        }
+        self.value = value
+        self.schema = try PostgresIdentifier("county_" + value)
+    }
+
+    /// `county_<code>` (at most 38 characters).
+    public let schema: PostgresIdentifier
+
+    public var description: String { value }
+}
+
+/// A user-facing failure about counties, on one line.
+public struct CountyError: Error, Sendable, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// One registered county committee.
+public struct County: Sendable, Hashable {
+    public enum Status: String, Sendable, Codable {
+        case active
+        case archived
+    }
+
+    public var code: CountyCode
+    public var name: String
+    public var region: String?
+    public var status: Status
+    public var settings: CountySettings
+    public var createdAt: Date
+    public var updatedAt: Date
+
+    public var schema: PostgresIdentifier { code.schema }
+}
+
+/// Per-county workflow settings, with the defaults of the domain rules.
+public struct CountySettings: Sendable, Hashable, Codable {
+    /// Months a unit has to reply after assignment.
+    public var handlingMonths = 3
+    /// Months with an approved extension.
+    public var extendedHandlingMonths = 6
+    /// Months for co-handling units to send their view to the lead unit.
+    public var coHandlingViewMonths = 1
+    /// Days in which a unit may return a wrongly assigned proposal.
+    public var unitReturnDays = 10
+    /// Days the proposer has to rate a reply.
+    public var evaluationWindowDays = 30
+    /// What an unrated reply counts as after the window: `not_evaluated` (excluded) or `satisfied`.
+    public var afterEvaluationWindow = "not_evaluated"
+    /// Working days for a micro-suggestion reply.
+    public var microSuggestionReplyDays = 15
+    /// `calendar` or `working` days for deadlines.
+    public var dayCounting = "calendar"
+    /// Minimum count for a place in a league table.
+    public var leagueMinimumCount = 10
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case handlingMonths = "handling_months"
+        case extendedHandlingMonths = "extended_handling_months"
+        case coHandlingViewMonths = "co_handling_view_months"
+        case unitReturnDays = "unit_return_days"
+        case evaluationWindowDays = "evaluation_window_days"
+        case afterEvaluationWindow = "after_evaluation_window"
+        case microSuggestionReplyDays = "micro_suggestion_reply_days"
+        case dayCounting = "day_counting"
+        case leagueMinimumCount = "league_minimum_count"
+    }
+
+    /// Settings missing from stored JSON take their defaults.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = CountySettings()
+        handlingMonths = try c.decodeIfPresent(Int.self, forKey: .handlingMonths) ?? d.handlingMonths
+        extendedHandlingMonths = try c.decodeIfPresent(Int.self, forKey: .extendedHandlingMonths) ?? d.extendedHandlingMonths
+        coHandlingViewMonths = try c.decodeIfPresent(Int.self, forKey: .coHandlingViewMonths) ?? d.coHandlingViewMonths
+        unitReturnDays = try c.decodeIfPresent(Int.self, forKey: .unitReturnDays) ?? d.unitReturnDays
+        evaluationWindowDays = try c.decodeIfPresent(Int.self, forKey: .evaluationWindowDays) ?? d.evaluationWindowDays
+        afterEvaluationWindow = try c.decodeIfPresent(String.self, forKey: .afterEvaluationWindow) ?? d.afterEvaluationWindow
+        microSuggestionReplyDays = try c.decodeIfPresent(Int.self, forKey: .microSuggestionReplyDays) ?? d.microSuggestionReplyDays
+        dayCounting = try c.decodeIfPresent(String.self, forKey: .dayCounting) ?? d.dayCounting
+        leagueMinimumCount = try c.decodeIfPresent(Int.self, forKey: .leagueMinimumCount) ?? d.leagueMinimumCount
+    }
+
+    /// The setting names `county set` accepts.
+    public static var keys: [String] { CodingKeys.allCases.map(\.rawValue) }
+
+    /// Sets one setting from text, validated; the error names the key and the allowed values.
+    public mutating func set(_ key: String, to text: String) throws {
+        func number(_ range: ClosedRange<Int>) throws -> Int {
+            guard let value = Int(text), range.contains(value) else {
+                throw CountyError("setting \(key): \"\(text.prefix(40))\" is not a whole number from \(range.lowerBound) to \(range.upperBound)")
+            }
+            return value
+        }
+        func choice(_ allowed: [String]) throws -> String {
+            guard allowed.contains(text) else {
+                throw CountyError("setting \(key): \"\(text.prefix(40))\" is not one of \(allowed.joined(separator: ", "))")
+            }
+            return text
+        }
+        switch CodingKeys(rawValue: key) {
+        case .handlingMonths: handlingMonths = try number(1...12)
+        case .extendedHandlingMonths: extendedHandlingMonths = try number(1...24)
+        case .coHandlingViewMonths: coHandlingViewMonths = try number(1...6)
+        case .unitReturnDays: unitReturnDays = try number(1...60)
+        case .evaluationWindowDays: evaluationWindowDays = try number(1...365)
+        case .afterEvaluationWindow: afterEvaluationWindow = try choice(["not_evaluated", "satisfied"])
+        case .microSuggestionReplyDays: microSuggestionReplyDays = try number(1...90)
+        case .dayCounting: dayCounting = try choice(["calendar", "working"])
+        case .leagueMinimumCount: leagueMinimumCount = try number(1...1000)
+        case nil:
+            throw CountyError("unknown setting \"\(key.prefix(40))\"; settings are \(CountySettings.keys.joined(separator: ", "))")
+        }
+        guard extendedHandlingMonths >= handlingMonths else {
+            throw CountyError("setting \(key): extended_handling_months (\(extendedHandlingMonths)) must not be below handling_months (\(handlingMonths))")
+        }
+    }
+
+    /// Each setting as `key=value`, in a fixed order.
+    public var lines: [String] {
+        [
+            "handling_months=\(handlingMonths)", "extended_handling_months=\(extendedHandlingMonths)",
+            "co_handling_view_months=\(coHandlingViewMonths)", "unit_return_days=\(unitReturnDays)",
+            "evaluation_window_days=\(evaluationWindowDays)", "after_evaluation_window=\(afterEvaluationWindow)",
+            "micro_suggestion_reply_days=\(microSuggestionReplyDays)", "day_counting=\(dayCounting)",
+            "league_minimum_count=\(leagueMinimumCount)",
+        ]
+    }
+}

@@ -1,0 +1,101 @@
+import Foundation
+public import Migrations
+public import PostgresClient
+
+/// The county registry in the control schema, and the lifecycle of county schemas.
+public struct CountyRegistry: Sendable {
+    /// The shared control schema.
+    public static let controlSchema: PostgresIdentifier = {
+        // A constant that satisfies the identifier rules.
+        guard let schema = try? PostgresIdentifier("tongxin") else { fatalError("tongxin is a valid identifier") }
+        return schema
+    }()
+
+    public let pool: PostgresPool
+    public let migrations: MigrationSet
+    /// Recorded as who applied migrations and made changes.
+    public let actor: String
+
+    public init(pool: PostgresPool, migrations: MigrationSet, actor: String) {
+        self.pool = pool
+        self.migrations = migrations
+        self.actor = actor
+    }
+
+    /// Creates the control schema if missing and applies its pending migrations.
+    @discardableResult
+    public func migrateControl() async throws -> [Migration] {
+        try await pool.withConnection { connection in
+            // Ordinary (not distributed) schema: schema-based sharding stays off here.
+            try await connection.query(PostgresQuery(unsafeSQL: "CREATE SCHEMA IF NOT EXISTS \(Self.controlSchema.quoted)"))
+            return try await SchemaMigrator(schema: Self.controlSchema, migrations: migrations.control, appliedBy: actor)
+                .up(on: connection)
+        }
+    }
+
+    /// Creates the county's schema with every county migration and registers it, in one
+    /// transaction: it exists fully or not at all.
+    public func create(code: CountyCode, name: String, region: String?) async throws -> County {
+        let name = try Self.validated(text: name, field: "name", maximum: 100)
+        let region = try region.map { try Self.validated(text: $0, field: "region", maximum: 200) }
+        try await migrateControl()
+        let settings = JSONB(CountySettings())
+        do {
+            try await pool.withTransaction { tx in
+                // Citus makes the new schema a distributed schema; plain PostgreSQL ignores it.
+                try await tx.executeUnsafeScript("SET LOCAL citus.enable_schema_based_sharding TO on")
+                try await tx.query(PostgresQuery(unsafeSQL: "CREATE SCHEMA \(code.schema.quoted)"))
+                try await SchemaMigrator(schema: code.schema, migrations: migrations.county, appliedBy: actor)
+                    .applyAll(inOpenTransaction: tx)
+                try await tx.query("""
+                    INSERT INTO \(identifier: Self.controlSchema).county (code, name, region, schema_name, settings)
+                    VALUES (\(code.value), \(name), \(region), \(code.schema.name), \(settings))
+                    """)
+            }
+        } catch let error as PostgresError where error.sqlState == .duplicateSchema || error.sqlState == .uniqueViolation {
+            throw CountyError("county \(code) already exists")
+        }
+        return try await show(code)
+    }
+
+    /// Every county, by code.
+    public func list() async throws -> [County] {
+        try await migrateControl()
+        let rows = try await pool.query("""
+            SELECT code, name, region, status, settings, created_at, updated_at
+            FROM \(identifier: Self.controlSchema).county ORDER BY code
+            """)
+        return try rows.map(Self.county(from:))
+    }
+
+    /// One county; a clear error when there is none with that code.
+    public func show(_ code: CountyCode) async throws -> County {
+        let rows = try await pool.query("""
+            SELECT code, name, region, status, settings, created_at, updated_at
+            FROM \(identifier: Self.controlSchema).county WHERE code = \(code.value)
+            """)
+        guard let row = rows.first else { throw CountyError("no county \(code)") }
+        return try Self.county(from: row)
+    }
+
+    static func county(from row: PostgresRow) throws -> County {
+        let (code, name, region, status, settings, created, updated) =
+            try row.decode((String, String, String?, String, JSONB<CountySettings>, Date, Date).self)
+        return County(
+            code: try CountyCode(code), name: name, region: region,
+            status: County.Status(rawValue: status) ?? .archived, settings: settings.value,
+            createdAt: created, updatedAt: updated)
+    }
+
+    /// Text for names and regions: trimmed, 1…maximum characters, no control characters.
+    static func validated(text: String, field: String, maximum: Int) throws -> String {
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty, trimmed.count <= maximum else {
+            throw CountyError("\(field): give 1 to \(maximum) characters")
+        }
+        guard !trimmed.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw CountyError("\(field): control characters are not allowed")
+        }
+        return trimmed
+    }
+}
