@@ -2,10 +2,31 @@
 # Run by `make demo` as `tongxin-devdb run -- sh scripts/demo.sh`: PGHOST, PGPORT, PGUSER,
 # PGDATABASE and DATABASE_URL point at a throwaway server that is deleted afterwards.
 set -e
+T=.build/debug/tongxin
 
 echo "== tongxin db check: can we reach the database?"
-.build/debug/tongxin db check
+$T db check
+
+echo
+echo "== the six peer committees of the seed article, one schema each"
+$T county create leiyang --name 耒阳市 --region 湖南省衡阳市
+$T county create changning --name 常宁市 --region 湖南省衡阳市
+$T county create linwu --name 临武县 --region 湖南省郴州市
+$T county create lingling --name 零陵区 --region 湖南省永州市
+$T county create zhaoping --name 昭平县 --region 广西壮族自治区贺州市
+$T county create macheng --name 麻城市 --region 湖北省黄冈市
+$T county list
+
+echo
+echo "== county settings (defaults of the domain rules; one changed)"
+$T county set leiyang evaluation_window_days=45
+$T county show leiyang
+
+echo
+echo "== migrations: every schema is current"
+$T migrate up --all --jobs 2
+$T migrate status
 
 echo
 echo "== tongxin db info: what the database holds"
-.build/debug/tongxin db info
+$T db info

@@ -78,6 +78,42 @@ public struct CountyRegistry: Sendable {
         return try Self.county(from: row)
     }
 
+    /// Changes one setting (validated) and returns the county.
+    public func set(_ code: CountyCode, key: String, value: String) async throws -> County {
+        try await pool.withTransaction { tx in
+            let rows = try await tx.query("""
+                SELECT settings FROM \(identifier: Self.controlSchema).county WHERE code = \(code.value) FOR UPDATE
+                """)
+            guard let row = rows.first else { throw CountyError("no county \(code)") }
+            var settings = try row.decode(JSONB<CountySettings>.self).value
+            try settings.set(key, to: value)
+            try await tx.query("""
+                UPDATE \(identifier: Self.controlSchema).county SET settings = \(JSONB(settings)), updated_at = now()
+                WHERE code = \(code.value)
+                """)
+        }
+        return try await show(code)
+    }
+
+    /// Marks the county archived: its data stays readable, workflow writes are refused.
+    public func archive(_ code: CountyCode) async throws -> County {
+        let changed = try await pool.query("""
+            UPDATE \(identifier: Self.controlSchema).county SET status = 'archived', updated_at = now()
+            WHERE code = \(code.value) AND status = 'active'
+            """).affectedRows
+        let county = try await show(code)
+        if changed == 0 { throw CountyError("county \(code) is already archived") }
+        return county
+    }
+
+    /// Throws unless the county exists and is active: every workflow write checks this first.
+    public func requireWritable(_ code: CountyCode) async throws {
+        let county = try await show(code)
+        guard county.status == .active else {
+            throw CountyError("county \(code) is archived: its data can be read and reported, not changed")
+        }
+    }
+
     static func county(from row: PostgresRow) throws -> County {
         let (code, name, region, status, settings, created, updated) =
             try row.decode((String, String, String?, String, JSONB<CountySettings>, Date, Date).self)

@@ -50,8 +50,11 @@ public struct SchemaMigrator: Sendable {
         }
     }
 
-    /// Reads the history; nothing changes.
+    /// Reads the history; nothing changes (no history table: nothing applied).
     public func status(on connection: PostgresConnection) async throws -> SchemaStatus {
+        let history = schema.quoted + ".schema_history"
+        let exists = try await connection.query("SELECT to_regclass(\(history)) IS NOT NULL").single().decode(Bool.self)
+        guard exists else { return compare(applied: []) }
         let rows = try await connection.query(
             "SELECT version, name, checksum FROM \(identifier: schema).schema_history ORDER BY version")
         let applied = try rows.decode((Int, String, String).self)

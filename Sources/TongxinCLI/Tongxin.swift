@@ -18,7 +18,7 @@ public struct Tongxin: AsyncParsableCommand {
             service files.
             """,
         version: TongxinVersion.current,
-        subcommands: [Database.self]
+        subcommands: [Database.self, CountyCommand.self, MigrateCommand.self]
     )
 
     public init() {}

@@ -1,0 +1,132 @@
+import ArgumentParser
+import Counties
+import Foundation
+import Migrations
+import PostgresClient
+
+/// Options of every command that works with counties and migrations.
+struct RegistryOptions: ParsableArguments {
+    @OptionGroup var connection: ConnectionOptions
+
+    @Option(help: "Folder with control/ and county/ migrations (default: TONGXIN_MIGRATIONS, else the built-in set).")
+    var migrations: String?
+
+    /// Runs `body` with a registry on a small pool, closed afterwards.
+    func withRegistry<R: Sendable>(_ body: (CountyRegistry) async throws -> R) async throws -> R {
+        let set = try MigrationSet.resolve(explicit: migrations)
+        let pool = PostgresPool(configuration: connection.configuration, options: PostgresPoolOptions(maxConnections: 2))
+        let user = ProcessInfo.processInfo.environment["USER"] ?? "unknown"
+        let registry = CountyRegistry(pool: pool, migrations: set, actor: "tongxin-cli:\(user)")
+        do {
+            let value = try await body(registry)
+            await pool.close()
+            return value
+        } catch {
+            await pool.close()
+            throw error
+        }
+    }
+}
+
+/// `tongxin county …`: the county registry.
+struct CountyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "county",
+        abstract: "Create, list, show, configure and archive county committees (one schema each).",
+        subcommands: [Create.self, List.self, Show.self, Set.self, Archive.self]
+    )
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create a county: its schema with every county migration, in one transaction.")
+        @OptionGroup var options: RegistryOptions
+        @Argument(help: "County code: 2-31 characters a-z, 0-9 and _, starting with a letter (e.g. leiyang).")
+        var code: String
+        @Option(help: "The committee's name, e.g. 耒阳市.") var name: String
+        @Option(help: "Region, e.g. 湖南省衡阳市.") var region: String?
+
+        func run() async throws {
+            try await reportingFailures {
+                let code = try CountyCode(code)
+                let county = try await options.withRegistry { try await $0.create(code: code, name: name, region: region) }
+                print("created county \(county.code) (\(county.name)) in schema \(county.schema.name)")
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the counties.")
+        @OptionGroup var options: RegistryOptions
+
+        func run() async throws {
+            try await reportingFailures {
+                let counties = try await options.withRegistry { try await $0.list() }
+                for county in counties {
+                    print([county.code.value, county.status.rawValue, county.name, county.region ?? "-"].joined(separator: "\t"))
+                }
+                print("\(counties.count) county(ies)")
+            }
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one county and its settings.")
+        @OptionGroup var options: RegistryOptions
+        @Argument(help: "County code.") var code: String
+
+        func run() async throws {
+            try await reportingFailures {
+                let code = try CountyCode(code)
+                let county = try await options.withRegistry { try await $0.show(code) }
+                print(CountyCommand.describe(county).joined(separator: "\n"))
+            }
+        }
+    }
+
+    struct Set: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Change a setting: KEY=VALUE (keys: \(CountySettings.keys.joined(separator: ", "))).")
+        @OptionGroup var options: RegistryOptions
+        @Argument(help: "County code.") var code: String
+        @Argument(help: "KEY=VALUE") var assignment: String
+
+        func run() async throws {
+            try await reportingFailures {
+                let code = try CountyCode(code)
+                let parts = assignment.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                guard parts.count == 2, !parts[0].isEmpty else {
+                    throw CountyError("expected KEY=VALUE, got \"\(assignment.prefix(60))\"")
+                }
+                let county = try await options.withRegistry {
+                    try await $0.set(code, key: String(parts[0]), value: String(parts[1]))
+                }
+                print("county \(county.code): \(parts[0])=\(parts[1])")
+            }
+        }
+    }
+
+    struct Archive: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Archive a county: its data stays readable, workflow writes are refused.")
+        @OptionGroup var options: RegistryOptions
+        @Argument(help: "County code.") var code: String
+
+        func run() async throws {
+            try await reportingFailures {
+                let code = try CountyCode(code)
+                let county = try await options.withRegistry { try await $0.archive(code) }
+                print("archived county \(county.code) (\(county.name))")
+            }
+        }
+    }
+
+    static func describe(_ county: County) -> [String] {
+        let formatter = ISO8601DateFormatter()
+        return [
+            "code: \(county.code)", "name: \(county.name)", "region: \(county.region ?? "-")",
+            "schema: \(county.schema.name)", "status: \(county.status.rawValue)",
+            "created: \(formatter.string(from: county.createdAt))", "updated: \(formatter.string(from: county.updatedAt))",
+            "settings:",
+        ] + county.settings.lines.map { "  " + $0 }
+    }
+}

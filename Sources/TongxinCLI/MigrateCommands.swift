@@ -1,0 +1,93 @@
+import ArgumentParser
+import Counties
+import Foundation
+import Migrations
+
+/// `tongxin migrate …`: SQL migrations over the control schema and every county.
+struct MigrateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "migrate",
+        abstract: "Apply and inspect SQL migrations (control schema and every county).",
+        subcommands: [Up.self, Status.self]
+    )
+
+    struct Selection: ParsableArguments {
+        @Option(help: "Only this county.") var county: String?
+        @Flag(help: "Every county (the default).") var all = false
+
+        func validate() throws {
+            if county != nil, all { throw ValidationError("give --county C or --all, not both") }
+        }
+
+        var codes: [CountyCode]? {
+            get throws { try county.map { [try CountyCode($0)] } }
+        }
+    }
+
+    struct Up: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Apply pending migrations: the control schema first, then the counties, each file in its own transaction.")
+        @OptionGroup var options: RegistryOptions
+        @OptionGroup var selection: Selection
+        @Option(help: "Counties migrated at once.") var jobs = 2
+        @Flag(help: "Go on with the other counties after one fails.") var continueOnError = false
+
+        func validate() throws {
+            guard (1...64).contains(jobs) else { throw ValidationError("--jobs: give 1 to 64") }
+        }
+
+        func run() async throws {
+            try await reportingFailures {
+                let codes = try selection.codes
+                let report = try await options.withRegistry { registry in
+                    try await registry.migrateUp(counties: codes, jobs: jobs, continueOnError: continueOnError) { done, total, outcome in
+                        let what = outcome.error.map { "FAILED: \($0)" }
+                            ?? (outcome.applied.isEmpty ? "current" : "applied \(outcome.applied.map(\.fileName).joined(separator: ", "))")
+                        print("[\(done)/\(total)] \(outcome.code): \(what)")
+                    }
+                }
+                print("control: \(report.control.isEmpty ? "current" : "applied \(report.control.map(\.fileName).joined(separator: ", "))")")
+                let applied = report.outcomes.filter { !$0.applied.isEmpty }.count
+                print("counties: \(report.outcomes.count) done, \(applied) changed, \(report.failed.count) failed, \(report.notStarted.count) not started")
+                for failure in report.failed { print("failed: \(failure.code): \(failure.error ?? "")") }
+                if !report.succeeded { throw ExitCode.failure }
+            }
+        }
+    }
+
+    struct Status: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Version, pending count and checksum drift of the control schema and each county.")
+        @OptionGroup var options: RegistryOptions
+        @OptionGroup var selection: Selection
+        @Option(help: "text or json.") var format = "text"
+
+        func validate() throws {
+            guard ["text", "json"].contains(format) else { throw ValidationError("--format: text or json") }
+        }
+
+        func run() async throws {
+            try await reportingFailures {
+                let codes = try selection.codes
+                let (control, counties) = try await options.withRegistry { try await $0.migrationStatus(counties: codes) }
+                let rows = [("control", control)] + counties.map { ($0.0.value, $0.1) }
+                if format == "json" {
+                    let objects = rows.map { name, status in
+                        [
+                            "schema": status.schema, "name": name, "version": status.version,
+                            "pending": status.pending.count, "drifted": status.drifted,
+                        ] as [String: Any]
+                    }
+                    let data = try JSONSerialization.data(withJSONObject: objects, options: [.sortedKeys])
+                    print(String(decoding: data, as: UTF8.self))
+                } else {
+                    for (name, status) in rows {
+                        var line = "\(name)\tversion \(status.version)\t\(status.pending.count) pending"
+                        if !status.drifted.isEmpty { line += "\tDRIFT: \(status.drifted.joined(separator: ", "))" }
+                        print(line)
+                    }
+                }
+            }
+        }
+    }
+}

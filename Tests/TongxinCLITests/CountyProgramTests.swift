@@ -1,0 +1,64 @@
+import Foundation
+import PostgresClient
+import PostgresTestSupport
+import Testing
+
+/// `tongxin county …` and `tongxin migrate …` as an operator runs them.
+@Suite struct CountyProgramTests {
+    func tongxin(_ arguments: [String], _ configuration: PostgresConfiguration) async throws -> Programs.Outcome {
+        try await Programs.run("tongxin", arguments, environment: ["DATABASE_URL": Programs.url(configuration)])
+    }
+
+    @Test func createListShowSetArchiveAndStatusWork() async throws {
+        try await TestDatabase.withDatabase { configuration in
+            let created = try await tongxin(["county", "create", "leiyang", "--name", "耒阳市", "--region", "湖南省衡阳市"], configuration)
+            #expect(created.status == 0, "\(created.output)")
+            #expect(created.lines == ["created county leiyang (耒阳市) in schema county_leiyang"])
+            let list = try await tongxin(["county", "list"], configuration)
+            #expect(list.lines == ["leiyang\tactive\t耒阳市\t湖南省衡阳市", "1 county(ies)"])
+            let set = try await tongxin(["county", "set", "leiyang", "evaluation_window_days=45"], configuration)
+            #expect(set.status == 0)
+            let show = try await tongxin(["county", "show", "leiyang"], configuration)
+            #expect(show.lines.contains("  evaluation_window_days=45"))
+            #expect(show.lines.contains("schema: county_leiyang"))
+            let status = try await tongxin(["migrate", "status", "--format", "json"], configuration)
+            let json = try JSONSerialization.jsonObject(with: Data(status.output.utf8)) as? [[String: Any]]
+            #expect(json?.map { $0["name"] as? String } == ["control", "leiyang"])
+            #expect(json?.allSatisfy { ($0["pending"] as? Int) == 0 } == true)
+            let up = try await tongxin(["migrate", "up", "--all", "--jobs", "2"], configuration)
+            #expect(up.status == 0, "\(up.output)")
+            #expect(up.lines.last == "counties: 1 done, 0 changed, 0 failed, 0 not started")
+            let archived = try await tongxin(["county", "archive", "leiyang"], configuration)
+            #expect(archived.lines == ["archived county leiyang (耒阳市)"])
+        }
+    }
+
+    @Test func badInputInEveryArgumentGetsOneLineAndExitOneOrUsage() async throws {
+        try await TestDatabase.withDatabase { configuration in
+            _ = try await tongxin(["county", "create", "linwu", "--name", "临武县"], configuration)
+            let attempts: [[String]] = [
+                ["county", "create", "x'; DROP SCHEMA tongxin CASCADE; --", "--name", "n"],
+                ["county", "create", "Leiyang", "--name", "n"],
+                ["county", "create", "ok_code", "--name", ""],
+                ["county", "show", "linwu\"; --"],
+                ["county", "set", "linwu", "handling_months=3; DROP TABLE x"],
+                ["county", "set", "linwu", "no_such_key=1"],
+                ["county", "set", "linwu", "novalue"],
+                ["county", "archive", "nosuch"],
+                ["migrate", "status", "--county", "1bad"],
+                ["migrate", "up", "--county", "nosuch"],
+            ]
+            for arguments in attempts {
+                let outcome = try await tongxin(arguments, configuration)
+                #expect(outcome.status == 1, "\(arguments): \(outcome.output)")
+                #expect(outcome.lines.count == 1, "\(arguments): \(outcome.output)")
+                #expect(outcome.output.hasPrefix("tongxin: "), "\(arguments): \(outcome.output)")
+            }
+            let usage = try await tongxin(["migrate", "up", "--jobs", "0"], configuration)
+            #expect(usage.status == 64)
+            // Nothing was harmed: one county, its schema intact.
+            let list = try await tongxin(["county", "list"], configuration)
+            #expect(list.lines == ["linwu\tactive\t临武县\t-", "1 county(ies)"])
+        }
+    }
+}
