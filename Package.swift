@@ -92,7 +92,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "tongxin-bench",
-            dependencies: ["PostgresClient", "EmbeddedPostgres"],
+            dependencies: ["PostgresClient", "EmbeddedPostgres", "Migrations", "Counties"],
             swiftSettings: swiftSettings
         ),
         .target(

@@ -2,7 +2,9 @@
 // Run through `make bench` (release build, throwaway PostgreSQL via tongxin-devdb), or against
 // any server with DATABASE_URL / PG* set. It creates and drops its own tables.
 import Foundation
+import Counties
 import EmbeddedPostgres
+import Migrations
 import PostgresClient
 
 @main
@@ -34,10 +36,16 @@ struct Bench {
             await pool.close()
             return
         }
+        if ProcessInfo.processInfo.environment["TONGXIN_BENCH_ONLY"] == "counties" {
+            try await counties(pool)
+            await pool.close()
+            return
+        }
         try await selectOne(pool)
         try await pointReads(pool)
         try await inserts(pool)
         try await memoryGrowth(pool)
+        try await counties(pool)
         print(String(format: "memory: peak resident set %.1f MiB", peakRSSMiB()))
         await pool.close()
     }
@@ -165,6 +173,36 @@ struct Bench {
         print(String(format: "10,000 single-row INSERTs one at a time: %.0f rows/s (median of %d)", s, runs))
         print(String(format: "10,000 single-row INSERTs pipelined: %.0f rows/s: %.1f× one at a time (target ≥ 5×)", p, p / s))
         print(String(format: "10,000 rows by COPY FROM STDIN: %.0f rows/s (target ≥ 100,000)", c))
+    }
+
+    // MARK: Counties and migrations
+
+    static func counties(_ pool: PostgresPool) async throws {
+        let count = Int(ProcessInfo.processInfo.environment["TONGXIN_BENCH_COUNTIES"] ?? "") ?? 1_000
+        let base = try MigrationSet.builtIn()
+        let registry = CountyRegistry(pool: pool, migrations: base, actor: "bench")
+        try await registry.migrateControl()
+        var start = ContinuousClock.now
+        for i in 0..<count {
+            _ = try await registry.create(code: try CountyCode("bench_\(i)"), name: "县 \(i)", region: nil)
+        }
+        let created = Double(count) / seconds(ContinuousClock.now - start)
+        print(String(format: "create %d counties, one at a time: %.1f counties/s (target ≥ 50)", count, created))
+
+        let added = try Migration(scope: .county, fileName: "9000_bench_note.sql", sql: "ALTER TABLE audit_log ADD COLUMN bench_note text;\n")
+        let next = CountyRegistry(pool: pool, migrations: try MigrationSet(control: base.control, county: base.county + [added], source: "bench"), actor: "bench")
+        start = ContinuousClock.now
+        let report = try await next.migrateUp(jobs: 2)
+        let elapsed = seconds(ContinuousClock.now - start)
+        guard report.succeeded else { throw BenchError("migrate up failed: \(report.failed.first?.error ?? "")") }
+        print(String(format: "one new migration over %d counties, 2 jobs: %.1f s, %.0f counties/s (target: 3,000 in < 60 s)", count, elapsed, Double(count) / elapsed))
+
+        start = ContinuousClock.now
+        let noop = try await next.migrateUp(jobs: 2)
+        let noopSeconds = seconds(ContinuousClock.now - start)
+        guard noop.succeeded, noop.outcomes.allSatisfy({ $0.applied.isEmpty }) else { throw BenchError("the no-op pass applied something") }
+        print(String(format: "no-op migrate up over %d counties: %.2f s (target: 3,000 in < 3 s)", count, noopSeconds))
+        print(String(format: "memory after the county runs: peak resident set %.1f MiB (target < 100 MB)", peakRSSMiB()))
     }
 
     // MARK: Memory
