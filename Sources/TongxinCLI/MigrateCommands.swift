@@ -8,7 +8,7 @@ struct MigrateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "migrate",
         abstract: "Apply and inspect SQL migrations (control schema and every county).",
-        subcommands: [Up.self, Status.self]
+        subcommands: [Up.self, Status.self, Plan.self, Verify.self]
     )
 
     struct Selection: ParsableArguments {
@@ -44,6 +44,7 @@ struct MigrateCommand: AsyncParsableCommand {
                         let what = outcome.error.map { "FAILED: \($0)" }
                             ?? (outcome.applied.isEmpty ? "current" : "applied \(outcome.applied.map(\.fileName).joined(separator: ", "))")
                         print("[\(done)/\(total)] \(outcome.code): \(what)")
+                        fflush(nil)  // even into a pipe or file, progress shows as it happens
                     }
                 }
                 print("control: \(report.control.isEmpty ? "current" : "applied \(report.control.map(\.fileName).joined(separator: ", "))")")
@@ -51,6 +52,54 @@ struct MigrateCommand: AsyncParsableCommand {
                 print("counties: \(report.outcomes.count) done, \(applied) changed, \(report.failed.count) failed, \(report.notStarted.count) not started")
                 for failure in report.failed { print("failed: \(failure.code): \(failure.error ?? "")") }
                 if !report.succeeded { throw ExitCode.failure }
+            }
+        }
+    }
+
+    struct Plan: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show what `migrate up` would apply, schema by schema; nothing changes.")
+        @OptionGroup var options: RegistryOptions
+        @OptionGroup var selection: Selection
+
+        func run() async throws {
+            try await reportingFailures {
+                let codes = try selection.codes
+                let (control, counties) = try await options.withRegistry { try await $0.migrationStatus(counties: codes) }
+                var files = 0
+                for (name, status) in [("control", control)] + counties.map({ ($0.0.value, $0.1) }) where !status.pending.isEmpty {
+                    print("\(name): \(status.pending.map(\.fileName).joined(separator: ", "))")
+                    files += status.pending.count
+                }
+                let schemas = ([control] + counties.map(\.1)).filter { !$0.pending.isEmpty }.count
+                print("\(files) file(s) to apply in \(schemas) schema(s)")
+            }
+        }
+    }
+
+    struct Verify: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Fail when an applied migration's file has changed since (checksum drift), naming the file and the counties.")
+        @OptionGroup var options: RegistryOptions
+        @OptionGroup var selection: Selection
+
+        func run() async throws {
+            try await reportingFailures {
+                let codes = try selection.codes
+                let (control, counties) = try await options.withRegistry { try await $0.migrationStatus(counties: codes) }
+                var problems: [String] = control.drifted.map { "control/\($0) changed after it was applied in the control schema" }
+                var byFile: [String: [String]] = [:]
+                for (code, status) in counties {
+                    for file in status.drifted { byFile[file, default: []].append(code.value) }
+                }
+                for (file, codes) in byFile.sorted(by: { $0.key < $1.key }) {
+                    problems.append("county/\(file) changed after it was applied in \(codes.count) county(ies): \(codes.prefix(20).joined(separator: ", "))\(codes.count > 20 ? ", …" : "")")
+                }
+                if problems.isEmpty {
+                    print("verified: \(counties.count + 1) schema(s), no applied file has changed")
+                    return
+                }
+                throw CountyError(problems.joined(separator: "; "))
             }
         }
     }

@@ -1,0 +1,86 @@
+import Foundation
+import EmbeddedPostgres
+import PostgresClient
+import PostgresTestSupport
+import Testing
+
+/// A copy of the repository's migrations with extra county files, removed afterwards.
+func withMigrationsFolder<R: Sendable>(
+    extra: [String: String], edit: [String: String] = [:], _ body: (String) async throws -> R
+) async throws -> R {
+    let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    let folder = NSTemporaryDirectory() + "migrations-" + UUID().uuidString.prefix(8)
+    try FileManager.default.copyItem(atPath: repository.appendingPathComponent("migrations").path, toPath: folder)
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    for (name, sql) in extra.merging(edit, uniquingKeysWith: { $1 }) {
+        try sql.write(toFile: folder + "/county/" + name, atomically: true, encoding: .utf8)
+    }
+    return try await body(folder)
+}
+
+@Suite struct MigrateProgramTests {
+    func tongxin(_ arguments: [String], _ configuration: PostgresConfiguration) async throws -> Programs.Outcome {
+        try await Programs.run("tongxin", arguments, environment: ["DATABASE_URL": Programs.url(configuration)])
+    }
+
+    @Test func planShowsPendingFilesAndVerifyNamesDriftedFilesAndCounties() async throws {
+        try await TestDatabase.withDatabase { configuration in
+            for code in ["a1", "a2"] { _ = try await tongxin(["county", "create", code, "--name", "县"], configuration) }
+            try await withMigrationsFolder(extra: ["0900_note.sql": "CREATE TABLE note (id int);\n"]) { folder in
+                let plan = try await tongxin(["migrate", "plan", "--migrations", folder], configuration)
+                #expect(plan.lines == ["a1: 0900_note.sql", "a2: 0900_note.sql", "2 file(s) to apply in 2 schema(s)"])
+                let verified = try await tongxin(["migrate", "verify", "--migrations", folder], configuration)
+                #expect(verified.status == 0, "\(verified.output)")
+            }
+            let original = try String(contentsOfFile: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+                .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("migrations/county/0001_audit_log.sql").path, encoding: .utf8)
+            try await withMigrationsFolder(extra: [:], edit: ["0001_audit_log.sql": original + "-- edited\n"]) { folder in
+                let verify = try await tongxin(["migrate", "verify", "--migrations", folder], configuration)
+                #expect(verify.status == 1)
+                #expect(verify.lines == ["tongxin: county/0001_audit_log.sql changed after it was applied in 2 county(ies): a1, a2"])
+                let status = try await tongxin(["migrate", "status", "--migrations", folder], configuration)
+                #expect(status.lines.contains("a1\tversion 1\t0 pending\tDRIFT: 0001_audit_log.sql"))
+            }
+        }
+    }
+
+    @Test func aRunnerKilledMidRunLeavesNoCountyHalfMigratedAndARerunResumes() async throws {
+        try await TestDatabase.withDatabase { configuration in
+            let codes = (0..<10).map { "k\($0)" }
+            for code in codes { _ = try await tongxin(["county", "create", code, "--name", "县"], configuration) }
+            // Each county takes a while: the kill lands in the middle of the run.
+            let slow = "CREATE TABLE slow (id int);\nSELECT pg_sleep(0.2);\nINSERT INTO slow VALUES (1);\n"
+            try await withMigrationsFolder(extra: ["0900_slow.sql": slow]) { folder in
+                let child = try SpawnedProcess(
+                    Programs.directory + "/tongxin", ["migrate", "up", "--all", "--jobs", "2", "--migrations", folder],
+                    environment: Programs.cleanEnvironment(["DATABASE_URL": Programs.url(configuration)]))
+                for _ in 0..<500 where child.output.components(separatedBy: "applied 0900_slow.sql").count < 3 {
+                    try await Task.sleep(for: .milliseconds(10))
+                }
+                child.signal(SIGKILL)
+                _ = try await offCooperativePool { child.waitForExit() }
+
+                // Every county is either fully at 0900 (table, row and history) or untouched.
+                var migrated = 0
+                try await PostgresConnection.withConnection(configuration: configuration) { connection in
+                    for code in codes {
+                        let (history, table) = try await connection.query("""
+                            SELECT (SELECT count(*) FROM \(unescaped: "county_" + code).schema_history WHERE version = 900),
+                                   to_regclass(\("county_" + code + ".slow")) IS NOT NULL
+                            """).single().decode((Int, Bool).self)
+                        #expect((history == 1) == table, "\(code): history \(history), table \(table)")
+                        if table {
+                            let rows = try await connection.query("SELECT count(*) FROM \(unescaped: "county_" + code).slow").single().decode(Int.self)
+                            #expect(rows == 1)
+                            migrated += 1
+                        }
+                    }
+                }
+                #expect(migrated >= 2 && migrated < codes.count, "the kill came at \(migrated) of \(codes.count)")
+                let rerun = try await tongxin(["migrate", "up", "--all", "--jobs", "2", "--migrations", folder], configuration)
+                #expect(rerun.status == 0, "\(rerun.output)")
+                #expect(rerun.lines.last == "counties: 10 done, \(codes.count - migrated) changed, 0 failed, 0 not started")
+            }
+        }
+    }
+}
