@@ -33,7 +33,7 @@ struct CountyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "county",
         abstract: "Create, list, show, configure and archive county committees (one schema each).",
-        subcommands: [Create.self, List.self, Show.self, Set.self, Archive.self]
+        subcommands: [Create.self, List.self, Show.self, Set.self, Archive.self, Export.self, Import.self, Drop.self]
     )
 
     struct Create: AsyncParsableCommand {
@@ -116,6 +116,52 @@ struct CountyCommand: AsyncParsableCommand {
                 let code = try CountyCode(code)
                 let county = try await options.withRegistry { try await $0.archive(code) }
                 print("archived county \(county.code) (\(county.name))")
+            }
+        }
+    }
+
+    struct Export: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write one county (its schema and registry entry) to a file that `county import` restores.")
+        @OptionGroup var options: RegistryOptions
+        @Argument(help: "County code.") var code: String
+        @Option(help: "The file to write.") var to: String
+
+        func run() async throws {
+            try await reportingFailures {
+                let code = try CountyCode(code)
+                let size = try await options.withRegistry { try await $0.export(code, to: to) }
+                print("exported county \(code) to \(to) (\(size) bytes)")
+            }
+        }
+    }
+
+    struct Import: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Restore a county from a `county export` file (its code must not exist here).")
+        @OptionGroup var options: RegistryOptions
+        @Argument(help: "The export file.") var file: String
+
+        func run() async throws {
+            try await reportingFailures {
+                let county = try await options.withRegistry { try await $0.importCounty(from: file) }
+                print("imported county \(county.code) (\(county.name)), \(county.status.rawValue)")
+            }
+        }
+    }
+
+    struct Drop: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Delete an archived county: its schema and registry entry, for good.")
+        @OptionGroup var options: RegistryOptions
+        @Argument(help: "County code.") var code: String
+        @Option(help: "Repeat the code to confirm.") var confirm: String
+
+        func run() async throws {
+            try await reportingFailures {
+                let code = try CountyCode(code)
+                try await options.withRegistry { try await $0.drop(code, confirm: confirm) }
+                print("dropped county \(code)")
             }
         }
     }

@@ -1,0 +1,128 @@
+import Foundation
+import PostgresClient
+
+/// `county export` and `county import`: one county's schema and registry entry in one file.
+///
+/// The file is a header line `tongxin-county-export 1 <registry JSON>` followed by a
+/// `pg_dump --format=custom --schema=county_<code>` archive; `import` restores it with
+/// `pg_restore --single-transaction` and registers the county. Both need PostgreSQL's client
+/// programs (`pg_dump`, `pg_restore`) on the PATH, of the server's major version or newer.
+extension CountyRegistry {
+    static let exportMagic = "tongxin-county-export 1 "
+
+    struct ExportHeader: Codable {
+        var code: String
+        var name: String
+        var region: String?
+        var status: String
+        var settings: CountySettings
+    }
+
+    /// Writes the county to `path`; returns the file's size in bytes.
+    @discardableResult
+    public func export(_ code: CountyCode, to path: String) async throws -> Int {
+        let county = try await show(code)
+        let header = ExportHeader(code: county.code.value, name: county.name, region: county.region,
+                                  status: county.status.rawValue, settings: county.settings)
+        let json = try JSONEncoder().encode(header)
+        guard FileManager.default.createFile(atPath: path, contents: Data(Self.exportMagic.utf8) + json + Data("\n".utf8)) else {
+            throw CountyError("cannot write \(path)")
+        }
+        guard let file = FileHandle(forWritingAtPath: path) else { throw CountyError("cannot write \(path)") }
+        defer { try? file.close() }
+        try file.seekToEnd()
+        let connection = try pool.configuration.libpqConnectionString()
+        try await Self.runTool("pg_dump", ["--format=custom", "--no-owner", "--no-privileges", "--schema=\(code.schema.name)", "--dbname=\(connection)"],
+                               stdout: file, stdin: nil)
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+        return size
+    }
+
+    /// Restores a county exported with `export`; refuses a code that exists already.
+    public func importCounty(from path: String) async throws -> County {
+        guard let file = FileHandle(forReadingAtPath: path) else { throw CountyError("cannot read \(path)") }
+        defer { try? file.close() }
+        // The header line, read byte by byte so the archive after it stays in the file.
+        var line = Data()
+        while line.count < 65_536, let byte = try file.read(upToCount: 1), let first = byte.first, first != 10 {
+            line.append(first)
+        }
+        let text = String(decoding: line, as: UTF8.self)
+        guard text.hasPrefix(Self.exportMagic),
+            let header = try? JSONDecoder().decode(ExportHeader.self, from: Data(text.dropFirst(Self.exportMagic.count).utf8))
+        else { throw CountyError("\(path): not a county export of this version (first line \"\(text.prefix(40))\")") }
+        let code = try CountyCode(header.code)
+        let name = try Self.validated(text: header.name, field: "name", maximum: 100)
+        try await migrateControl()
+        let exists = try await pool.query("SELECT count(*) FROM \(identifier: Self.controlSchema).county WHERE code = \(code.value)")
+            .single().decode(Int.self)
+        guard exists == 0 else { throw CountyError("county \(code) already exists") }
+        let connection = try pool.configuration.libpqConnectionString()
+        try await Self.runTool("pg_restore", ["--single-transaction", "--no-owner", "--no-privileges", "--exit-on-error", "--dbname=\(connection)"],
+                               stdout: nil, stdin: file)
+        do {
+            try await pool.query("""
+                INSERT INTO \(identifier: Self.controlSchema).county (code, name, region, schema_name, status, settings)
+                VALUES (\(code.value), \(name), \(header.region), \(code.schema.name), \(header.status == "archived" ? "archived" : "active"), \(JSONB(header.settings)))
+                """)
+        } catch {
+            _ = try? await pool.query(PostgresQuery(unsafeSQL: "DROP SCHEMA IF EXISTS \(code.schema.quoted) CASCADE"))
+            throw error
+        }
+        return try await show(code)
+    }
+
+    /// Drops an archived county: its schema and its registry row, in one transaction.
+    public func drop(_ code: CountyCode, confirm: String) async throws {
+        guard confirm == code.value else {
+            throw CountyError("county drop: --confirm must repeat the code (\(code))")
+        }
+        let county = try await show(code)
+        guard county.status == .archived else {
+            throw CountyError("county \(code) is active: archive it before dropping it")
+        }
+        try await pool.withTransaction { tx in
+            try await tx.query(PostgresQuery(unsafeSQL: "DROP SCHEMA \(code.schema.quoted) CASCADE"))
+            try await tx.query("DELETE FROM \(identifier: Self.controlSchema).county WHERE code = \(code.value)")
+        }
+    }
+
+    /// Runs a PostgreSQL client program off the cooperative pool; its stderr becomes the error.
+    static func runTool(_ name: String, _ arguments: [String], stdout: FileHandle?, stdin: FileHandle?) async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            let thread = Thread {
+                continuation.resume(with: Result {
+                    let process = Process()
+                    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+                    process.arguments = [name] + arguments
+                    let errors = Pipe()
+                    process.standardError = errors
+                    if let stdout { process.standardOutput = stdout }
+                    process.standardInput = stdin ?? FileHandle.nullDevice
+                    try process.run()
+                    let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                    process.waitUntilExit()
+                    guard process.terminationStatus == 0 else {
+                        let line = message.split(whereSeparator: \.isNewline).joined(separator: " ")
+                        throw CountyError("\(name) failed (exit \(process.terminationStatus)): \(line.isEmpty ? "no message" : String(line.prefix(500)))")
+                    }
+                })
+            }
+            thread.start()
+        }
+    }
+}
+
+extension PostgresConfiguration {
+    /// The settings as one libpq connection string for client programs (`--dbname=`).
+    func libpqConnectionString() throws -> String {
+        let base = connectionString ?? ""
+        guard let database else { return base }
+        if base.contains("://") {
+            // A query parameter overrides the URI's path.
+            let encoded = database.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? database
+            return base + (base.contains("?") ? "&" : "?") + "dbname=" + encoded
+        }
+        return base + " dbname='\(database.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'"))'"
+    }
+}
