@@ -87,6 +87,18 @@ extension CountyRegistry {
             notStarted: Array(codes[min(next, total)...]))
     }
 
+    /// Marks a failed no-transaction migration resolved in one county, after an operator
+    /// repaired that county's schema by hand.
+    public func resolveMigration(version: Int, in code: CountyCode) async throws {
+        _ = try await show(code)
+        let countyMigrations = migrations.county
+        let actor = self.actor
+        try await pool.withConnection { connection in
+            try await SchemaMigrator(schema: code.schema, migrations: countyMigrations, appliedBy: actor)
+                .resolve(version: version, on: connection)
+        }
+    }
+
     /// Each county's migration status; nothing changes (a missing registry or history counts
     /// as nothing applied).
     public func migrationStatus(counties selected: [CountyCode]? = nil) async throws -> (control: SchemaStatus, counties: [(CountyCode, SchemaStatus)]) {

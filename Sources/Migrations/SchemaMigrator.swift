@@ -12,6 +12,8 @@ public struct SchemaStatus: Sendable, Hashable {
     public var drifted: [String]
     /// Versions in the history that no migration file has any more.
     public var unknown: [Int]
+    /// No-transaction files that failed and wait for an operator (`migrate resolve`).
+    public var failed: [String] = []
 }
 
 /// Applies one scope's migrations to one schema, one file per transaction.
@@ -39,7 +41,9 @@ public struct SchemaMigrator: Sendable {
             checksum    text NOT NULL,
             applied_at  timestamptz NOT NULL DEFAULT now(),
             duration_ms int NOT NULL,
-            applied_by  text NOT NULL
+            applied_by  text NOT NULL,
+            state       text NOT NULL DEFAULT 'applied' CHECK (state IN ('applied', 'failed', 'resolved')),
+            error       text
         )
         """
 
@@ -56,9 +60,13 @@ public struct SchemaMigrator: Sendable {
         let exists = try await connection.query("SELECT to_regclass(\(history)) IS NOT NULL").single().decode(Bool.self)
         guard exists else { return compare(applied: []) }
         let rows = try await connection.query(
-            "SELECT version, name, checksum FROM \(identifier: schema).schema_history ORDER BY version")
-        let applied = try rows.decode((Int, String, String).self)
-        return compare(applied: applied)
+            "SELECT version, name, checksum, state FROM \(identifier: schema).schema_history ORDER BY version")
+        let all = try rows.decode((Int, String, String, String).self)
+        var status = compare(applied: all.filter { $0.3 != "failed" }.map { ($0.0, $0.1, $0.2) })
+        let failedVersions = Set(all.filter { $0.3 == "failed" }.map(\.0))
+        status.failed = migrations.filter { failedVersions.contains($0.version) }.map(\.fileName)
+        status.pending.removeAll { failedVersions.contains($0.version) }
+        return status
     }
 
     func compare(applied: [(Int, String, String)]) -> SchemaStatus {
@@ -86,6 +94,9 @@ public struct SchemaMigrator: Sendable {
             // Under the lock: concurrent CREATE TABLE IF NOT EXISTS would race in the catalog.
             try await ensureHistory(on: connection)
             let status = try await status(on: connection)
+            if let stuck = status.failed.first {
+                throw MigrationError("\(schema.name): county/\(stuck) failed earlier outside a transaction; repair by hand, then run `tongxin migrate resolve` for it")
+            }
             var applied: [Migration] = []
             for migration in status.pending {
                 try await apply(migration, on: connection)
@@ -99,24 +110,61 @@ public struct SchemaMigrator: Sendable {
         }
     }
 
-    /// Runs one file and writes its history row in the same transaction.
+    /// Runs one file and writes its history row in the same transaction; a no-transaction file
+    /// runs statement by statement and records a failure for an operator to resolve.
     public func apply(_ migration: Migration, on connection: PostgresConnection) async throws {
-        guard migration.inTransaction else {
-            throw MigrationError("\(migration): files marked \(Migration.noTransactionMarker) are not supported yet")
-        }
+        guard migration.inTransaction else { return try await applyWithoutTransaction(migration, on: connection) }
         let start = ContinuousClock.now
         do {
             try await connection.withTransaction(inSchema: schema) { tx in
                 try await tx.executeUnsafeScript(migration.sql)
-                let elapsed = ContinuousClock.now - start
-                let milliseconds = Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
-                try await tx.query("""
-                    INSERT INTO schema_history (version, name, checksum, duration_ms, applied_by)
-                    VALUES (\(migration.version), \(migration.name), \(migration.checksum), \(milliseconds), \(appliedBy))
-                    """)
+                try await recordHistory(migration, state: "applied", error: nil, since: start, on: tx)
             }
         } catch {
             throw MigrationError("\(schema.name): \(migration) failed: \(error)")
+        }
+    }
+
+    private func recordHistory(
+        _ migration: Migration, state: String, error: String?, since start: ContinuousClock.Instant,
+        on connection: PostgresConnection
+    ) async throws {
+        let elapsed = ContinuousClock.now - start
+        let milliseconds = Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
+        try await connection.query("""
+            INSERT INTO \(identifier: schema).schema_history (version, name, checksum, duration_ms, applied_by, state, error)
+            VALUES (\(migration.version), \(migration.name), \(migration.checksum), \(milliseconds), \(appliedBy), \(state), \(error))
+            """)
+    }
+
+    /// `-- tongxin:no-transaction`: each statement on its own (CREATE INDEX CONCURRENTLY), the
+    /// schema on the session's search_path meanwhile. A failure is recorded as `failed`: the
+    /// schema then waits for an operator to repair it and `resolve` the file.
+    private func applyWithoutTransaction(_ migration: Migration, on connection: PostgresConnection) async throws {
+        let start = ContinuousClock.now
+        try await connection.query("SELECT set_config('search_path', \(schema.quoted), false)")
+        do {
+            for statement in SQLStatements.split(migration.sql) {
+                try await connection.executeUnsafeScript(statement)
+            }
+            try await connection.executeUnsafeScript("RESET search_path")
+            try await recordHistory(migration, state: "applied", error: nil, since: start, on: connection)
+        } catch {
+            _ = try? await connection.executeUnsafeScript("RESET search_path")
+            let line = "\(error)".split(whereSeparator: \.isNewline).joined(separator: " ")
+            _ = try? await recordHistory(migration, state: "failed", error: line, since: start, on: connection)
+            throw MigrationError("\(schema.name): \(migration) failed outside a transaction (recorded; repair by hand, then `tongxin migrate resolve`): \(line)")
+        }
+    }
+
+    /// Marks a failed no-transaction file as resolved after an operator repaired the schema.
+    public func resolve(version: Int, on connection: PostgresConnection) async throws {
+        let changed = try await connection.query("""
+            UPDATE \(identifier: schema).schema_history SET state = 'resolved', applied_by = \(appliedBy), applied_at = now()
+            WHERE version = \(version) AND state = 'failed'
+            """).affectedRows
+        guard changed == 1 else {
+            throw MigrationError("\(schema.name): no failed migration with version \(version) to resolve")
         }
     }
 
@@ -126,11 +174,16 @@ public struct SchemaMigrator: Sendable {
         try await connection.setLocalSearchPath([schema])
         try await connection.executeUnsafeScript(Self.historyDDL)
         for migration in migrations {
-            guard migration.inTransaction else {
-                throw MigrationError("\(migration): files marked \(Migration.noTransactionMarker) are not supported yet")
-            }
             do {
-                try await connection.executeUnsafeScript(migration.sql)
+                if migration.inTransaction {
+                    try await connection.executeUnsafeScript(migration.sql)
+                } else {
+                    // A new, empty schema locks nobody out: CONCURRENTLY is dropped so the file
+                    // can run inside the creation transaction.
+                    for statement in SQLStatements.split(migration.sql) {
+                        try await connection.executeUnsafeScript(SQLStatements.withoutConcurrently(statement))
+                    }
+                }
             } catch {
                 throw MigrationError("\(schema.name): \(migration) failed: \(error)")
             }

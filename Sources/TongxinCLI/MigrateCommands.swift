@@ -8,7 +8,7 @@ struct MigrateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "migrate",
         abstract: "Apply and inspect SQL migrations (control schema and every county).",
-        subcommands: [Up.self, Status.self, Plan.self, Verify.self]
+        subcommands: [Up.self, Status.self, Plan.self, Verify.self, Resolve.self]
     )
 
     struct Selection: ParsableArguments {
@@ -104,6 +104,22 @@ struct MigrateCommand: AsyncParsableCommand {
         }
     }
 
+    struct Resolve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Mark a failed no-transaction migration resolved in one county, after repairing it by hand.")
+        @OptionGroup var options: RegistryOptions
+        @Option(help: "The county.") var county: String
+        @Argument(help: "The migration's version number (e.g. 7 for 0007_name.sql).") var version: Int
+
+        func run() async throws {
+            try await reportingFailures {
+                let code = try CountyCode(county)
+                try await options.withRegistry { try await $0.resolveMigration(version: version, in: code) }
+                print("county \(code): migration \(version) marked resolved; run `tongxin migrate up` to go on")
+            }
+        }
+    }
+
     struct Status: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Version, pending count and checksum drift of the control schema and each county.")
@@ -124,7 +140,7 @@ struct MigrateCommand: AsyncParsableCommand {
                     let objects = rows.map { name, status in
                         [
                             "schema": status.schema, "name": name, "version": status.version,
-                            "pending": status.pending.count, "drifted": status.drifted,
+                            "pending": status.pending.count, "drifted": status.drifted, "failed": status.failed,
                         ] as [String: Any]
                     }
                     let data = try JSONSerialization.data(withJSONObject: objects, options: [.sortedKeys])
@@ -133,6 +149,7 @@ struct MigrateCommand: AsyncParsableCommand {
                     for (name, status) in rows {
                         var line = "\(name)\tversion \(status.version)\t\(status.pending.count) pending"
                         if !status.drifted.isEmpty { line += "\tDRIFT: \(status.drifted.joined(separator: ", "))" }
+                        if !status.failed.isEmpty { line += "\tFAILED: \(status.failed.joined(separator: ", "))" }
                         print(line)
                     }
                 }
