@@ -16,7 +16,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || ! command -v sudo >/dev/null 2>&1 || echo
 help:
 	@echo "usage: make TARGET"
 	@echo
-	@echo "  deps    install postgresql, libpq-dev and pkg-config with apt-get if any is missing"
+	@echo "  deps    install postgresql, libpq-dev, pkg-config and docker-compose (validates the compose file) if missing"
 	@echo "  build   deps, then swift build"
 	@echo "  demo    build, then run scripts/demo.sh (tongxin db check, db info) on a throwaway server"
 	@echo "  test    deps, then swift build --build-tests and swift test"
@@ -30,15 +30,16 @@ deps:
 		|| missing="$$missing initdb"; \
 	command -v pgbench >/dev/null 2>&1 || compgen -G '/usr/lib/postgresql/*/bin/pgbench' >/dev/null \
 		|| missing="$$missing pgbench"; \
+	[ -x /usr/bin/docker-compose ] || missing="$$missing docker-compose"; \
 	if [ -n "$$missing" ]; then \
 		if ! command -v apt-get >/dev/null 2>&1; then \
 			echo "make deps: missing:$$missing; install PostgreSQL 15 with libpq and pkg-config" \
 				"and set TONGXIN_PG_BINDIR to its bin folder (Tongxin runs on Linux)" >&2; \
 			exit 1; \
 		fi; \
-		echo "make deps: missing:$$missing; installing postgresql libpq-dev pkg-config"; \
+		echo "make deps: missing:$$missing; installing postgresql libpq-dev pkg-config docker-compose"; \
 		$(SUDO) apt-get update && \
-			$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql libpq-dev pkg-config; \
+			$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql libpq-dev pkg-config docker-compose; \
 	fi
 
 build: deps
