@@ -40,12 +40,16 @@ struct MigrateCommand: AsyncParsableCommand {
             try await reportingFailures {
                 let codes = try selection.codes
                 let report = try await options.withRegistry { registry in
-                    try await registry.migrateUp(counties: codes, jobs: jobs, continueOnError: continueOnError) { done, total, outcome in
+                    var total = codes?.count ?? 0
+                    if codes == nil { total = try await registry.list().count }
+                    let progress = Progress(total: total)
+                    let report = try await registry.migrateUp(counties: codes, jobs: jobs, continueOnError: continueOnError) { done, total, outcome in
                         let what = outcome.error.map { "FAILED: \($0)" }
                             ?? (outcome.applied.isEmpty ? "current" : "applied \(outcome.applied.map(\.fileName).joined(separator: ", "))")
-                        print("[\(done)/\(total)] \(outcome.code): \(what)")
-                        fflush(nil)  // even into a pipe or file, progress shows as it happens
+                        progress.update(done: done, line: "[\(done)/\(total)] \(outcome.code): \(what)", failed: outcome.error != nil)
                     }
+                    progress.finish()
+                    return report
                 }
                 print("control: \(report.control.isEmpty ? "current" : "applied \(report.control.map(\.fileName).joined(separator: ", "))")")
                 let applied = report.outcomes.filter { !$0.applied.isEmpty }.count
