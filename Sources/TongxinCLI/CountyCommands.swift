@@ -33,7 +33,7 @@ struct CountyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "county",
         abstract: "Create, list, show, configure and archive county committees (one schema each).",
-        subcommands: [Create.self, List.self, Show.self, Set.self, Archive.self, Export.self, Import.self, Drop.self]
+        subcommands: [Create.self, CreateMany.self, List.self, Show.self, Set.self, Archive.self, Export.self, Import.self, Drop.self]
     )
 
     struct Create: AsyncParsableCommand {
@@ -50,6 +50,38 @@ struct CountyCommand: AsyncParsableCommand {
                 let code = try CountyCode(code)
                 let county = try await options.withRegistry { try await $0.create(code: code, name: name, region: region) }
                 print("created county \(county.code) (\(county.name)) in schema \(county.schema.name)")
+            }
+        }
+    }
+
+    struct CreateMany: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "create-many",
+            abstract: "Create the counties of a list file (code,name[,region] per line), several at a time.")
+        @OptionGroup var options: RegistryOptions
+        @Argument(help: "The list: one county per line, code,name[,region] or tab-separated; # comments.") var file: String
+        @Option(help: "Counties created at once.") var jobs = 2
+
+        func validate() throws {
+            guard (1...32).contains(jobs) else { throw ValidationError("--jobs: give 1 to 32") }
+        }
+
+        func run() async throws {
+            try await reportingFailures {
+                guard let data = FileManager.default.contents(atPath: file) else { throw CountyError("cannot read \(file)") }
+                guard let text = String(data: data, encoding: .utf8) else { throw CountyError("\(file): not UTF-8 text") }
+                let entries = try CountyList.parse(text)
+                let progress = Progress(total: entries.count)
+                let outcomes = try await options.withRegistry { registry in
+                    let outcomes = try await registry.createMany(entries, jobs: jobs) { done, total, code, error in
+                        progress.update(done: done, line: "[\(done)/\(total)] \(code): \(error.map { "FAILED: \($0)" } ?? "created")", failed: error != nil)
+                    }
+                    progress.finish()
+                    return outcomes
+                }
+                let failed = outcomes.filter { $0.1 != nil }
+                print("counties: \(outcomes.count - failed.count) created, \(failed.count) failed")
+                if !failed.isEmpty { throw ExitCode.failure }
             }
         }
     }

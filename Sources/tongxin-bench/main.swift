@@ -195,21 +195,14 @@ struct Bench {
         }
         let created = Double(count) / seconds(ContinuousClock.now - start)
         print(String(format: "create %d counties (12 tables each), one at a time: %.1f counties/s (target ≥ 50)", count, created))
-        // The same with two creators at once (the machine has two cores).
+        // The same with two creators at once (the machine has two cores): `county create-many --jobs 2`.
         let second = count / 4
+        let entries = try CountyList.parse((0..<second).map { "bench_p\($0),县 \($0)" }.joined(separator: "\n"))
         start = ContinuousClock.now
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for worker in 0..<2 {
-                group.addTask {
-                    for i in stride(from: worker, to: second, by: 2) {
-                        _ = try await registry.create(code: try CountyCode("bench_p\(i)"), name: "县 \(i)", region: nil)
-                    }
-                }
-            }
-            try await group.waitForAll()
-        }
+        let outcomes = try await registry.createMany(entries, jobs: 2)
+        guard outcomes.allSatisfy({ $0.1 == nil }) else { throw BenchError("create-many failed: \(outcomes.first { $0.1 != nil }?.1 ?? "")") }
         let parallel = Double(second) / seconds(ContinuousClock.now - start)
-        print(String(format: "create %d more counties (12 tables each), two at a time: %.1f counties/s", second, parallel))
+        print(String(format: "create %d more counties (12 tables each), two at a time (create-many --jobs 2): %.1f counties/s", second, parallel))
 
         let added = try Migration(scope: .county, fileName: "9000_bench_note.sql", sql: "ALTER TABLE audit_log ADD COLUMN bench_note text;\n")
         let next = CountyRegistry(pool: pool, migrations: try MigrationSet(control: base.control, county: base.county + [added], source: "bench"), actor: "bench")

@@ -62,3 +62,24 @@ import Testing
         }
     }
 }
+
+@Suite struct CreateManyProgramTests {
+    @Test func createManyReadsAListFileAndABadLineCreatesNothing() async throws {
+        try await TestDatabase.withDatabase { configuration in
+            let url = Programs.url(configuration)
+            let file = NSTemporaryDirectory() + "counties-\(UUID().uuidString.prefix(6)).csv"
+            defer { try? FileManager.default.removeItem(atPath: file) }
+            try "# code,name,region\nleiyang,耒阳市,湖南省衡阳市\nchangning,常宁市\nbad code,x\n".write(toFile: file, atomically: true, encoding: .utf8)
+            let refused = try await Programs.run("tongxin", ["county", "create-many", file], environment: ["DATABASE_URL": url])
+            #expect(refused.status == 1)
+            #expect(refused.lines.count == 1)
+            #expect(refused.output.hasPrefix("tongxin: line 4: invalid county code"))
+            try "# code,name,region\nleiyang,耒阳市,湖南省衡阳市\nchangning,常宁市\n".write(toFile: file, atomically: true, encoding: .utf8)
+            let created = try await Programs.run("tongxin", ["county", "create-many", file, "--jobs", "2"], environment: ["DATABASE_URL": url])
+            #expect(created.status == 0, "\(created.output)")
+            #expect(created.lines.last == "counties: 2 created, 0 failed")
+            let list = try await Programs.run("tongxin", ["county", "list"], environment: ["DATABASE_URL": url])
+            #expect(list.lines == ["changning\tactive\t常宁市\t-", "leiyang\tactive\t耒阳市\t湖南省衡阳市", "2 county(ies)"])
+        }
+    }
+}
