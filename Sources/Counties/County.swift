@@ -132,6 +132,22 @@ public struct CountySettings: Sendable, Hashable, Codable {
         }
     }
 
+    /// Checks every value against the ranges `set` enforces (for settings read from a file).
+    public func validate() throws {
+        for line in lines {
+            let parts = line.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2 else { continue }
+            // Each value on its own first (the relation between the two months is checked last).
+            var copy = CountySettings()
+            copy.handlingMonths = 1
+            copy.extendedHandlingMonths = 24
+            try copy.set(parts[0], to: parts[1])
+        }
+        guard extendedHandlingMonths >= handlingMonths else {
+            throw CountyError("setting extended_handling_months (\(extendedHandlingMonths)) must not be below handling_months (\(handlingMonths))")
+        }
+    }
+
     /// Each setting as `key=value`, in a fixed order.
     public var lines: [String] {
         [

@@ -18,27 +18,37 @@ extension CountyRegistry {
         var settings: CountySettings
     }
 
-    /// Writes the county to `path`; returns the file's size in bytes.
+    /// Writes the county to `path` (mode 0600, complete or not at all); returns its size in bytes.
     @discardableResult
     public func export(_ code: CountyCode, to path: String) async throws -> Int {
         let county = try await show(code)
         let header = ExportHeader(code: county.code.value, name: county.name, region: county.region,
                                   status: county.status.rawValue, settings: county.settings)
         let json = try JSONEncoder().encode(header)
-        guard FileManager.default.createFile(atPath: path, contents: Data(Self.exportMagic.utf8) + json + Data("\n".utf8)) else {
-            throw CountyError("cannot write \(path)")
+        // Written beside the target and renamed at the end: a failed dump never leaves a
+        // truncated file, nor replaces an earlier good one.
+        let partial = path + ".partial-\(getpid())"
+        guard FileManager.default.createFile(
+            atPath: partial, contents: Data(Self.exportMagic.utf8) + json + Data("\n".utf8),
+            attributes: [.posixPermissions: 0o600])
+        else { throw CountyError("cannot write \(path)") }
+        do {
+            guard let file = FileHandle(forWritingAtPath: partial) else { throw CountyError("cannot write \(path)") }
+            defer { try? file.close() }
+            try file.seekToEnd()
+            try await Self.runTool("pg_dump", ["--format=custom", "--no-owner", "--schema=\(code.schema.name)"],
+                                   environment: try pool.configuration.libpqEnvironment(), stdout: file, stdin: nil)
+            if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }
+            try FileManager.default.moveItem(atPath: partial, toPath: path)
+        } catch {
+            try? FileManager.default.removeItem(atPath: partial)
+            throw error
         }
-        guard let file = FileHandle(forWritingAtPath: path) else { throw CountyError("cannot write \(path)") }
-        defer { try? file.close() }
-        try file.seekToEnd()
-        let connection = try pool.configuration.libpqConnectionString()
-        try await Self.runTool("pg_dump", ["--format=custom", "--no-owner", "--no-privileges", "--schema=\(code.schema.name)", "--dbname=\(connection)"],
-                               stdout: file, stdin: nil)
-        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
-        return size
+        return (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
     }
 
-    /// Restores a county exported with `export`; refuses a code that exists already.
+    /// Restores a county exported with `export`; refuses a code that exists already. Only the
+    /// objects of `county_<code>` are restored from the archive, whatever else it holds.
     public func importCounty(from path: String) async throws -> County {
         guard let file = FileHandle(forReadingAtPath: path) else { throw CountyError("cannot read \(path)") }
         defer { try? file.close() }
@@ -53,17 +63,33 @@ extension CountyRegistry {
         else { throw CountyError("\(path): not a county export of this version (first line \"\(text.prefix(40))\")") }
         let code = try CountyCode(header.code)
         let name = try Self.validated(text: header.name, field: "name", maximum: 100)
+        let region = try header.region.map { try Self.validated(text: $0, field: "region", maximum: 200) }
+        guard let status = County.Status(rawValue: header.status) else {
+            throw CountyError("\(path): status \"\(header.status.prefix(20))\" is neither active nor archived")
+        }
+        try header.settings.validate()
         try await migrateControl()
         let exists = try await pool.query("SELECT count(*) FROM \(identifier: Self.controlSchema).county WHERE code = \(code.value)")
             .single().decode(Int.self)
         guard exists == 0 else { throw CountyError("county \(code) already exists") }
-        let connection = try pool.configuration.libpqConnectionString()
-        try await Self.runTool("pg_restore", ["--single-transaction", "--no-owner", "--no-privileges", "--exit-on-error", "--dbname=\(connection)"],
-                               stdout: nil, stdin: file)
+        let orphan = try await pool.query("SELECT to_regnamespace(\(code.schema.name)) IS NOT NULL").single().decode(Bool.self)
+        guard !orphan else {
+            throw CountyError("schema \(code.schema.name) exists without a registry entry (an interrupted import?); drop it with DROP SCHEMA \(code.schema.name) CASCADE, then import again")
+        }
+        // pg_restore wants a database name; the rest of the connection comes from its environment.
+        let database = try await pool.query("SELECT current_database()").single().decode(String.self)
+        let target = "dbname='" + database.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'") + "'"
+        try await pool.query(PostgresQuery(unsafeSQL: "CREATE SCHEMA \(code.schema.quoted)"))
         do {
+            try await Self.runTool(
+                "pg_restore", ["--single-transaction", "--no-owner", "--exit-on-error", "--schema=\(code.schema.name)", "--dbname=\(target)"],
+                environment: try pool.configuration.libpqEnvironment(), stdout: nil, stdin: file)
+            let restored = try await pool.query("SELECT to_regclass(\(code.schema.quoted + ".schema_history")) IS NOT NULL")
+                .single().decode(Bool.self)
+            guard restored else { throw CountyError("\(path): the archive holds no county \(code)") }
             try await pool.query("""
                 INSERT INTO \(identifier: Self.controlSchema).county (code, name, region, schema_name, status, settings)
-                VALUES (\(code.value), \(name), \(header.region), \(code.schema.name), \(header.status == "archived" ? "archived" : "active"), \(JSONB(header.settings)))
+                VALUES (\(code.value), \(name), \(region), \(code.schema.name), \(status.rawValue), \(JSONB(header.settings)))
                 """)
         } catch {
             _ = try? await pool.query(PostgresQuery(unsafeSQL: "DROP SCHEMA IF EXISTS \(code.schema.quoted) CASCADE"))
@@ -87,14 +113,21 @@ extension CountyRegistry {
         }
     }
 
-    /// Runs a PostgreSQL client program off the cooperative pool; its stderr becomes the error.
-    static func runTool(_ name: String, _ arguments: [String], stdout: FileHandle?, stdin: FileHandle?) async throws {
+    /// Runs a PostgreSQL client program off the cooperative pool, the connection in its
+    /// environment (never on its command line); its stderr becomes the error.
+    static func runTool(
+        _ name: String, _ arguments: [String], environment: [String: String], stdout: FileHandle?, stdin: FileHandle?
+    ) async throws {
+        let merged = ProcessInfo.processInfo.environment
+            .filter { !$0.key.hasPrefix("PG") && $0.key != "DATABASE_URL" }
+            .merging(environment) { $1 }
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             let thread = Thread {
                 continuation.resume(with: Result {
                     let process = Process()
                     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
                     process.arguments = [name] + arguments
+                    process.environment = merged
                     let errors = Pipe()
                     process.standardError = errors
                     if let stdout { process.standardOutput = stdout }
@@ -113,16 +146,3 @@ extension CountyRegistry {
     }
 }
 
-extension PostgresConfiguration {
-    /// The settings as one libpq connection string for client programs (`--dbname=`).
-    func libpqConnectionString() throws -> String {
-        let base = connectionString ?? ""
-        guard let database else { return base }
-        if base.contains("://") {
-            // A query parameter overrides the URI's path.
-            let encoded = database.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? database
-            return base + (base.contains("?") ? "&" : "?") + "dbname=" + encoded
-        }
-        return base + " dbname='\(database.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'"))'"
-    }
-}

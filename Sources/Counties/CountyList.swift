@@ -17,7 +17,9 @@ public enum CountyList {
     public static func parse(_ text: String) throws -> [CountyListEntry] {
         var entries: [CountyListEntry] = []
         var seen: [CountyCode: Int] = [:]
-        for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        // Lists from spreadsheets: CRLF line ends and a byte-order mark are fine.
+        let body = text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text
+        for (index, raw) in body.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             let number = index + 1
             let line = raw.trimmingCharacters(in: .whitespacesAndNewlines)
             if line.isEmpty || line.hasPrefix("#") { continue }
@@ -51,6 +53,7 @@ extension CountyRegistry {
         _ entries: [CountyListEntry], jobs: Int = 2,
         progress: @escaping @Sendable (_ done: Int, _ total: Int, _ code: CountyCode, _ error: String?) -> Void = { _, _, _, _ in }
     ) async throws -> [(CountyCode, String?)] {
+        try await migrateControl()
         let existing = Set(try await list().map(\.code))
         if let taken = entries.first(where: { existing.contains($0.code) }) {
             throw CountyError("line \(taken.line): county \(taken.code) already exists (nothing was created)")

@@ -26,10 +26,22 @@ public struct CountyRegistry: Sendable {
     @discardableResult
     public func migrateControl() async throws -> [Migration] {
         try await pool.withConnection { connection in
-            // Ordinary (not distributed) schema: schema-based sharding stays off here.
-            try await connection.query(PostgresQuery(unsafeSQL: "CREATE SCHEMA IF NOT EXISTS \(Self.controlSchema.quoted)"))
+            try await Self.createControlSchema(on: connection)
             return try await SchemaMigrator(schema: Self.controlSchema, migrations: migrations.control, appliedBy: actor)
                 .up(on: connection)
+        }
+    }
+
+    /// The control schema, once, also when several processes start on a fresh database:
+    /// serialized by a transaction lock, and an ordinary schema even on a Citus coordinator
+    /// that has schema-based sharding on.
+    static func createControlSchema(on connection: PostgresConnection) async throws {
+        let exists = try await connection.query("SELECT to_regnamespace(\(controlSchema.name)) IS NOT NULL").single().decode(Bool.self)
+        if exists { return }
+        try await connection.withTransaction { tx in
+            try await tx.executeUnsafeScript("SET LOCAL citus.enable_schema_based_sharding TO off")
+            try await tx.query("SELECT pg_advisory_xact_lock(hashtextextended('tongxin.control-schema', 0))")
+            try await tx.query(PostgresQuery(unsafeSQL: "CREATE SCHEMA IF NOT EXISTS \(controlSchema.quoted)"))
         }
     }
 
@@ -58,9 +70,11 @@ public struct CountyRegistry: Sendable {
         return try await show(code)
     }
 
-    /// Every county, by code.
+    /// Every county, by code (none before the registry exists; nothing is changed).
     public func list() async throws -> [County] {
-        try await migrateControl()
+        let registered = try await pool.query("SELECT to_regclass(\(Self.controlSchema.quoted + ".county")) IS NOT NULL")
+            .single().decode(Bool.self)
+        guard registered else { return [] }
         let rows = try await pool.query("""
             SELECT code, name, region, status, settings, created_at, updated_at
             FROM \(identifier: Self.controlSchema).county ORDER BY code
@@ -126,7 +140,8 @@ public struct CountyRegistry: Sendable {
     /// Text for names and regions: trimmed, 1…maximum characters, no control characters.
     static func validated(text: String, field: String, maximum: Int) throws -> String {
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !trimmed.isEmpty, trimmed.count <= maximum else {
+        // Counted as the database's length() counts: code points.
+        guard !trimmed.isEmpty, trimmed.unicodeScalars.count <= maximum else {
             throw CountyError("\(field): give 1 to \(maximum) characters")
         }
         guard !trimmed.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {

@@ -63,6 +63,9 @@ extension CountyRegistry {
                                 try await SchemaMigrator(schema: code.schema, migrations: countyMigrations, appliedBy: actor)
                                     .up(on: connection)
                             }
+                        } catch let failure as SchemaMigrationFailure {
+                            outcome.applied = failure.applied
+                            outcome.error = failure.description.split(whereSeparator: \.isNewline).joined(separator: " ")
                         } catch {
                             outcome.error = "\(error)".split(whereSeparator: \.isNewline).joined(separator: " ")
                         }

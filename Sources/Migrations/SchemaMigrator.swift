@@ -1,6 +1,15 @@
 public import PostgresClient
 import Foundation
 
+/// A schema's run that stopped at a failing file, with the files applied before it.
+public struct SchemaMigrationFailure: Error, Sendable, CustomStringConvertible {
+    public var applied: [Migration]
+    public var message: String
+    public var description: String {
+        applied.isEmpty ? message : message + " (applied before it: " + applied.map(\.fileName).joined(separator: ", ") + ")"
+    }
+}
+
 /// What a schema's `schema_history` says against the migrations at hand.
 public struct SchemaStatus: Sendable, Hashable {
     public var schema: String
@@ -42,7 +51,7 @@ public struct SchemaMigrator: Sendable {
             applied_at  timestamptz NOT NULL DEFAULT now(),
             duration_ms int NOT NULL,
             applied_by  text NOT NULL,
-            state       text NOT NULL DEFAULT 'applied' CHECK (state IN ('applied', 'failed', 'resolved')),
+            state       text NOT NULL DEFAULT 'applied' CHECK (state IN ('applied', 'running', 'failed', 'resolved')),
             error       text
         )
         """
@@ -62,8 +71,10 @@ public struct SchemaMigrator: Sendable {
         let rows = try await connection.query(
             "SELECT version, name, checksum, state FROM \(identifier: schema).schema_history ORDER BY version")
         let all = try rows.decode((Int, String, String, String).self)
-        var status = compare(applied: all.filter { $0.3 != "failed" }.map { ($0.0, $0.1, $0.2) })
-        let failedVersions = Set(all.filter { $0.3 == "failed" }.map(\.0))
+        // A no-transaction file still `running` was interrupted (killed): it needs an operator too.
+        let stuck: Set<String> = ["failed", "running"]
+        var status = compare(applied: all.filter { !stuck.contains($0.3) }.map { ($0.0, $0.1, $0.2) })
+        let failedVersions = Set(all.filter { stuck.contains($0.3) }.map(\.0))
         status.failed = migrations.filter { failedVersions.contains($0.version) }.map(\.fileName)
         status.pending.removeAll { failedVersions.contains($0.version) }
         return status
@@ -85,29 +96,49 @@ public struct SchemaMigrator: Sendable {
     }
 
     /// Applies every pending migration under the schema's lock; returns those applied.
-    /// A failing file is rolled back alone and its error thrown, naming the file.
+    /// A failing file is rolled back alone and a `SchemaMigrationFailure` thrown, naming the file
+    /// and listing the files applied before it.
     @discardableResult
     public func up(on connection: PostgresConnection) async throws -> [Migration] {
         let key = "tongxin.migrate:" + schema.name
-        try await connection.query("SELECT pg_advisory_lock(hashtextextended(\(key), 0))")
+        try await lock(key, on: connection)
+        var applied: [Migration] = []
         do {
             // Under the lock: concurrent CREATE TABLE IF NOT EXISTS would race in the catalog.
             try await ensureHistory(on: connection)
             let status = try await status(on: connection)
             if let stuck = status.failed.first {
-                throw MigrationError("\(schema.name): county/\(stuck) failed earlier outside a transaction; repair by hand, then run `tongxin migrate resolve` for it")
+                throw MigrationError("\(schema.name): \(stuck) failed or was interrupted outside a transaction; repair by hand, then run `tongxin migrate resolve` for it")
             }
-            var applied: [Migration] = []
             for migration in status.pending {
                 try await apply(migration, on: connection)
                 applied.append(migration)
             }
-            try await connection.query("SELECT pg_advisory_unlock(hashtextextended(\(key), 0))")
-            return applied
         } catch {
-            _ = try? await connection.query("SELECT pg_advisory_unlock(hashtextextended(\(key), 0))")
-            throw error
+            await unlock(key, on: connection)
+            throw SchemaMigrationFailure(applied: applied, message: "\(error)")
         }
+        await unlock(key, on: connection)
+        return applied
+    }
+
+    /// Waits for the schema's session lock without holding a statement open meanwhile: a
+    /// waiting `pg_advisory_lock` keeps a snapshot that CREATE INDEX CONCURRENTLY elsewhere
+    /// would have to wait for.
+    private func lock(_ key: String, on connection: PostgresConnection) async throws {
+        while true {
+            let acquired = try await connection.query("SELECT pg_try_advisory_lock(hashtextextended(\(key), 0))")
+                .single().decode(Bool.self)
+            if acquired { return }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    /// Releases the lock; a connection whose lock could not be released is never lent again.
+    private func unlock(_ key: String, on connection: PostgresConnection) async {
+        let released = try? await connection.query("SELECT pg_advisory_unlock(hashtextextended(\(key), 0))")
+            .single().decode(Bool.self)
+        if released != true { connection.discardAfterUse() }
     }
 
     /// Runs one file and writes its history row in the same transaction; a no-transaction file
@@ -138,30 +169,56 @@ public struct SchemaMigrator: Sendable {
     }
 
     /// `-- tongxin:no-transaction`: each statement on its own (CREATE INDEX CONCURRENTLY), the
-    /// schema on the session's search_path meanwhile. A failure is recorded as `failed`: the
-    /// schema then waits for an operator to repair it and `resolve` the file.
+    /// schema on the session's search_path meanwhile (migrations need a session, not a
+    /// transaction-mode pooler). A committed `running` row comes first, so a run killed midway
+    /// shows as needing an operator; a failure is recorded as `failed`. Either way the schema
+    /// waits for an operator to repair it and `resolve` the file.
     private func applyWithoutTransaction(_ migration: Migration, on connection: PostgresConnection) async throws {
         let start = ContinuousClock.now
-        try await connection.query("SELECT set_config('search_path', \(schema.quoted), false)")
+        try await recordHistory(migration, state: "running", error: nil, since: start, on: connection)
         do {
+            try await connection.query("SELECT set_config('search_path', \(schema.quoted), false)")
             for statement in SQLStatements.split(migration.sql) {
                 try await connection.executeUnsafeScript(statement)
             }
-            try await connection.executeUnsafeScript("RESET search_path")
-            try await recordHistory(migration, state: "applied", error: nil, since: start, on: connection)
+            try await resetSearchPath(on: connection)
+            try await finishHistory(migration, state: "applied", error: nil, since: start, on: connection)
         } catch {
-            _ = try? await connection.executeUnsafeScript("RESET search_path")
+            try? await resetSearchPath(on: connection)
             let line = "\(error)".split(whereSeparator: \.isNewline).joined(separator: " ")
-            _ = try? await recordHistory(migration, state: "failed", error: line, since: start, on: connection)
+            _ = try? await finishHistory(migration, state: "failed", error: line, since: start, on: connection)
             throw MigrationError("\(schema.name): \(migration) failed outside a transaction (recorded; repair by hand, then `tongxin migrate resolve`): \(line)")
         }
+    }
+
+    /// RESET search_path; when that fails the session keeps a county's path, so the connection
+    /// must not be lent again.
+    private func resetSearchPath(on connection: PostgresConnection) async throws {
+        do {
+            try await connection.executeUnsafeScript("RESET search_path")
+        } catch {
+            connection.discardAfterUse()
+            throw error
+        }
+    }
+
+    private func finishHistory(
+        _ migration: Migration, state: String, error: String?, since start: ContinuousClock.Instant,
+        on connection: PostgresConnection
+    ) async throws {
+        let elapsed = ContinuousClock.now - start
+        let milliseconds = Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
+        try await connection.query("""
+            UPDATE \(identifier: schema).schema_history SET state = \(state), error = \(error), duration_ms = \(milliseconds)
+            WHERE version = \(migration.version)
+            """)
     }
 
     /// Marks a failed no-transaction file as resolved after an operator repaired the schema.
     public func resolve(version: Int, on connection: PostgresConnection) async throws {
         let changed = try await connection.query("""
             UPDATE \(identifier: schema).schema_history SET state = 'resolved', applied_by = \(appliedBy), applied_at = now()
-            WHERE version = \(version) AND state = 'failed'
+            WHERE version = \(version) AND state IN ('failed', 'running')
             """).affectedRows
         guard changed == 1 else {
             throw MigrationError("\(schema.name): no failed migration with version \(version) to resolve")

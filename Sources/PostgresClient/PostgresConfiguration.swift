@@ -1,4 +1,5 @@
 public import Foundation
+import CLibPQ
 
 /// How to reach the server, following libpq's conventions.
 ///
@@ -35,6 +36,39 @@ public struct PostgresConfiguration: Sendable {
             return PostgresConfiguration(connectionString: url)
         }
         return PostgresConfiguration()
+    }
+
+    /// The settings as libpq environment variables (`PGHOST`, `PGPASSWORD`, …), for client
+    /// programs such as pg_dump: a password then never shows on a command line.
+    public func libpqEnvironment() throws -> [String: String] {
+        let names: [String: String] = [
+            "host": "PGHOST", "hostaddr": "PGHOSTADDR", "port": "PGPORT", "dbname": "PGDATABASE",
+            "user": "PGUSER", "password": "PGPASSWORD", "passfile": "PGPASSFILE", "service": "PGSERVICE",
+            "options": "PGOPTIONS", "application_name": "PGAPPNAME", "sslmode": "PGSSLMODE",
+            "sslcert": "PGSSLCERT", "sslkey": "PGSSLKEY", "sslrootcert": "PGSSLROOTCERT", "sslcrl": "PGSSLCRL",
+            "requiressl": "PGREQUIRESSL", "connect_timeout": "PGCONNECT_TIMEOUT",
+            "target_session_attrs": "PGTARGETSESSIONATTRS", "gssencmode": "PGGSSENCMODE",
+            "krbsrvname": "PGKRBSRVNAME", "channel_binding": "PGCHANNELBINDING",
+        ]
+        var environment: [String: String] = [:]
+        if let text = connectionString, !text.isEmpty {
+            var message: UnsafeMutablePointer<CChar>?
+            guard let options = PQconninfoParse(text, &message) else {
+                let reason = message.map { PostgresError.oneLine(String(cString: $0)) } ?? "cannot parse"
+                if let message { PQfreemem(message) }
+                throw PostgresError.misuse("connection string: \(reason)")
+            }
+            defer { PQconninfoFree(options) }
+            var option = options
+            while let keyword = option.pointee.keyword {
+                if let value = option.pointee.val, let name = names[String(cString: keyword)] {
+                    environment[name] = String(cString: value)
+                }
+                option += 1
+            }
+        }
+        if let database { environment["PGDATABASE"] = database }
+        return environment
     }
 
     /// The same server and credentials, another database.

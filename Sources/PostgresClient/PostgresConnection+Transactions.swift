@@ -176,7 +176,8 @@ extension PostgresConnection {
 
     /// Ready to be handed to the next user: open and outside any transaction block.
     func isReusable() async -> Bool {
-        (try? await performIgnoringCancellation { core -> Bool in
+        if isDiscardRequested { return false }
+        return (try? await performIgnoringCancellation { core -> Bool in
             guard let pg = core.pg, PQstatus(pg) == CONNECTION_OK else { return false }
             return PQtransactionStatus(pg) == PQTRANS_IDLE
         }) ?? false

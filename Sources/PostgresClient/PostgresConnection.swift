@@ -12,6 +12,7 @@ public final class PostgresConnection: Sendable {
     let core: ConnectionCore
     private let operations = Atomic<UInt64>(0)
     private let closed = Atomic<Bool>(false)
+    private let discardRequested = Atomic<Bool>(false)
     public let logger: Logger
     /// The server's version as a number, e.g. 150018 for 15.18.
     public let serverVersion: Int
@@ -202,6 +203,14 @@ public final class PostgresConnection: Sendable {
             return PQstatus(pg) == CONNECTION_OK
         }) ?? false
     }
+
+    /// Asks the pool to close this connection instead of lending it again: for session state
+    /// that could not be undone (a session setting or lock whose reset failed).
+    public func discardAfterUse() {
+        discardRequested.store(true, ordering: .releasing)
+    }
+
+    var isDiscardRequested: Bool { discardRequested.load(ordering: .acquiring) }
 
     /// Closes the connection (idempotent).
     public func close() async {

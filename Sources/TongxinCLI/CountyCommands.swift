@@ -11,10 +11,10 @@ struct RegistryOptions: ParsableArguments {
     @Option(help: "Folder with control/ and county/ migrations (default: TONGXIN_MIGRATIONS, else the built-in set).")
     var migrations: String?
 
-    /// Runs `body` with a registry on a small pool, closed afterwards.
-    func withRegistry<R: Sendable>(_ body: (CountyRegistry) async throws -> R) async throws -> R {
+    /// Runs `body` with a registry on a small pool (`connections` at most), closed afterwards.
+    func withRegistry<R: Sendable>(connections: Int = 2, _ body: (CountyRegistry) async throws -> R) async throws -> R {
         let set = try MigrationSet.resolve(explicit: migrations)
-        let pool = PostgresPool(configuration: connection.configuration, options: PostgresPoolOptions(maxConnections: 2))
+        let pool = PostgresPool(configuration: connection.configuration, options: PostgresPoolOptions(maxConnections: max(2, connections)))
         let user = ProcessInfo.processInfo.environment["USER"] ?? "unknown"
         let registry = CountyRegistry(pool: pool, migrations: set, actor: "tongxin-cli:\(user)")
         do {
@@ -71,10 +71,10 @@ struct CountyCommand: AsyncParsableCommand {
                 guard let data = FileManager.default.contents(atPath: file) else { throw CountyError("cannot read \(file)") }
                 guard let text = String(data: data, encoding: .utf8) else { throw CountyError("\(file): not UTF-8 text") }
                 let entries = try CountyList.parse(text)
-                let progress = Progress(total: entries.count)
-                let outcomes = try await options.withRegistry { registry in
+                let progress = Progress()
+                let outcomes = try await options.withRegistry(connections: jobs) { registry in
                     let outcomes = try await registry.createMany(entries, jobs: jobs) { done, total, code, error in
-                        progress.update(done: done, line: "[\(done)/\(total)] \(code): \(error.map { "FAILED: \($0)" } ?? "created")", failed: error != nil)
+                        progress.update(done: done, total: total, line: "[\(done)/\(total)] \(code): \(error.map { "FAILED: \($0)" } ?? "created")", failed: error != nil)
                     }
                     progress.finish()
                     return outcomes

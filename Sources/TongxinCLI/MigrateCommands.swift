@@ -40,13 +40,11 @@ struct MigrateCommand: AsyncParsableCommand {
             try await reportingFailures {
                 let codes = try selection.codes
                 let report = try await options.withRegistry { registry in
-                    var total = codes?.count ?? 0
-                    if codes == nil { total = try await registry.list().count }
-                    let progress = Progress(total: total)
+                    let progress = Progress()
                     let report = try await registry.migrateUp(counties: codes, jobs: jobs, continueOnError: continueOnError) { done, total, outcome in
                         let what = outcome.error.map { "FAILED: \($0)" }
                             ?? (outcome.applied.isEmpty ? "current" : "applied \(outcome.applied.map(\.fileName).joined(separator: ", "))")
-                        progress.update(done: done, line: "[\(done)/\(total)] \(outcome.code): \(what)", failed: outcome.error != nil)
+                        progress.update(done: done, total: total, line: "[\(done)/\(total)] \(outcome.code): \(what)", failed: outcome.error != nil)
                     }
                     progress.finish()
                     return report

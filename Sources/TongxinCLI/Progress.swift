@@ -9,22 +9,24 @@ final class Progress: Sendable {
         var drawn = false
     }
 
-    let total: Int
     let terminal: Bool
     private let start = ContinuousClock.now
     private let state = Mutex(State())
 
-    init(total: Int, terminal: Bool = isatty(STDOUT_FILENO) == 1) {
-        self.total = total
+    init(terminal: Bool = isatty(STDOUT_FILENO) == 1) {
         self.terminal = terminal
     }
 
     /// One county finished: a plain line, or (on a terminal) failures as lines above the bar.
-    func update(done: Int, line: String, failed: Bool) {
+    func update(done: Int, total: Int, line: String, failed: Bool) {
         let now = ContinuousClock.now
-        let output = state.withLock { state -> String? in
+        // Written under the lock, so lines and bar never interleave or go stale.
+        state.withLock { state in
             if failed { state.failures += 1 }
-            guard terminal else { return line + "\n" }
+            guard terminal else {
+                FileHandle.standardOutput.write(Data((line + "\n").utf8))
+                return
+            }
             var text = ""
             if failed { text += "\r\u{1B}[K" + line + "\n" }
             let due = state.lastDraw.map { now - $0 >= .milliseconds(100) } ?? true
@@ -33,10 +35,7 @@ final class Progress: Sendable {
                 state.drawn = true
                 text += "\r\u{1B}[K" + Progress.bar(done: done, total: total, elapsed: now - start, failures: state.failures)
             }
-            return text.isEmpty ? nil : text
-        }
-        if let output {
-            FileHandle.standardOutput.write(Data(output.utf8))
+            if !text.isEmpty { FileHandle.standardOutput.write(Data(text.utf8)) }
         }
     }
 

@@ -56,3 +56,34 @@ import Testing
         }
     }
 }
+
+@Suite struct CountyImportSafetyTests {
+    @Test func anArchiveWhoseHeaderNamesAnotherCountyRestoresNothing() async throws {
+        try await withRegistry { registry, pool in
+            let a = try CountyCode("ca")
+            _ = try await registry.create(code: a, name: "甲", region: nil)
+            let file = NSTemporaryDirectory() + "ca-\(UUID().uuidString.prefix(6)).tongxin"
+            defer { try? FileManager.default.removeItem(atPath: file) }
+            try await registry.export(a, to: file)
+            let mode = try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int
+            #expect(mode == 0o600)
+            // Rewrite the header to claim county "cb": the archive still holds county_ca.
+            var data = try Data(contentsOf: URL(fileURLWithPath: file))
+            let newline = try #require(data.firstIndex(of: 10))
+            let header = String(decoding: data[..<newline], as: UTF8.self).replacingOccurrences(of: "\"code\":\"ca\"", with: "\"code\":\"cb\"")
+            data.replaceSubrange(..<newline, with: Data(header.utf8))
+            try data.write(to: URL(fileURLWithPath: file))
+            let error = await thrownError { _ = try await registry.importCounty(from: file) }
+            #expect((error as? CountyError)?.description.hasSuffix("the archive holds no county cb") == true, "\(String(describing: error))")
+            let cb = try await pool.query("SELECT to_regnamespace('county_cb') IS NOT NULL").single().decode(Bool.self)
+            #expect(!cb)
+            #expect(try await registry.list().map(\.code.value) == ["ca"])
+            // A header with settings out of range is refused before anything happens.
+            let bad = header.replacingOccurrences(of: "\"handling_months\":3", with: "\"handling_months\":-5")
+            data.replaceSubrange(..<(data.firstIndex(of: 10) ?? 0), with: Data(bad.utf8))
+            try data.write(to: URL(fileURLWithPath: file))
+            let refused = await thrownError { _ = try await registry.importCounty(from: file) }
+            #expect((refused as? CountyError)?.description.contains("handling_months") == true, "\(String(describing: refused))")
+        }
+    }
+}
