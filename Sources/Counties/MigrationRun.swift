@@ -102,6 +102,16 @@ extension CountyRegistry {
         }
     }
 
+    /// Marks a failed no-transaction migration of the control schema resolved.
+    public func resolveControlMigration(version: Int) async throws {
+        let controlMigrations = migrations.control
+        let actor = self.actor
+        try await pool.withConnection { connection in
+            try await SchemaMigrator(schema: Self.controlSchema, migrations: controlMigrations, appliedBy: actor)
+                .resolve(version: version, on: connection)
+        }
+    }
+
     /// Each county's migration status; nothing changes (a missing registry or history counts
     /// as nothing applied).
     public func migrationStatus(counties selected: [CountyCode]? = nil) async throws -> (control: SchemaStatus, counties: [(CountyCode, SchemaStatus)]) {

@@ -108,14 +108,24 @@ struct MigrateCommand: AsyncParsableCommand {
 
     struct Resolve: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Mark a failed no-transaction migration resolved in one county, after repairing it by hand.")
+            abstract: "Mark a failed or interrupted no-transaction migration resolved, after repairing it by hand.")
         @OptionGroup var options: RegistryOptions
-        @Option(help: "The county.") var county: String
+        @Option(help: "The county.") var county: String?
+        @Flag(help: "The control schema instead of a county.") var control = false
         @Argument(help: "The migration's version number (e.g. 7 for 0007_name.sql).") var version: Int
+
+        func validate() throws {
+            guard (county != nil) != control else { throw ValidationError("give --county C or --control") }
+        }
 
         func run() async throws {
             try await reportingFailures {
-                let code = try CountyCode(county)
+                if control {
+                    try await options.withRegistry { try await $0.resolveControlMigration(version: version) }
+                    print("control schema: migration \(version) marked resolved; run `tongxin migrate up` to go on")
+                    return
+                }
+                let code = try CountyCode(county ?? "")
                 try await options.withRegistry { try await $0.resolveMigration(version: version, in: code) }
                 print("county \(code): migration \(version) marked resolved; run `tongxin migrate up` to go on")
             }

@@ -84,3 +84,40 @@ func withMigrationsFolder<R: Sendable>(
         }
     }
 }
+
+@Suite struct ResolveProgramTests {
+    @Test func aFailedNoTransactionFileIsReportedBlocksAndIsResolvedFromTheCommandLine() async throws {
+        try await TestDatabase.withDatabase { configuration in
+            let url = Programs.url(configuration)
+            func tongxin(_ arguments: [String]) async throws -> Programs.Outcome {
+                try await Programs.run("tongxin", arguments, environment: ["DATABASE_URL": url])
+            }
+            _ = try await tongxin(["county", "create", "r1", "--name", "县"])
+            try await PostgresConnection.withConnection(configuration: configuration) {
+                try await $0.query("INSERT INTO county_r1.audit_log (actor, entity, entity_id, action) VALUES ('a', 'p', '1', 'x'), ('a', 'p', '1', 'x')")
+            }
+            let unique = "-- tongxin:no-transaction\nCREATE UNIQUE INDEX CONCURRENTLY audit_u ON audit_log (entity, entity_id, action);\n"
+            try await withMigrationsFolder(extra: ["0900_unique.sql": unique]) { folder in
+                let failed = try await tongxin(["migrate", "up", "--all", "--migrations", folder])
+                #expect(failed.status == 1)
+                #expect(failed.output.contains("r1: FAILED: county_r1: county/0900_unique.sql failed outside a transaction"))
+                let status = try await tongxin(["migrate", "status", "--migrations", folder])
+                #expect(status.lines.contains("r1\tversion 1\t0 pending\tFAILED: 0900_unique.sql"), "\(status.output)")
+                let usage = try await tongxin(["migrate", "resolve", "900", "--migrations", folder])
+                #expect(usage.status == 64)
+                try await PostgresConnection.withConnection(configuration: configuration) { connection in
+                    try await connection.query("DROP INDEX county_r1.audit_u")
+                    try await connection.query("DELETE FROM county_r1.audit_log WHERE id = (SELECT max(id) FROM county_r1.audit_log)")
+                    try await connection.query("CREATE UNIQUE INDEX audit_u ON county_r1.audit_log (entity, entity_id, action)")
+                }
+                let resolved = try await tongxin(["migrate", "resolve", "--county", "r1", "900", "--migrations", folder])
+                #expect(resolved.lines == ["county r1: migration 900 marked resolved; run `tongxin migrate up` to go on"])
+                let again = try await tongxin(["migrate", "up", "--all", "--migrations", folder])
+                #expect(again.status == 0, "\(again.output)")
+                let control = try await tongxin(["migrate", "resolve", "--control", "1", "--migrations", folder])
+                #expect(control.status == 1)
+                #expect(control.output == "tongxin: tongxin: no failed migration with version 1 to resolve\n")
+            }
+        }
+    }
+}
