@@ -107,6 +107,9 @@ public struct SchemaMigrator: Sendable {
             // Under the lock: concurrent CREATE TABLE IF NOT EXISTS would race in the catalog.
             try await ensureHistory(on: connection)
             let status = try await status(on: connection)
+            if !status.unknown.isEmpty {
+                throw MigrationError("\(schema.name): applied version(s) \(status.unknown.map(String.init).joined(separator: ", ")) are not among these migrations (a newer binary, or a deleted file); nothing was applied")
+            }
             if let stuck = status.failed.first {
                 throw MigrationError("\(schema.name): \(stuck) failed or was interrupted outside a transaction; repair by hand, then run `tongxin migrate resolve` for it")
             }

@@ -152,7 +152,7 @@ struct MigrateCommand: AsyncParsableCommand {
                     let objects = rows.map { name, status in
                         [
                             "schema": status.schema, "name": name, "version": status.version,
-                            "pending": status.pending.count, "drifted": status.drifted, "failed": status.failed,
+                            "pending": status.pending.count, "drifted": status.drifted, "failed": status.failed, "unknown": status.unknown,
                         ] as [String: Any]
                     }
                     let data = try JSONSerialization.data(withJSONObject: objects, options: [.sortedKeys])
@@ -162,6 +162,7 @@ struct MigrateCommand: AsyncParsableCommand {
                         var line = "\(name)\tversion \(status.version)\t\(status.pending.count) pending"
                         if !status.drifted.isEmpty { line += "\tDRIFT: \(status.drifted.joined(separator: ", "))" }
                         if !status.failed.isEmpty { line += "\tFAILED: \(status.failed.joined(separator: ", "))" }
+                        if !status.unknown.isEmpty { line += "\tUNKNOWN VERSIONS: \(status.unknown.map(String.init).joined(separator: ", "))" }
                         print(line)
                     }
                 }

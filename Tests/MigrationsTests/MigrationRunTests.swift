@@ -101,3 +101,25 @@ final class Counter: Sendable {
 }
 
 import Synchronization
+
+@Suite struct UnknownVersionTests {
+    @Test func aCountyAheadOfTheseMigrationsIsRefusedAndNothingIsApplied() async throws {
+        try await withRegistry { registry, pool in
+            let code = try CountyCode("u1")
+            _ = try await registry.create(code: code, name: "县", region: nil)
+            // A newer binary applied version 950, which this one does not know.
+            try await pool.query("INSERT INTO county_u1.schema_history (version, name, checksum, duration_ms, applied_by) VALUES (950, 'newer', 'x', 0, 'other')")
+            let base = try MigrationSet.builtIn()
+            let older = CountyRegistry(
+                pool: pool,
+                migrations: try MigrationSet(control: base.control, county: base.county + [try Migration(scope: .county, fileName: "0900_t.sql", sql: "CREATE TABLE t (a int);")], source: "test"),
+                actor: "test")
+            let report = try await older.migrateUp()
+            #expect(report.failed.first?.error?.contains("applied version(s) 950 are not among these migrations") == true)
+            let t = try await pool.query("SELECT to_regclass('county_u1.t') IS NOT NULL").single().decode(Bool.self)
+            #expect(!t)
+            let status = try await older.migrationStatus(counties: [code]).counties[0].1
+            #expect(status.unknown == [950])
+        }
+    }
+}
