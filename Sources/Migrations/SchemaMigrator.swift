@@ -159,12 +159,16 @@ public struct SchemaMigrator: Sendable {
         }
     }
 
+    private static func milliseconds(since start: ContinuousClock.Instant) -> Int {
+        let elapsed = ContinuousClock.now - start
+        return Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
+    }
+
     private func recordHistory(
         _ migration: Migration, state: String, error: String?, since start: ContinuousClock.Instant,
         on connection: PostgresConnection
     ) async throws {
-        let elapsed = ContinuousClock.now - start
-        let milliseconds = Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
+        let milliseconds = Self.milliseconds(since: start)
         try await connection.query("""
             INSERT INTO \(identifier: schema).schema_history (version, name, checksum, duration_ms, applied_by, state, error)
             VALUES (\(migration.version), \(migration.name), \(migration.checksum), \(milliseconds), \(appliedBy), \(state), \(error))
@@ -209,8 +213,7 @@ public struct SchemaMigrator: Sendable {
         _ migration: Migration, state: String, error: String?, since start: ContinuousClock.Instant,
         on connection: PostgresConnection
     ) async throws {
-        let elapsed = ContinuousClock.now - start
-        let milliseconds = Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
+        let milliseconds = Self.milliseconds(since: start)
         try await connection.query("""
             UPDATE \(identifier: schema).schema_history SET state = \(state), error = \(error), duration_ms = \(milliseconds)
             WHERE version = \(migration.version)

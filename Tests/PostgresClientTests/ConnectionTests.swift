@@ -73,20 +73,7 @@ import Testing
     @Test func connectWithAWrongPasswordFailsWithPasswordAuthenticationFailed() async throws {
         let server = try TestDatabase.serverConfiguration()
         // The embedded server's pg_hba.conf asks exactly this role for a scram password.
-        try await withAdminConnection { admin in
-            do {
-                try await admin.executeUnsafeScript("""
-                    DO $$ BEGIN
-                      IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'tongxin_pw') THEN
-                        CREATE ROLE tongxin_pw WITH LOGIN PASSWORD 'right';
-                      END IF;
-                    END $$
-                    """)
-            } catch let error as PostgresError where error.sqlState == .uniqueViolation || error.sqlState == .duplicateObject {
-                // Created concurrently by another process: fine.
-            }
-            try await admin.executeUnsafeScript("ALTER ROLE tongxin_pw WITH LOGIN PASSWORD 'right'")
-        }
+        try await TestDatabase.ensurePasswordRole()
         let base = try #require(server.connectionString)
 
         let wrong = PostgresConfiguration(connectionString: base + " user=tongxin_pw password=wrong")

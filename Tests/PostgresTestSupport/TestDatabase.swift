@@ -41,6 +41,27 @@ public enum TestDatabase {
         return try result.get()
     }
 
+    /// The role the throwaway server asks for a password (`tongxin_pw`, password `right`; see
+    /// EmbeddedPostgres), created on the server if missing. Returns its name.
+    @discardableResult
+    public static func ensurePasswordRole() async throws -> String {
+        try await PostgresConnection.withConnection(configuration: try serverConfiguration()) { admin in
+            do {
+                try await admin.executeUnsafeScript("""
+                    DO $$ BEGIN
+                      IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'tongxin_pw') THEN
+                        CREATE ROLE tongxin_pw WITH LOGIN PASSWORD 'right';
+                      END IF;
+                    END $$
+                    """)
+            } catch let error as PostgresError where error.sqlState == .uniqueViolation || error.sqlState == .duplicateObject {
+                // Created concurrently by another test: fine.
+            }
+            try await admin.executeUnsafeScript("ALTER ROLE tongxin_pw WITH LOGIN PASSWORD 'right'")
+            return "tongxin_pw"
+        }
+    }
+
     /// A connection to a fresh database of its own.
     public static func withConnection<R: Sendable>(
         _ body: (PostgresConnection) async throws -> R

@@ -97,17 +97,8 @@ enum Programs {
 
     @Test func dbCheckWithABadPasswordPrintsLibpqsReasonOnOneLineAndExitsOne() async throws {
         try await TestDatabase.withDatabase { configuration in
-            let admin = try await PostgresConnection.connect(configuration: configuration)
             // The throwaway server asks this role (alone) for a password; see EmbeddedPostgres.
-            try await admin.executeUnsafeScript("""
-                DO $$ BEGIN
-                  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'tongxin_pw') THEN
-                    CREATE ROLE tongxin_pw LOGIN PASSWORD 'right';
-                  END IF;
-                EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
-                END $$
-                """)
-            await admin.close()
+            try await TestDatabase.ensurePasswordRole()
             let url = Programs.url(configuration) + " user=tongxin_pw password=wrong"
             let outcome = try await Programs.run("tongxin", ["db", "check", "--database-url", url])
             #expect(outcome.status == 1)
@@ -254,16 +245,7 @@ func serverVersion(_ configuration: PostgresConfiguration) async throws -> Strin
     @Test func aPasswordFromPgpassAndAServiceFileAreUsed() async throws {
         try await TestDatabase.withDatabase { configuration in
             let (host, port, _, database) = try serverParts(configuration)
-            try await PostgresConnection.withConnection(configuration: configuration) { connection in
-                try await connection.executeUnsafeScript("""
-                    DO $$ BEGIN
-                      IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'tongxin_pw') THEN
-                        CREATE ROLE tongxin_pw LOGIN PASSWORD 'right';
-                      END IF;
-                    EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
-                    END $$
-                    """)
-            }
+            try await TestDatabase.ensurePasswordRole()
             let folder = NSTemporaryDirectory() + "libpq-" + UUID().uuidString.prefix(8)
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(atPath: folder) }
