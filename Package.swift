@@ -54,6 +54,12 @@ let package = Package(
             dependencies: ["PostgresClient", "Migrations"],
             swiftSettings: swiftSettings
         ),
+        // The proposal workflow's rules: a pure state machine and deadline arithmetic, no SQL.
+        .target(
+            name: "Workflow",
+            dependencies: ["PostgresClient"],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "TongxinCLI",
             dependencies: [
@@ -109,6 +115,11 @@ let package = Package(
         .testTarget(
             name: "MigrationsTests",
             dependencies: ["Migrations", "Counties", "PostgresClient", "PostgresTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "WorkflowTests",
+            dependencies: ["Workflow", "PostgresClient"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

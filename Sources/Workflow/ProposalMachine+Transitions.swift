@@ -1,0 +1,158 @@
+import PostgresClient
+
+/// The proposal workflow's rules: given a state and an event, the next state or a refusal
+/// that says why, on one line. Pure: no I/O, no clock (dates come with the events).
+public enum ProposalMachine {
+    public static func apply(_ event: ProposalEvent, to state: ProposalState) throws -> ProposalState {
+        var next = state
+        func refuse(_ why: String) -> WorkflowError {
+            WorkflowError("cannot \(event.name): \(why)")
+        }
+        func require(_ allowed: ProposalStatus...) throws {
+            guard allowed.contains(state.status) else {
+                throw refuse("the proposal is \(state.status.rawValue), not \(allowed.map(\.rawValue).joined(separator: " or "))")
+            }
+        }
+
+        switch event {
+        case .register:
+            try require(.filed)
+            next.status = .registered
+        case .decline:
+            try require(.filed)
+            next.status = .declined
+        case .convert:
+            try require(.filed)
+            next.status = .converted
+        case .mergeInto(let target):
+            try require(.filed)
+            next.status = .merged
+            next.mergedInto = target
+        case .returnToAuthor:
+            try require(.filed)
+            next.status = .returned
+        case .resubmit:
+            try require(.returned)
+            next.status = .filed
+        case .withdraw:
+            try require(.filed, .returned, .registered)
+            next.status = .withdrawn
+
+        case .assign(let units, let day, let due):
+            try require(.registered, .assigned)
+            guard !units.isEmpty else { throw refuse("name at least one unit") }
+            guard due > day else { throw refuse("the deadline \(due) is not after the assignment on \(day)") }
+            let active = state.activeAssignments
+            var all = active
+            for (unit, role) in units {
+                guard !all.contains(where: { $0.unit == unit }) else { throw refuse("unit \(unit) is already assigned") }
+                all.append(AssignmentState(unit: unit, role: role, assignedOn: day, dueOn: due))
+            }
+            let leads = all.filter { $0.role == .lead }.count
+            let parallels = all.filter { $0.role == .parallel }.count
+            if leads > 1 { throw refuse("a proposal has one lead unit, not \(leads)") }
+            if leads == 1, parallels > 0 { throw refuse("a lead unit and parallel units do not mix") }
+            if leads == 0, parallels == 0 { throw refuse("name a lead unit or parallel units") }
+            if leads == 0, parallels == 1 { throw refuse("parallel handling needs two units or more; make a single unit the lead") }
+            if leads == 0, all.contains(where: { $0.role == .co }) {
+                throw refuse("co-handling units work with a lead unit")
+            }
+            next.assignments = state.assignments + all.dropFirst(active.count)
+            next.status = .assigned
+
+        case .unitReturn(let unit, let day, let windowEnds):
+            try require(.assigned)
+            guard let index = state.assignments.firstIndex(where: { $0.unit == unit && !$0.returned }) else {
+                throw refuse("unit \(unit) is not assigned")
+            }
+            guard !state.assignments[index].replied else { throw refuse("unit \(unit) has replied already") }
+            guard day <= windowEnds else { throw refuse("the return window ended on \(windowEnds)") }
+            next.assignments[index].returned = true
+            // Without an answering unit the office must assign again.
+            if !next.activeAssignments.contains(where: { $0.role.replies }) {
+                next.status = .registered
+            }
+
+        case .extend(let unit, let newDue, let maximum):
+            try require(.assigned, .rehandling)
+            guard let index = state.assignments.firstIndex(where: { $0.unit == unit && !$0.returned }) else {
+                throw refuse("unit \(unit) is not assigned")
+            }
+            guard !state.assignments[index].replied else { throw refuse("unit \(unit) has replied already") }
+            guard newDue > state.assignments[index].dueOn else {
+                throw refuse("the new deadline \(newDue) is not after the current one \(state.assignments[index].dueOn)")
+            }
+            guard newDue <= maximum else { throw refuse("the longest extension ends on \(maximum)") }
+            next.assignments[index].dueOn = newDue
+            next.assignments[index].extended = true
+
+        case .reply(let unit, let category):
+            try require(.assigned, .rehandling)
+            guard let index = state.assignments.firstIndex(where: { $0.unit == unit && !$0.returned }) else {
+                throw refuse("unit \(unit) is not assigned to this proposal")
+            }
+            guard state.assignments[index].role.replies else {
+                throw refuse("unit \(unit) co-handles: it sends its opinion to the lead unit, which replies")
+            }
+            guard !state.assignments[index].replied else { throw refuse("unit \(unit) has replied already in this round") }
+            next.assignments[index].replied = true
+            next.assignments[index].replyCategory = category
+            if next.activeAssignments.filter({ $0.role.replies }).allSatisfy(\.replied) {
+                next.status = .replied
+            }
+
+        case .evaluate(let member, let rating):
+            try require(.replied)
+            guard !state.needsConsultation else { throw refuse("round \(state.round) is rated; a consultation is due") }
+            guard state.raters.contains(member) else { throw refuse("member \(member) is not an author of this proposal") }
+            guard state.ratings[state.round]?[member] == nil else {
+                throw refuse("member \(member) has rated round \(state.round) already")
+            }
+            next.ratings[state.round, default: [:]][member] = rating
+            let round = next.ratings[state.round] ?? [:]
+            if rating == .unsatisfied {
+                if state.round == 1 {
+                    // Re-handling starts; `rehandleDue` sets the new deadlines.
+                    next.status = .rehandling
+                    next.round = 2
+                    for i in next.assignments.indices where next.assignments[i].role.replies && !next.assignments[i].returned {
+                        next.assignments[i].replied = false
+                        next.assignments[i].replyCategory = nil
+                    }
+                } else {
+                    next.needsConsultation = true
+                }
+            } else if state.raters.isSubset(of: Set(round.keys)) {
+                next.status = .closed
+            }
+
+        case .rehandleDue(let due):
+            try require(.rehandling)
+            for i in next.assignments.indices where next.assignments[i].role.replies && !next.assignments[i].returned {
+                guard due > next.assignments[i].assignedOn else { throw refuse("the new deadline \(due) is before the assignment") }
+                next.assignments[i].dueOn = due
+                next.assignments[i].extended = false
+            }
+
+        case .consult:
+            guard state.status == .replied, state.needsConsultation else {
+                throw refuse("a consultation follows an unsatisfied second round")
+            }
+            next.needsConsultation = false
+            next.status = .closed
+
+        case .markKey:
+            guard ![.withdrawn, .declined, .converted, .merged, .returned].contains(state.status) else {
+                throw refuse("the proposal is \(state.status.rawValue)")
+            }
+            guard !state.key else { throw refuse("the proposal is a key proposal already") }
+            next.key = true
+
+        case .absorb(let authors):
+            try require(.registered, .assigned, .replied, .rehandling)
+            guard state.ratings.isEmpty else { throw refuse("rating has begun; merge before the reply is rated") }
+            next.raters.formUnion(authors)
+        }
+        return next
+    }
+}
