@@ -47,6 +47,19 @@ import Testing
                 ["county", "archive", "nosuch"],
                 ["migrate", "status", "--county", "1bad"],
                 ["migrate", "up", "--county", "nosuch"],
+                ["county", "create", "ok_code", "--name", "n", "--region", "bad\u{7}region"],
+                ["county", "create", "ok_code", "--name", String(repeating: "名", count: 101)],
+                ["county", "export", "linwu'; --", "--to", "/tmp/x"],
+                ["county", "export", "linwu", "--to", "/nonexistent-folder/x.tongxin"],
+                ["county", "import", "/nonexistent-file"],
+                ["county", "drop", "linwu", "--confirm", "linwu"],
+                ["county", "drop", "linwu", "--confirm", "linwu'; DROP SCHEMA tongxin; --"],
+                ["county", "create-many", "/nonexistent-list"],
+                ["migrate", "plan", "--county", "x;y"],
+                ["migrate", "verify", "--county", "nosuch"],
+                ["migrate", "resolve", "--county", "linwu\"", "1"],
+                ["migrate", "up", "--migrations", "/nonexistent-migrations"],
+                ["migrate", "status", "--migrations", "/etc"],
             ]
             for arguments in attempts {
                 let outcome = try await tongxin(arguments, configuration)
