@@ -130,7 +130,7 @@ let package = Package(
         .testTarget(
             name: "TongxinCLITests",
             dependencies: [
-                "TongxinCLI", "PostgresTestSupport", "EmbeddedPostgres",
+                "TongxinCLI", "PostgresTestSupport", "EmbeddedPostgres", "Migrations",
                 "tongxin", "tongxin-worker",
             ],
             swiftSettings: swiftSettings

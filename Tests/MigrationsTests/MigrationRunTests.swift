@@ -51,7 +51,7 @@ import Testing
             #expect(stopped.failed.first?.error?.contains("0901_extra.sql") == true)
             #expect(stopped.notStarted.count == 5)
             let d0 = try await next.migrationStatus(counties: [CountyCode("d0")]).counties[0].1
-            #expect(d0.version == 1)
+            #expect(d0.version == (try MigrationSet.builtIn().county.last?.version))
             #expect(d0.pending.map(\.version) == [901])
 
             let onward = try await next.migrateUp(jobs: 2, continueOnError: true)
