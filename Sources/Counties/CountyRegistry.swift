@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 public import Migrations
 public import PostgresClient
 
@@ -13,6 +14,9 @@ public struct CountyRegistry: Sendable {
 
     public let pool: PostgresPool
     public let migrations: MigrationSet
+    /// Set once this registry found the control schema current: creating many counties then
+    /// does not take the control schema's lock for each one.
+    private let controlCurrent = ControlFlag()
     /// Recorded as who applied migrations and made changes.
     public let actor: String
 
@@ -25,11 +29,14 @@ public struct CountyRegistry: Sendable {
     /// Creates the control schema if missing and applies its pending migrations.
     @discardableResult
     public func migrateControl() async throws -> [Migration] {
-        try await pool.withConnection { connection in
+        if controlCurrent.isSet { return [] }
+        let applied = try await pool.withConnection { connection in
             try await Self.createControlSchema(on: connection)
             return try await SchemaMigrator(schema: Self.controlSchema, migrations: migrations.control, appliedBy: actor)
                 .up(on: connection)
         }
+        controlCurrent.set()
+        return applied
     }
 
     /// The control schema, once, also when several processes start on a fresh database:
@@ -149,4 +156,11 @@ public struct CountyRegistry: Sendable {
         }
         return trimmed
     }
+}
+
+/// A flag shared by copies of a registry.
+final class ControlFlag: Sendable {
+    private let value = Mutex(false)
+    var isSet: Bool { value.withLock { $0 } }
+    func set() { value.withLock { $0 = true } }
 }

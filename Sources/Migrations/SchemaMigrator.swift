@@ -129,11 +129,13 @@ public struct SchemaMigrator: Sendable {
     /// waiting `pg_advisory_lock` keeps a snapshot that CREATE INDEX CONCURRENTLY elsewhere
     /// would have to wait for.
     private func lock(_ key: String, on connection: PostgresConnection) async throws {
+        var pause = Duration.milliseconds(1)
         while true {
             let acquired = try await connection.query("SELECT pg_try_advisory_lock(hashtextextended(\(key), 0))")
                 .single().decode(Bool.self)
             if acquired { return }
-            try await Task.sleep(for: .milliseconds(20))
+            try await Task.sleep(for: pause)
+            pause = min(pause * 2, .milliseconds(50))
         }
     }
 

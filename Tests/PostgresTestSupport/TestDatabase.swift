@@ -46,18 +46,19 @@ public enum TestDatabase {
     @discardableResult
     public static func ensurePasswordRole() async throws -> String {
         try await PostgresConnection.withConnection(configuration: try serverConfiguration()) { admin in
-            do {
-                try await admin.executeUnsafeScript("""
+            // Tests run in parallel: one of them at a time touches the role (concurrent ALTER ROLE
+            // fails with "tuple concurrently updated").
+            try await admin.withTransaction { tx in
+                try await tx.query("SELECT pg_advisory_xact_lock(hashtextextended('tongxin.test.password-role', 0))")
+                try await tx.executeUnsafeScript("""
                     DO $$ BEGIN
                       IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'tongxin_pw') THEN
                         CREATE ROLE tongxin_pw WITH LOGIN PASSWORD 'right';
                       END IF;
                     END $$
                     """)
-            } catch let error as PostgresError where error.sqlState == .uniqueViolation || error.sqlState == .duplicateObject {
-                // Created concurrently by another test: fine.
+                try await tx.executeUnsafeScript("ALTER ROLE tongxin_pw WITH LOGIN PASSWORD 'right'")
             }
-            try await admin.executeUnsafeScript("ALTER ROLE tongxin_pw WITH LOGIN PASSWORD 'right'")
             return "tongxin_pw"
         }
     }
