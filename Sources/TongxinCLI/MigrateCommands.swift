@@ -22,6 +22,13 @@ struct MigrateCommand: AsyncParsableCommand {
         var codes: [CountyCode]? {
             get throws { try county.map { [try CountyCode($0)] } }
         }
+
+        /// The control schema's status first (named "control"), then each selected county's.
+        func statuses(_ options: RegistryOptions) async throws -> [(name: String, status: SchemaStatus)] {
+            let codes = try self.codes
+            let (control, counties) = try await options.withRegistry { try await $0.migrationStatus(counties: codes) }
+            return [("control", control)] + counties.map { ($0.0.value, $0.1) }
+        }
     }
 
     struct Up: AsyncParsableCommand {
@@ -66,14 +73,13 @@ struct MigrateCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingFailures {
-                let codes = try selection.codes
-                let (control, counties) = try await options.withRegistry { try await $0.migrationStatus(counties: codes) }
+                let rows = try await selection.statuses(options).filter { !$0.status.pending.isEmpty }
                 var files = 0
-                for (name, status) in [("control", control)] + counties.map({ ($0.0.value, $0.1) }) where !status.pending.isEmpty {
+                for (name, status) in rows {
                     print("\(name): \(status.pending.map(\.fileName).joined(separator: ", "))")
                     files += status.pending.count
                 }
-                let schemas = ([control] + counties.map(\.1)).filter { !$0.pending.isEmpty }.count
+                let schemas = rows.count
                 print("\(files) file(s) to apply in \(schemas) schema(s)")
             }
         }
@@ -87,12 +93,13 @@ struct MigrateCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingFailures {
-                let codes = try selection.codes
-                let (control, counties) = try await options.withRegistry { try await $0.migrationStatus(counties: codes) }
+                let rows = try await selection.statuses(options)
+                guard let control = rows.first?.status else { return }
+                let counties = rows.dropFirst()
                 var problems: [String] = control.drifted.map { "control/\($0) changed after it was applied in the control schema" }
                 var byFile: [String: [String]] = [:]
                 for (code, status) in counties {
-                    for file in status.drifted { byFile[file, default: []].append(code.value) }
+                    for file in status.drifted { byFile[file, default: []].append(code) }
                 }
                 for (file, codes) in byFile.sorted(by: { $0.key < $1.key }) {
                     problems.append("county/\(file) changed after it was applied in \(codes.count) county(ies): \(codes.prefix(20).joined(separator: ", "))\(codes.count > 20 ? ", …" : "")")
@@ -145,9 +152,7 @@ struct MigrateCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingFailures {
-                let codes = try selection.codes
-                let (control, counties) = try await options.withRegistry { try await $0.migrationStatus(counties: codes) }
-                let rows = [("control", control)] + counties.map { ($0.0.value, $0.1) }
+                let rows = try await selection.statuses(options)
                 if format == "json" {
                     let objects = rows.map { name, status in
                         [
