@@ -60,10 +60,16 @@ let package = Package(
             dependencies: ["PostgresClient"],
             swiftSettings: swiftSettings
         ),
+        // The workflow in a county's schema: each step one audited transaction.
+        .target(
+            name: "WorkflowStore",
+            dependencies: ["PostgresClient", "Counties", "Workflow"],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "TongxinCLI",
             dependencies: [
-                "PostgresClient", "Migrations", "Counties",
+                "PostgresClient", "Migrations", "Counties", "Workflow", "WorkflowStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -120,6 +126,11 @@ let package = Package(
         .testTarget(
             name: "WorkflowTests",
             dependencies: ["Workflow", "PostgresClient"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "WorkflowStoreTests",
+            dependencies: ["WorkflowStore", "Workflow", "Counties", "Migrations", "PostgresClient", "PostgresTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -101,9 +101,12 @@ public enum ProposalMachine {
                 next.status = .replied
             }
 
-        case .evaluate(let member, let rating):
+        case .evaluate(let member, let rating, let day):
             try require(.replied)
             guard !state.needsConsultation else { throw refuse("round \(state.round) is rated; a consultation is due") }
+            if let day, let ends = state.evaluationWindowEnds, day > ends {
+                throw refuse("the evaluation window ended on \(ends)")
+            }
             guard state.raters.contains(member) else { throw refuse("member \(member) is not an author of this proposal") }
             guard state.ratings[state.round]?[member] == nil else {
                 throw refuse("member \(member) has rated round \(state.round) already")
@@ -132,6 +135,18 @@ public enum ProposalMachine {
                 guard due > next.assignments[i].assignedOn else { throw refuse("the new deadline \(due) is before the assignment") }
                 next.assignments[i].dueOn = due
                 next.assignments[i].extended = false
+            }
+
+        case .coOpinion(let unit):
+            try require(.assigned, .rehandling)
+            guard state.activeAssignments.contains(where: { $0.unit == unit && $0.role == .co }) else {
+                throw refuse("unit \(unit) is not a co-handling unit of this proposal")
+            }
+
+        case .supervise:
+            guard state.key else { throw refuse("only key proposals are supervised; mark it key first") }
+            guard ![.withdrawn, .declined, .converted, .merged, .returned, .closed].contains(state.status) else {
+                throw refuse("the proposal is \(state.status.rawValue)")
             }
 
         case .consult:

@@ -49,6 +49,13 @@ public struct AssignmentState: Sendable, Hashable {
     public var replied = false
     /// Replies of this round (reset when re-handling starts).
     public var replyCategory: ReplyCategory?
+
+    public init(unit: String, role: AssignmentRole, assignedOn: CalendarDate, dueOn: CalendarDate) {
+        self.unit = unit
+        self.role = role
+        self.assignedOn = assignedOn
+        self.dueOn = dueOn
+    }
 }
 
 /// Everything the rules need to decide the next step; no SQL here.
@@ -66,6 +73,8 @@ public struct ProposalState: Sendable, Hashable {
     public var needsConsultation = false
     public var key = false
     public var mergedInto: String?
+    /// The last day the proposer may rate the current round's reply (set once it is replied).
+    public var evaluationWindowEnds: CalendarDate?
 
     public init(raters: Set<String>) {
         self.raters = raters
@@ -89,7 +98,12 @@ public enum ProposalEvent: Sendable {
     case unitReturn(unit: String, on: CalendarDate, windowEnds: CalendarDate)
     case extend(unit: String, newDue: CalendarDate, maximum: CalendarDate)
     case reply(unit: String, category: ReplyCategory)
-    case evaluate(member: String, rating: Rating)
+    /// A rating given on `on` (checked against the evaluation window when both are known).
+    case evaluate(member: String, rating: Rating, on: CalendarDate? = nil)
+    /// A co-handling unit sends its view to the lead unit.
+    case coOpinion(unit: String)
+    /// A supervision activity on a key proposal.
+    case supervise
     /// Re-handling starts with new deadlines for the answering units.
     case rehandleDue(CalendarDate)
     case consult
@@ -112,6 +126,8 @@ public enum ProposalEvent: Sendable {
         case .extend: "extend"
         case .reply: "reply"
         case .evaluate: "evaluate"
+        case .coOpinion: "opinion"
+        case .supervise: "supervise"
         case .rehandleDue: "rehandle"
         case .consult: "consult"
         case .markKey: "mark-key"

@@ -102,18 +102,15 @@ private func refusal(_ text: String) -> String? { refusal(Array(text.utf8)) }
         #expect(refusal("a,b\n1,x\(limit)\n") == "line 2, field 2: longer than 100000 characters")
     }
 
-    @Test func aHundredThousandRowsParseQuickly() throws {
+    /// Size, not speed (speed is measured by `make bench`).
+    @Test func aHundredThousandRowsParse() throws {
         var text = "编号,县名,提案人,标题,状态\r\n"
         for row in 1...100_000 {
             text += "\(row),耒阳市,张三,\"关于加强农村道路建设的建议, 第\(row)号\",registered\r\n"
         }
         let data = Data(text.utf8)
-        let clock = ContinuousClock()
-        var table: CSVTable?
-        let elapsed = try clock.measure { table = try CSVReader.parse(data) }
-        #expect(table?.records.count == 100_000)
-        #expect(table?.records.last == CSVRecord(line: 100_001, fields: ["100000", "耒阳市", "张三", "关于加强农村道路建设的建议, 第100000号", "registered"]))
-        // Generous for debug builds on a busy machine; a release build takes a fraction of this.
-        #expect(elapsed < .seconds(10), "\(elapsed)")
+        let table = try CSVReader.parse(data)
+        #expect(table.records.count == 100_000)
+        #expect(table.records.last == CSVRecord(line: 100_001, fields: ["100000", "耒阳市", "张三", "关于加强农村道路建设的建议, 第100000号", "registered"]))
     }
 }

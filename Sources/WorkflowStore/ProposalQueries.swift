@@ -1,0 +1,296 @@
+public import Foundation
+public import PostgresClient
+public import Workflow
+
+/// Everything about one proposal, with its timeline (`proposal show`).
+public struct ProposalDetail: Codable, Sendable {
+    public struct Author: Codable, Sendable {
+        public var member: String
+        public var sector: String?
+        public var lead: Bool
+    }
+
+    public struct Assignment: Codable, Sendable {
+        public var unit: String
+        public var role: String
+        public var assignedAt: Date
+        public var dueAt: CalendarDate
+        public var extended: Bool
+        public var returnedAt: Date?
+        public var repliedAt: Date?
+        public var replyCategory: String?
+        public var overdue: Bool
+
+        enum CodingKeys: String, CodingKey {
+            case unit, role, extended, overdue
+            case assignedAt = "assigned_at"
+            case dueAt = "due_at"
+            case returnedAt = "returned_at"
+            case repliedAt = "replied_at"
+            case replyCategory = "reply_category"
+        }
+    }
+
+    public struct Reply: Codable, Sendable {
+        public var unit: String
+        public var round: Int
+        public var category: String
+        public var text: String
+        public var repliedAt: Date
+        enum CodingKeys: String, CodingKey {
+            case unit, round, category, text
+            case repliedAt = "replied_at"
+        }
+    }
+
+    public struct Opinion: Codable, Sendable {
+        public var unit: String
+        public var text: String
+        public var sentAt: Date
+        enum CodingKeys: String, CodingKey {
+            case unit, text
+            case sentAt = "sent_at"
+        }
+    }
+
+    public struct Evaluation: Codable, Sendable {
+        public var member: String
+        public var rating: String
+        public var processRating: String?
+        public var round: Int
+        public var comment: String?
+        public var evaluatedAt: Date
+        enum CodingKeys: String, CodingKey {
+            case member, rating, round, comment
+            case processRating = "process_rating"
+            case evaluatedAt = "evaluated_at"
+        }
+    }
+
+    public struct Consultation: Codable, Sendable {
+        public var heldOn: CalendarDate
+        public var outcome: String
+        enum CodingKeys: String, CodingKey {
+            case outcome
+            case heldOn = "held_on"
+        }
+    }
+
+    public struct Supervision: Codable, Sendable {
+        public var supervisor: String
+        public var kind: String
+        public var heldOn: CalendarDate
+        public var note: String
+        enum CodingKeys: String, CodingKey {
+            case supervisor, kind, note
+            case heldOn = "held_on"
+        }
+    }
+
+    public struct Event: Codable, Sendable {
+        public var at: Date
+        public var actor: String
+        public var action: String
+        public var detail: [String: String]
+    }
+
+    public var number: String
+    public var title: String
+    public var body: String
+    public var status: String
+    public var round: Int
+    public var category: String
+    public var localCategory: String?
+    public var kind: String
+    public var filedDuring: String
+    public var session: Int
+    public var key: Bool
+    public var supervisor: String?
+    public var declineReason: String?
+    public var mergedInto: String?
+    public var merged: [String]
+    public var needsConsultation: Bool
+    public var filedAt: Date
+    public var registeredAt: Date?
+    public var closedAt: Date?
+    public var authors: [Author]
+    public var assignments: [Assignment]
+    public var replies: [Reply]
+    public var opinions: [Opinion]
+    public var evaluations: [Evaluation]
+    public var consultations: [Consultation]
+    public var supervisions: [Supervision]
+    public var timeline: [Event]
+
+    enum CodingKeys: String, CodingKey {
+        case number, title, body, status, round, category, kind, session, key, supervisor, merged, authors, assignments
+        case replies, opinions, evaluations, consultations, supervisions, timeline
+        case localCategory = "local_category"
+        case filedDuring = "filed_during"
+        case declineReason = "decline_reason"
+        case mergedInto = "merged_into"
+        case needsConsultation = "needs_consultation"
+        case filedAt = "filed_at"
+        case registeredAt = "registered_at"
+        case closedAt = "closed_at"
+    }
+}
+
+/// One line of `proposal list`.
+public struct ProposalSummary: Codable, Sendable {
+    public var number: String
+    public var title: String
+    public var status: String
+    public var category: String
+    public var kind: String
+    public var lead: String
+    public var units: String
+    public var dueOn: CalendarDate?
+    public var overdue: Bool
+    public var key: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case number, title, status, category, kind, lead, units, overdue, key
+        case dueOn = "due_on"
+    }
+}
+
+/// Filters of `proposal list`; nil means any.
+public struct ProposalFilter: Sendable {
+    public var status: ProposalStatus?
+    public var unit: String?
+    public var category: ProposalCategory?
+    public var session: Int?
+    public var overdue = false
+    public var key = false
+    public var limit = 10_000
+
+    public init(
+        status: ProposalStatus? = nil, unit: String? = nil, category: ProposalCategory? = nil, session: Int? = nil,
+        overdue: Bool = false, key: Bool = false
+    ) {
+        self.status = status
+        self.unit = unit
+        self.category = category
+        self.session = session
+        self.overdue = overdue
+        self.key = key
+    }
+}
+
+extension WorkflowStore {
+    /// Everything about a proposal (a merged one shows its own record; its handling is the
+    /// lead proposal's).
+    public func show(_ number: String) async throws -> ProposalDetail {
+        let number = try ProposalNumber.validated(number)
+        return try await read { context in
+            let tx = context.tx
+            let rows = try await tx.query("""
+                SELECT p.id, p.number, p.title, p.body, p.status, p.round, p.category, p.local_category, p.kind,
+                       p.filed_during, s.year, p.is_key, p.supervisor, p.decline_reason,
+                       (SELECT t.number FROM proposal t WHERE t.id = p.merged_into),
+                       ARRAY(SELECT x.number FROM proposal x WHERE x.merged_into = p.id ORDER BY x.number),
+                       p.needs_consultation, p.filed_at, p.registered_at, p.closed_at
+                FROM proposal p JOIN session s ON s.id = p.session_id WHERE p.number = \(number)
+                """)
+            guard let row = rows.first else { throw WorkflowError("no proposal \(number) in county \(county)") }
+            func column<T: PostgresDecodable>(_ index: Int, _: T.Type = T.self) throws -> T { try row.decode(T.self, at: index) }
+            let id: Int64 = try column(0)
+            let storedNumber: String = try column(1)
+            let mergedInto: String? = try column(14)
+            var detail = ProposalDetail(
+                number: storedNumber, title: try column(2), body: try column(3), status: try column(4), round: try column(5),
+                category: try column(6), localCategory: try column(7), kind: try column(8), filedDuring: try column(9),
+                session: try column(10), key: try column(11), supervisor: try column(12), declineReason: try column(13),
+                mergedInto: mergedInto, merged: try column(15), needsConsultation: try column(16), filedAt: try column(17),
+                registeredAt: try column(18), closedAt: try column(19), authors: [], assignments: [], replies: [],
+                opinions: [], evaluations: [], consultations: [], supervisions: [], timeline: [])
+            // The handling of a merged proposal is its lead's.
+            let handled = mergedInto == nil ? id : try await tx.query("""
+                SELECT merged_into FROM proposal WHERE id = \(id)
+                """).single().decode(Int64.self)
+            detail.authors = try await tx.query("""
+                SELECT m.name, s.name, pa.lead FROM proposal_author pa JOIN member m ON m.id = pa.member_id
+                LEFT JOIN sector s ON s.id = m.sector_id WHERE pa.proposal_id = \(id) ORDER BY pa.lead DESC, m.name
+                """).decode((String, String?, Bool).self).map { ProposalDetail.Author(member: $0.0, sector: $0.1, lead: $0.2) }
+            detail.assignments = try await tx.query("""
+                SELECT u.name, a.role, a.assigned_at, a.due_on, a.extended, a.returned_at, a.replied_at,
+                       (SELECT r.category FROM reply r WHERE r.assignment_id = a.id ORDER BY r.round DESC LIMIT 1),
+                       a.returned_at IS NULL AND a.replied_at IS NULL AND a.role <> 'co' AND a.due_on < \(today)
+                FROM assignment a JOIN unit u ON u.id = a.unit_id WHERE a.proposal_id = \(handled) ORDER BY a.id
+                """).decode((String, String, Date, CalendarDate, Bool, Date?, Date?, String?, Bool).self).map {
+                ProposalDetail.Assignment(
+                    unit: $0.0, role: $0.1, assignedAt: $0.2, dueAt: $0.3, extended: $0.4, returnedAt: $0.5, repliedAt: $0.6,
+                    replyCategory: $0.7, overdue: $0.8)
+            }
+            detail.replies = try await tx.query("""
+                SELECT u.name, r.round, r.category, r.text, r.replied_at FROM reply r
+                JOIN assignment a ON a.id = r.assignment_id JOIN unit u ON u.id = a.unit_id
+                WHERE a.proposal_id = \(handled) ORDER BY r.replied_at, r.id
+                """).decode((String, Int, String, String, Date).self).map {
+                ProposalDetail.Reply(unit: $0.0, round: $0.1, category: $0.2, text: $0.3, repliedAt: $0.4)
+            }
+            detail.opinions = try await tx.query("""
+                SELECT u.name, o.text, o.sent_at FROM co_opinion o
+                JOIN assignment a ON a.id = o.assignment_id JOIN unit u ON u.id = a.unit_id
+                WHERE a.proposal_id = \(handled) ORDER BY o.sent_at, o.id
+                """).decode((String, String, Date).self).map { ProposalDetail.Opinion(unit: $0.0, text: $0.1, sentAt: $0.2) }
+            detail.evaluations = try await tx.query("""
+                SELECT m.name, e.rating, e.process_rating, e.round, e.comment, e.evaluated_at FROM evaluation e
+                JOIN member m ON m.id = e.member_id WHERE e.proposal_id = \(handled) ORDER BY e.round, e.evaluated_at, e.id
+                """).decode((String, String, String?, Int, String?, Date).self).map {
+                ProposalDetail.Evaluation(member: $0.0, rating: $0.1, processRating: $0.2, round: $0.3, comment: $0.4, evaluatedAt: $0.5)
+            }
+            detail.consultations = try await tx.query("""
+                SELECT held_on, outcome FROM consultation WHERE proposal_id = \(handled) ORDER BY held_on, id
+                """).decode((CalendarDate, String).self).map { ProposalDetail.Consultation(heldOn: $0.0, outcome: $0.1) }
+            detail.supervisions = try await tx.query("""
+                SELECT supervisor, kind, held_on, note FROM supervision WHERE proposal_id = \(handled) ORDER BY held_on, id
+                """).decode((String, String, CalendarDate, String).self).map {
+                ProposalDetail.Supervision(supervisor: $0.0, kind: $0.1, heldOn: $0.2, note: $0.3)
+            }
+            detail.timeline = try await tx.query("""
+                SELECT at, actor, action, detail FROM audit_log
+                WHERE entity = 'proposal' AND entity_id = \(storedNumber) ORDER BY id
+                """).decode((Date, String, String, JSONB<[String: String]>).self).map {
+                ProposalDetail.Event(at: $0.0, actor: $0.1, action: $0.2, detail: $0.3.value)
+            }
+            return detail
+        }
+    }
+
+    /// Proposals matching `filter`, by number.
+    public func list(_ filter: ProposalFilter = ProposalFilter()) async throws -> [ProposalSummary] {
+        try await read { context in
+            let rows = try await context.tx.query("""
+                SELECT p.number, p.title, p.status, p.category, p.kind,
+                       coalesce((SELECT m.name FROM proposal_author pa JOIN member m ON m.id = pa.member_id
+                                 WHERE pa.proposal_id = p.id AND pa.lead), ''),
+                       coalesce((SELECT string_agg(u.name, '、' ORDER BY a.id) FROM assignment a JOIN unit u ON u.id = a.unit_id
+                                 WHERE a.proposal_id = p.id AND a.returned_at IS NULL), ''),
+                       (SELECT min(a.due_on) FROM assignment a WHERE a.proposal_id = p.id AND a.returned_at IS NULL
+                              AND a.replied_at IS NULL AND a.role <> 'co'),
+                       EXISTS (SELECT 1 FROM assignment a WHERE a.proposal_id = p.id AND a.returned_at IS NULL
+                               AND a.replied_at IS NULL AND a.role <> 'co' AND a.due_on < \(today)),
+                       p.is_key
+                FROM proposal p JOIN session s ON s.id = p.session_id
+                WHERE (\(filter.status?.rawValue)::text IS NULL OR p.status = \(filter.status?.rawValue))
+                  AND (\(filter.category?.rawValue)::text IS NULL OR p.category = \(filter.category?.rawValue))
+                  AND (\(filter.session)::int IS NULL OR s.year = \(filter.session))
+                  AND (NOT \(filter.key) OR p.is_key)
+                  AND (\(filter.unit)::text IS NULL OR EXISTS (
+                        SELECT 1 FROM assignment a JOIN unit u ON u.id = a.unit_id
+                        WHERE a.proposal_id = p.id AND a.returned_at IS NULL AND u.name = \(filter.unit)))
+                  AND (NOT \(filter.overdue) OR EXISTS (
+                        SELECT 1 FROM assignment a WHERE a.proposal_id = p.id AND a.returned_at IS NULL
+                        AND a.replied_at IS NULL AND a.role <> 'co' AND a.due_on < \(today)))
+                ORDER BY p.number LIMIT \(filter.limit)
+                """)
+            return try rows.decode((String, String, String, String, String, String, String, CalendarDate?, Bool, Bool).self).map {
+                ProposalSummary(
+                    number: $0.0, title: $0.1, status: $0.2, category: $0.3, kind: $0.4, lead: $0.5, units: $0.6,
+                    dueOn: $0.7, overdue: $0.8, key: $0.9)
+            }
+        }
+    }
+}

@@ -1,0 +1,588 @@
+import Foundation
+public import PostgresClient
+public import Workflow
+
+/// A proposal to file.
+public struct NewProposal: Sendable {
+    public var title: String
+    public var body: String
+    public var category: ProposalCategory
+    /// The county's own category name, mapped onto `category`.
+    public var localCategory: String?
+    public var kind: ProposalKind
+    /// The lead author (a member's name).
+    public var lead: String
+    public var coAuthors: [String]
+    /// The session's year (default: the year of the filing day).
+    public var sessionYear: Int?
+    /// Keep this number (imports); default: the next in the session.
+    public var number: String?
+
+    public init(
+        title: String, body: String = "", category: ProposalCategory, localCategory: String? = nil,
+        kind: ProposalKind, lead: String, coAuthors: [String] = [], sessionYear: Int? = nil, number: String? = nil
+    ) {
+        self.title = title
+        self.body = body
+        self.category = category
+        self.localCategory = localCategory
+        self.kind = kind
+        self.lead = lead
+        self.coAuthors = coAuthors
+        self.sessionYear = sessionYear
+        self.number = number
+    }
+}
+
+/// The office's review decision on a filed proposal.
+public enum ReviewDecision: Sendable {
+    case register
+    case decline(DeclineReason, note: String?)
+    case convert(note: String?)
+    case mergeInto(String)
+    case returnToAuthor(note: String?)
+}
+
+/// What a write did, for the CLI's one-line confirmation.
+public struct Outcome: Sendable, Hashable {
+    public var number: String
+    public var status: String
+    public var message: String
+}
+
+/// Proposal numbers: `YYYY-NNN` (per session).
+public enum ProposalNumber {
+    public static func validated(_ text: String, field: String = "proposal") throws -> String {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let bytes = Array(trimmed.utf8)
+        let digits = { (slice: ArraySlice<UInt8>) in slice.allSatisfy { $0 >= 48 && $0 <= 57 } }
+        guard (8...9).contains(bytes.count), bytes.count > 4, bytes[4] == UInt8(ascii: "-"),
+            digits(bytes[0..<4]), digits(bytes[5...])
+        else {
+            throw WorkflowError("\(field): \"\(trimmed.prefix(40))\" is not a proposal number like 2021-057")
+        }
+        return trimmed
+    }
+
+    static func format(year: Int, sequence: Int) -> String {
+        let digits = String(sequence)
+        return "\(year)-" + String(repeating: "0", count: max(0, 3 - digits.count)) + digits
+    }
+}
+
+/// A proposal as the rules see it, with the ids to write back.
+struct LoadedProposal: Sendable {
+    var id: Int64
+    var number: String
+    var state: ProposalState
+    /// Assignment ids, parallel to `state.assignments`.
+    var assignmentIDs: [Int64]
+    /// The day the last answering unit replied in this round.
+    var repliedOn: CalendarDate?
+
+    struct AssignmentRow: Codable, Sendable {
+        var id: Int64
+        var unit: String
+        var role: String
+        var assignedOn: CalendarDate
+        var dueOn: CalendarDate
+        var extended: Bool
+        var returned: Bool
+        var category: String?
+        var repliedOn: CalendarDate?
+
+        enum CodingKeys: String, CodingKey {
+            case id, unit, role, extended, returned, category
+            case assignedOn = "assigned_on"
+            case dueOn = "due_on"
+            case repliedOn = "replied_on"
+        }
+    }
+
+    struct RatingRow: Codable, Sendable {
+        var member: String
+        var round: Int
+        var rating: String
+    }
+}
+
+extension WorkflowStore {
+    // MARK: Loading
+
+    /// Loads a proposal in one round trip; `lock` takes its row lock for the transaction.
+    func load(_ context: Context, _ number: String, lock: Bool) async throws -> LoadedProposal {
+        let number = try ProposalNumber.validated(number)
+        let rows = try await context.tx.query("""
+            SELECT p.id, p.number, p.status, p.round, p.is_key, p.needs_consultation,
+                   (SELECT t.number FROM proposal t WHERE t.id = p.merged_into),
+                   (SELECT coalesce(jsonb_agg(jsonb_build_object(
+                        'id', a.id, 'unit', u.name, 'role', a.role,
+                        'assigned_on', (a.assigned_at AT TIME ZONE \(LocalTime.zoneName))::date, 'due_on', a.due_on,
+                        'extended', a.extended, 'returned', a.returned_at IS NOT NULL, 'category', r.category,
+                        'replied_on', (r.replied_at AT TIME ZONE \(LocalTime.zoneName))::date) ORDER BY a.id), '[]'::jsonb)
+                    FROM assignment a JOIN unit u ON u.id = a.unit_id
+                    LEFT JOIN reply r ON r.assignment_id = a.id AND r.round = p.round
+                    WHERE a.proposal_id = p.id),
+                   ARRAY(SELECT m.name FROM proposal_author pa JOIN member m ON m.id = pa.member_id
+                         WHERE pa.proposal_id = p.id OR pa.proposal_id IN (SELECT x.id FROM proposal x WHERE x.merged_into = p.id)),
+                   (SELECT coalesce(jsonb_agg(jsonb_build_object('member', m.name, 'round', e.round, 'rating', e.rating)), '[]'::jsonb)
+                    FROM evaluation e JOIN member m ON m.id = e.member_id WHERE e.proposal_id = p.id)
+            FROM proposal p WHERE p.number = \(number)
+            \(unescaped: lock ? "FOR UPDATE OF p" : "")
+            """)
+        guard let row = rows.first else { throw WorkflowError("no proposal \(number) in county \(county)") }
+        let (id, storedNumber, status, round, key, consultation, mergedInto, assignments, raters, ratings) =
+            try row.decode((Int64, String, String, Int, Bool, Bool, String?, JSONB<[LoadedProposal.AssignmentRow]>,
+                            [String], JSONB<[LoadedProposal.RatingRow]>).self)
+        var state = ProposalState(raters: Set(raters))
+        state.status = ProposalStatus(rawValue: status) ?? .filed
+        state.round = round
+        state.key = key
+        state.needsConsultation = consultation
+        state.mergedInto = mergedInto
+        for a in assignments.value {
+            var assignment = AssignmentState(
+                unit: a.unit, role: AssignmentRole(rawValue: a.role) ?? .lead, assignedOn: a.assignedOn, dueOn: a.dueOn)
+            assignment.extended = a.extended
+            assignment.returned = a.returned
+            assignment.replyCategory = a.category.flatMap(ReplyCategory.init(rawValue:))
+            assignment.replied = assignment.replyCategory != nil
+            state.assignments.append(assignment)
+        }
+        for r in ratings.value {
+            state.ratings[r.round, default: [:]][r.member] = Rating(rawValue: r.rating)
+        }
+        let repliedOn = assignments.value.filter { !$0.returned && $0.role != "co" }.compactMap(\.repliedOn).max()
+        if state.status == .replied, let repliedOn {
+            state.evaluationWindowEnds = try repliedOn.adding(days: context.settings.evaluationWindowDays)
+        }
+        return LoadedProposal(
+            id: id, number: storedNumber, state: state, assignmentIDs: assignments.value.map(\.id), repliedOn: repliedOn)
+    }
+
+    /// Applies `event` by the rules, or throws the refusal with the proposal's number.
+    func decide(_ event: ProposalEvent, _ proposal: LoadedProposal) throws -> ProposalState {
+        do {
+            return try ProposalMachine.apply(event, to: proposal.state)
+        } catch let error as WorkflowError {
+            throw WorkflowError("proposal \(proposal.number): \(error.description)")
+        }
+    }
+
+    /// Sets the status; registering stamps registered_at, closing stamps closed_at (and ends a
+    /// pending consultation).
+    private func setStatus(_ context: Context, _ proposal: LoadedProposal, _ status: ProposalStatus) async throws {
+        try await context.tx.query("""
+            UPDATE proposal SET status = \(status.rawValue), updated_at = \(now),
+                registered_at = CASE WHEN \(status == .registered) AND registered_at IS NULL THEN \(now) ELSE registered_at END,
+                closed_at = CASE WHEN \(status == .closed) THEN \(now) ELSE closed_at END,
+                needs_consultation = needs_consultation AND NOT \(status == .closed)
+            WHERE id = \(proposal.id)
+            """)
+    }
+
+    private func auditTransition(
+        _ context: Context, _ proposal: LoadedProposal, _ event: ProposalEvent, to next: ProposalState,
+        _ detail: [String: String] = [:]
+    ) async throws {
+        var detail = detail
+        detail["from"] = proposal.state.status.rawValue
+        detail["to"] = next.status.rawValue
+        try await audit(context, entity: "proposal", id: proposal.number, action: event.name, detail: detail)
+    }
+
+    // MARK: Filing and review
+
+    /// Files a proposal in its session; returns its number.
+    @discardableResult
+    public func file(_ new: NewProposal) async throws -> Outcome {
+        let title = try Text.required(new.title, field: "title", maximum: 300)
+        let body = try Text.optional(new.body, field: "body", maximum: 50_000, multiline: true) ?? ""
+        let localCategory = try Text.optional(new.localCategory, field: "local category", maximum: 100)
+        let lead = try Text.required(new.lead, field: "lead", maximum: 100)
+        let coAuthors = try new.coAuthors.map { try Text.required($0, field: "co-author", maximum: 100) }
+        guard !coAuthors.contains(lead), Set(coAuthors).count == coAuthors.count else {
+            throw WorkflowError("co-author: each author is named once")
+        }
+        switch new.kind {
+        case .individual where !coAuthors.isEmpty:
+            throw WorkflowError("kind: an individual proposal has no co-authors (file it as joint)")
+        case .joint where coAuthors.isEmpty:
+            throw WorkflowError("kind: a joint proposal names at least one co-author")
+        default: break
+        }
+        let year = new.sessionYear ?? today.year
+        let wanted = try new.number.map { try ProposalNumber.validated($0, field: "number") }
+        if let wanted, !wanted.hasPrefix("\(year)-") {
+            throw WorkflowError("number: \(wanted) does not belong to the \(year) session")
+        }
+        return try await write { context in
+            let sessions = try await context.tx.query("""
+                SELECT id, closed_on FROM session WHERE year = \(year) FOR UPDATE
+                """)
+            guard let session = sessions.first else {
+                throw WorkflowError("session: no \(year) session in county \(county); open it with `tongxin session open --year \(year)`")
+            }
+            let (sessionID, closedOn) = try session.decode((Int64, CalendarDate?).self)
+            let members = try await memberIDs(context, [lead] + coAuthors, field: "author")
+            let number: String
+            if let wanted {
+                number = wanted
+            } else {
+                let next = try await context.tx.query("""
+                    SELECT coalesce(max(split_part(number, '-', 2)::int), 0) + 1 FROM proposal WHERE session_id = \(sessionID)
+                    """).single().decode(Int.self)
+                number = ProposalNumber.format(year: year, sequence: next)
+            }
+            let during = closedOn.map { today > $0 } == true ? "between_sessions" : "session"
+            let inserted: PostgresRows
+            do {
+                inserted = try await context.tx.query("""
+                    INSERT INTO proposal (session_id, number, title, body, category, local_category, kind, filed_during,
+                                          filed_at, updated_at)
+                    VALUES (\(sessionID), \(number), \(title), \(body), \(new.category.rawValue), \(localCategory),
+                            \(new.kind.rawValue), \(during), \(now), \(now))
+                    RETURNING id
+                    """)
+            } catch let error as PostgresError where error.sqlState == .uniqueViolation {
+                throw WorkflowError("number: proposal \(number) exists already")
+            }
+            let id = try inserted.single().decode(Int64.self)
+            let authorIDs = ([lead] + coAuthors).compactMap { members[$0] }
+            try await context.tx.query("""
+                INSERT INTO proposal_author (proposal_id, member_id, lead)
+                SELECT \(id), member, member = \(members[lead]) FROM unnest(\(authorIDs)::bigint[]) AS member
+                """)
+            try await audit(context, entity: "proposal", id: number, action: "file", detail: [
+                "to": "filed", "title": title, "kind": new.kind.rawValue, "category": new.category.rawValue,
+                "authors": ([lead] + coAuthors).joined(separator: "、"),
+            ])
+            return Outcome(number: number, status: "filed", message: "filed \(number) \(title)")
+        }
+    }
+
+    /// The office's review: register, decline, convert, merge or return.
+    @discardableResult
+    public func review(_ number: String, _ decision: ReviewDecision) async throws -> Outcome {
+        try await write { context in
+            let proposal = try await load(context, number, lock: true)
+            switch decision {
+            case .register:
+                let next = try decide(.register, proposal)
+                try await setStatus(context, proposal, .registered)
+                try await auditTransition(context, proposal, .register, to: next)
+            case .decline(let reason, let note):
+                let note = try Text.optional(note, field: "note", maximum: 2000, multiline: true)
+                let next = try decide(.decline(reason), proposal)
+                try await context.tx.query("""
+                    UPDATE proposal SET status = 'declined', decline_reason = \(reason.rawValue), updated_at = \(now)
+                    WHERE id = \(proposal.id)
+                    """)
+                var detail = ["reason": reason.rawValue]
+                if let note { detail["note"] = note }
+                try await auditTransition(context, proposal, .decline(reason), to: next, detail)
+            case .convert(let note):
+                let note = try Text.optional(note, field: "note", maximum: 2000, multiline: true)
+                let next = try decide(.convert, proposal)
+                try await setStatus(context, proposal, .converted)
+                try await auditTransition(context, proposal, .convert, to: next, note.map { ["note": $0] } ?? [:])
+            case .returnToAuthor(let note):
+                let note = try Text.optional(note, field: "note", maximum: 2000, multiline: true)
+                let next = try decide(.returnToAuthor, proposal)
+                try await setStatus(context, proposal, .returned)
+                try await auditTransition(context, proposal, .returnToAuthor, to: next, note.map { ["note": $0] } ?? [:])
+            case .mergeInto(let targetNumber):
+                let targetNumber = try ProposalNumber.validated(targetNumber, field: "--merge-into")
+                guard targetNumber != proposal.number else {
+                    throw WorkflowError("proposal \(proposal.number): cannot merge a proposal into itself")
+                }
+                let next = try decide(.mergeInto(proposal: targetNumber), proposal)
+                let target = try await load(context, targetNumber, lock: true)
+                let absorbing = try decide(.absorb(authors: proposal.state.raters), target)
+                _ = absorbing
+                try await context.tx.query("""
+                    UPDATE proposal SET status = 'merged', merged_into = \(target.id), updated_at = \(now) WHERE id = \(proposal.id)
+                    """)
+                try await auditTransition(context, proposal, .mergeInto(proposal: targetNumber), to: next, ["into": targetNumber])
+                try await audit(context, entity: "proposal", id: target.number, action: "absorb", detail: [
+                    "merged": proposal.number, "authors": proposal.state.raters.sorted().joined(separator: "、"),
+                ])
+            }
+            let status = try await context.tx.query("SELECT status FROM proposal WHERE id = \(proposal.id)").single().decode(String.self)
+            return Outcome(number: proposal.number, status: status, message: "\(proposal.number) is \(status)")
+        }
+    }
+
+    /// A returned proposal, revised by its author, goes back for review.
+    @discardableResult
+    public func resubmit(_ number: String) async throws -> Outcome {
+        try await simpleTransition(number, .resubmit, to: .filed)
+    }
+
+    /// The author withdraws the proposal (撤案).
+    @discardableResult
+    public func withdraw(_ number: String, reason: String? = nil) async throws -> Outcome {
+        let reason = try Text.optional(reason, field: "reason", maximum: 2000, multiline: true)
+        return try await simpleTransition(number, .withdraw, to: .withdrawn, detail: reason.map { ["reason": $0] } ?? [:])
+    }
+
+    private func simpleTransition(
+        _ number: String, _ event: ProposalEvent, to status: ProposalStatus, detail: [String: String] = [:]
+    ) async throws -> Outcome {
+        try await write { context in
+            let proposal = try await load(context, number, lock: true)
+            let next = try decide(event, proposal)
+            try await setStatus(context, proposal, status)
+            try await auditTransition(context, proposal, event, to: next, detail)
+            return Outcome(number: proposal.number, status: status.rawValue, message: "\(proposal.number) is \(status.rawValue)")
+        }
+    }
+
+    // MARK: Handling
+
+    /// Assigns handling units; each deadline is the county's handling period from today.
+    @discardableResult
+    public func assign(_ number: String, lead: String?, co: [String] = [], parallel: [String] = []) async throws -> Outcome {
+        var units: [(unit: String, role: AssignmentRole)] = []
+        if let lead { units.append((try Text.required(lead, field: "--lead", maximum: 100), .lead)) }
+        for name in co { units.append((try Text.required(name, field: "--co", maximum: 100), .co)) }
+        for name in parallel { units.append((try Text.required(name, field: "--parallel", maximum: 100), .parallel)) }
+        guard Set(units.map(\.unit)).count == units.count else { throw WorkflowError("assign: each unit is named once") }
+        return try await write { context in
+            let proposal = try await load(context, number, lock: true)
+            let calendar = try await calendar(context)
+            let due = try calendar.adding(months: context.settings.handlingMonths, to: today)
+            let next = try decide(.assign(units, on: today, dueOn: due), proposal)
+            let ids = try await unitIDs(context, units.map(\.unit), field: "unit")
+            for (unit, role) in units {
+                try await context.tx.query("""
+                    INSERT INTO assignment (proposal_id, unit_id, role, assigned_at, due_on)
+                    VALUES (\(proposal.id), \(ids[unit]), \(role.rawValue), \(now), \(due))
+                    """)
+            }
+            try await setStatus(context, proposal, .assigned)
+            try await auditTransition(context, proposal, .assign(units, on: today, dueOn: due), to: next, [
+                "units": units.map { "\($0.unit):\($0.role.rawValue)" }.joined(separator: ","), "due_on": due.description,
+            ])
+            return Outcome(
+                number: proposal.number, status: "assigned",
+                message: "\(proposal.number) assigned to \(units.map { "\($0.unit) (\($0.role.rawValue))" }.joined(separator: ", ")), due \(due)")
+        }
+    }
+
+    /// A unit returns a wrongly assigned proposal within the county's window.
+    @discardableResult
+    public func unitReturn(_ number: String, unit: String, reason: String?) async throws -> Outcome {
+        let unit = try Text.required(unit, field: "--unit", maximum: 100)
+        let reason = try Text.optional(reason, field: "--reason", maximum: 2000, multiline: true)
+        return try await write { context in
+            let proposal = try await load(context, number, lock: true)
+            guard let index = proposal.state.assignments.firstIndex(where: { $0.unit == unit && !$0.returned }) else {
+                throw WorkflowError("proposal \(proposal.number): cannot unit-return: unit \(unit) is not assigned")
+            }
+            let calendar = try await calendar(context)
+            let windowEnds = try calendar.adding(days: context.settings.unitReturnDays, to: proposal.state.assignments[index].assignedOn)
+            let event = ProposalEvent.unitReturn(unit: unit, on: today, windowEnds: windowEnds)
+            let next = try decide(event, proposal)
+            try await context.tx.query("UPDATE assignment SET returned_at = \(now) WHERE id = \(proposal.assignmentIDs[index])")
+            try await setStatus(context, proposal, next.status)
+            var detail = ["unit": unit]
+            if let reason { detail["reason"] = reason }
+            try await auditTransition(context, proposal, event, to: next, detail)
+            return Outcome(number: proposal.number, status: next.status.rawValue, message: "\(unit) returned \(proposal.number); it is \(next.status.rawValue)")
+        }
+    }
+
+    /// Extends a unit's deadline (to `until`, default the longest the county allows).
+    @discardableResult
+    public func extend(_ number: String, unit: String, until: CalendarDate?) async throws -> Outcome {
+        let unit = try Text.required(unit, field: "--unit", maximum: 100)
+        return try await write { context in
+            let proposal = try await load(context, number, lock: true)
+            guard let index = proposal.state.assignments.firstIndex(where: { $0.unit == unit && !$0.returned }) else {
+                throw WorkflowError("proposal \(proposal.number): cannot extend: unit \(unit) is not assigned")
+            }
+            let calendar = try await calendar(context)
+            let settings = context.settings
+            // The round's clock starts at the assignment, or when re-handling began.
+            var start = proposal.state.assignments[index].assignedOn
+            if proposal.state.round == 2 {
+                let began = try await context.tx.query("""
+                    SELECT (min(evaluated_at) AT TIME ZONE \(LocalTime.zoneName))::date FROM evaluation
+                    WHERE proposal_id = \(proposal.id) AND round = 1 AND rating = 'unsatisfied'
+                    """).single().decode(CalendarDate?.self)
+                start = began ?? start
+            }
+            let maximum = try calendar.adding(months: settings.extendedHandlingMonths, to: start)
+            let newDue = until ?? maximum
+            let event = ProposalEvent.extend(unit: unit, newDue: newDue, maximum: maximum)
+            let next = try decide(event, proposal)
+            try await context.tx.query("""
+                UPDATE assignment SET due_on = \(newDue), extended = true WHERE id = \(proposal.assignmentIDs[index])
+                """)
+            try await context.tx.query("UPDATE proposal SET updated_at = \(now) WHERE id = \(proposal.id)")
+            try await auditTransition(context, proposal, event, to: next, [
+                "unit": unit, "due_on": newDue.description, "was": proposal.state.assignments[index].dueOn.description,
+            ])
+            return Outcome(number: proposal.number, status: next.status.rawValue, message: "\(unit) now has until \(newDue) for \(proposal.number)")
+        }
+    }
+
+    /// A co-handling unit's view, sent to the lead unit.
+    @discardableResult
+    public func opinion(_ number: String, unit: String, text: String) async throws -> Outcome {
+        let unit = try Text.required(unit, field: "--unit", maximum: 100)
+        let text = try Text.required(text, field: "--text", maximum: 20_000, multiline: true)
+        return try await write { context in
+            let proposal = try await load(context, number, lock: true)
+            let next = try decide(.coOpinion(unit: unit), proposal)
+            guard let index = proposal.state.assignments.firstIndex(where: { $0.unit == unit && !$0.returned }) else {
+                throw WorkflowError("proposal \(proposal.number): unit \(unit) is not assigned")
+            }
+            try await context.tx.query("""
+                INSERT INTO co_opinion (assignment_id, text, sent_at) VALUES (\(proposal.assignmentIDs[index]), \(text), \(now))
+                """)
+            try await auditTransition(context, proposal, .coOpinion(unit: unit), to: next, ["unit": unit])
+            return Outcome(number: proposal.number, status: next.status.rawValue, message: "\(unit) sent its opinion on \(proposal.number) to the lead unit")
+        }
+    }
+
+    /// A unit's written reply, with its category.
+    @discardableResult
+    public func reply(_ number: String, unit: String, category: ReplyCategory, text: String) async throws -> Outcome {
+        let unit = try Text.required(unit, field: "--unit", maximum: 100)
+        let text = try Text.required(text, field: "--text", maximum: 50_000, multiline: true)
+        return try await write { context in
+            let proposal = try await load(context, number, lock: true)
+            let event = ProposalEvent.reply(unit: unit, category: category)
+            let next = try decide(event, proposal)
+            guard let index = proposal.state.assignments.firstIndex(where: { $0.unit == unit && !$0.returned }) else {
+                throw WorkflowError("proposal \(proposal.number): unit \(unit) is not assigned")
+            }
+            let assignment = proposal.assignmentIDs[index]
+            try await context.tx.query("""
+                INSERT INTO reply (assignment_id, round, category, text, replied_at)
+                VALUES (\(assignment), \(proposal.state.round), \(category.rawValue), \(text), \(now))
+                """)
+            try await context.tx.query("UPDATE assignment SET replied_at = \(now) WHERE id = \(assignment)")
+            try await setStatus(context, proposal, next.status)
+            let due = proposal.state.assignments[index].dueOn
+            try await auditTransition(context, proposal, event, to: next, [
+                "unit": unit, "category": category.rawValue, "round": String(proposal.state.round),
+                "on_time": String(today <= due),
+            ])
+            return Outcome(
+                number: proposal.number, status: next.status.rawValue,
+                message: "\(unit) replied to \(proposal.number) (\(category.rawValue))\(today <= due ? "" : ", \(today.daysSinceEpoch - due.daysSinceEpoch) days late")")
+        }
+    }
+
+    /// An author rates the reply; a merged proposal's authors rate the proposal it was merged into.
+    @discardableResult
+    public func evaluate(
+        _ number: String, member: String, rating: Rating, processRating: Rating? = nil, comment: String? = nil
+    ) async throws -> Outcome {
+        let member = try Text.required(member, field: "--member", maximum: 100)
+        let comment = try Text.optional(comment, field: "--comment", maximum: 5000, multiline: true)
+        return try await write { context in
+            var proposal = try await load(context, number, lock: true)
+            if proposal.state.status == .merged, let lead = proposal.state.mergedInto {
+                proposal = try await load(context, lead, lock: true)
+            }
+            let event = ProposalEvent.evaluate(member: member, rating: rating, on: today)
+            var next = try decide(event, proposal)
+            let memberID = try await memberID(context, member, field: "--member")
+            try await context.tx.query("""
+                INSERT INTO evaluation (proposal_id, member_id, round, rating, process_rating, comment, evaluated_at)
+                VALUES (\(proposal.id), \(memberID), \(proposal.state.round), \(rating.rawValue), \(processRating?.rawValue),
+                        \(comment), \(now))
+                """)
+            var detail = ["member": member, "rating": rating.rawValue, "round": String(proposal.state.round)]
+            switch next.status {
+            case .rehandling:
+                let calendar = try await calendar(context)
+                let due = try calendar.adding(months: context.settings.handlingMonths, to: today)
+                next = try ProposalMachine.apply(.rehandleDue(due), to: next)
+                try await context.tx.query("""
+                    UPDATE assignment SET due_on = \(due), extended = false, replied_at = NULL
+                    WHERE proposal_id = \(proposal.id) AND returned_at IS NULL AND role <> 'co'
+                    """)
+                try await context.tx.query("""
+                    UPDATE proposal SET status = 'rehandling', round = 2, updated_at = \(now) WHERE id = \(proposal.id)
+                    """)
+                detail["due_on"] = due.description
+            case .closed:
+                try await setStatus(context, proposal, .closed)
+            default:
+                if next.needsConsultation {
+                    try await context.tx.query("""
+                        UPDATE proposal SET needs_consultation = true, updated_at = \(now) WHERE id = \(proposal.id)
+                        """)
+                }
+            }
+            try await auditTransition(context, proposal, event, to: next, detail)
+            let message: String
+            if next.status == .rehandling {
+                message = "\(member) is unsatisfied: \(proposal.number) is re-handled, due \(detail["due_on"] ?? "")"
+            } else if next.needsConsultation {
+                message = "\(member) is unsatisfied again: record the consultation with `proposal consult \(proposal.number)`"
+            } else {
+                message = "\(member) rated \(proposal.number) \(rating.rawValue); it is \(next.status.rawValue)"
+            }
+            return Outcome(number: proposal.number, status: next.status.rawValue, message: message)
+        }
+    }
+
+    /// The face-to-face consultation after an unsatisfied second round; closes the proposal.
+    @discardableResult
+    public func consult(_ number: String, outcome: String, heldOn: CalendarDate?) async throws -> Outcome {
+        let outcome = try Text.required(outcome, field: "--outcome", maximum: 5000, multiline: true)
+        return try await write { context in
+            let proposal = try await load(context, number, lock: true)
+            let next = try decide(.consult, proposal)
+            let held = heldOn ?? today
+            try await context.tx.query("""
+                INSERT INTO consultation (proposal_id, held_on, outcome) VALUES (\(proposal.id), \(held), \(outcome))
+                """)
+            try await setStatus(context, proposal, .closed)
+            try await auditTransition(context, proposal, .consult, to: next, ["held_on": held.description])
+            return Outcome(number: proposal.number, status: "closed", message: "consultation recorded; \(proposal.number) is closed")
+        }
+    }
+
+    /// Marks a key proposal (重点提案) with its supervising leader.
+    @discardableResult
+    public func markKey(_ number: String, supervisor: String) async throws -> Outcome {
+        let supervisor = try Text.required(supervisor, field: "--supervisor", maximum: 100)
+        return try await write { context in
+            let proposal = try await load(context, number, lock: true)
+            let next = try decide(.markKey, proposal)
+            try await context.tx.query("""
+                UPDATE proposal SET is_key = true, supervisor = \(supervisor), updated_at = \(now) WHERE id = \(proposal.id)
+                """)
+            try await auditTransition(context, proposal, .markKey, to: next, ["supervisor": supervisor])
+            return Outcome(number: proposal.number, status: next.status.rawValue, message: "\(proposal.number) is a key proposal, supervised by \(supervisor)")
+        }
+    }
+
+    /// A supervision activity on a key proposal (督办).
+    @discardableResult
+    public func supervise(
+        _ number: String, supervisor: String?, kind: SupervisionKind, note: String?, heldOn: CalendarDate?
+    ) async throws -> Outcome {
+        let named = try Text.optional(supervisor, field: "--supervisor", maximum: 100)
+        let note = try Text.optional(note, field: "--note", maximum: 5000, multiline: true) ?? ""
+        return try await write { context in
+            let proposal = try await load(context, number, lock: true)
+            let next = try decide(.supervise, proposal)
+            let held = heldOn ?? today
+            try await context.tx.query("""
+                INSERT INTO supervision (proposal_id, supervisor, kind, held_on, note)
+                SELECT \(proposal.id), coalesce(\(named), supervisor), \(kind.rawValue), \(held), \(note)
+                FROM proposal WHERE id = \(proposal.id)
+                """)
+            try await auditTransition(context, proposal, .supervise, to: next, ["kind": kind.rawValue, "held_on": held.description])
+            return Outcome(number: proposal.number, status: next.status.rawValue, message: "supervision (\(kind.rawValue)) recorded on \(proposal.number)")
+        }
+    }
+}

@@ -1,0 +1,243 @@
+public import Counties
+public import Foundation
+public import PostgresClient
+import Workflow
+
+/// The workflow of one county in the database: each operation is one transaction that checks
+/// the county is writable, lets the state machine decide, writes, and appends its audit entry.
+///
+/// Tables are named without schema: each transaction puts the county's schema (alone) on its
+/// search_path, local to the transaction.
+public struct WorkflowStore: Sendable {
+    public let pool: PostgresPool
+    public let county: CountyCode
+    /// Recorded in the audit log.
+    public let actor: String
+    /// When the actions happen (`--as-of`), else the current time.
+    public let now: Date
+
+    public init(pool: PostgresPool, county: CountyCode, actor: String, now: Date = Date()) throws {
+        self.pool = pool
+        self.county = county
+        self.actor = try Text.required(actor, field: "actor", maximum: 100)
+        self.now = now
+    }
+
+    /// The same store acting at another time.
+    public func at(_ time: Date) -> WorkflowStore {
+        WorkflowStore(pool: pool, county: county, checkedActor: actor, now: time)
+    }
+
+    private init(pool: PostgresPool, county: CountyCode, checkedActor: String, now: Date) {
+        self.pool = pool
+        self.county = county
+        self.actor = checkedActor
+        self.now = now
+    }
+
+    /// The county's local day of `now` (China Standard Time, UTC+8, no daylight saving).
+    public var today: CalendarDate { LocalTime.day(of: now) }
+
+    /// What an operation works with inside its transaction.
+    struct Context: Sendable {
+        let tx: PostgresConnection
+        let settings: CountySettings
+        let schema: PostgresIdentifier
+    }
+
+    /// A write: one transaction; refused unless the county exists and is active.
+    func write<R: Sendable>(_ body: (Context) async throws -> R) async throws -> R {
+        try await transaction(writing: true, body)
+    }
+
+    /// A read: one read-only transaction (archived counties can be read).
+    func read<R: Sendable>(_ body: (Context) async throws -> R) async throws -> R {
+        try await transaction(writing: false, body)
+    }
+
+    private func transaction<R: Sendable>(writing: Bool, _ body: (Context) async throws -> R) async throws -> R {
+        let options = PostgresTransactionOptions(readOnly: !writing, maxAttempts: 3)
+        let control = CountyRegistry.controlSchema
+        return try await pool.withTransaction(options) { tx in
+            // The county's status and settings, and its schema on the search_path, in one round trip.
+            let rows = try await tx.query("""
+                SELECT status, settings, set_config('search_path', \(county.schema.quoted), true)
+                FROM \(identifier: control).county WHERE code = \(county.value)
+                """)
+            guard let row = rows.first else { throw CountyError("no county \(county)") }
+            let (status, settings, _) = try row.decode((String, JSONB<CountySettings>, String).self)
+            if writing, status != County.Status.active.rawValue {
+                throw CountyError("county \(county) is archived: its data can be read and reported, not changed")
+            }
+            return try await body(Context(tx: tx, settings: settings.value, schema: county.schema))
+        }
+    }
+
+    /// Appends the audit entry of a change made in `context`'s transaction.
+    func audit(_ context: Context, entity: String, id: String, action: String, detail: [String: String] = [:]) async throws {
+        try await AuditLog.append(
+            on: context.tx, schema: context.schema, actor: actor, entity: entity, entityID: id,
+            action: action, detail: JSONB(detail), at: now)
+    }
+
+    /// The county's deadline calendar: its counting, and (for working days) its holidays and
+    /// make-up working days.
+    func calendar(_ context: Context) async throws -> WorkCalendar {
+        let counting = WorkCalendar.Counting(rawValue: context.settings.dayCounting) ?? .calendar
+        return try await loadCalendar(context, counting: counting)
+    }
+
+    /// The calendar with working-day counting whatever the county's setting (micro-suggestions).
+    func workingCalendar(_ context: Context) async throws -> WorkCalendar {
+        try await loadCalendar(context, counting: .working)
+    }
+
+    private func loadCalendar(_ context: Context, counting: WorkCalendar.Counting) async throws -> WorkCalendar {
+        var calendar = WorkCalendar(counting: counting)
+        guard counting == .working else { return calendar }
+        for (day, kind) in try await context.tx.query("SELECT day, kind FROM calendar_day").decode((CalendarDate, String).self) {
+            if kind == "holiday" { calendar.holidays.insert(day) } else { calendar.makeUpWorkdays.insert(day) }
+        }
+        return calendar
+    }
+
+    // MARK: Names to ids
+
+    func memberIDs(_ context: Context, _ names: [String], field: String, requireActive: Bool = true) async throws -> [String: Int64] {
+        let rows = try await context.tx.query("SELECT name, id, active FROM member WHERE name = ANY(\(names))")
+        var found: [String: Int64] = [:]
+        for (name, id, active) in try rows.decode((String, Int64, Bool).self) {
+            if requireActive, !active { throw WorkflowError("\(field): member \(name) is not active") }
+            found[name] = id
+        }
+        if let missing = names.first(where: { found[$0] == nil }) {
+            throw WorkflowError("\(field): no member \"\(missing.prefix(60))\" in county \(county)")
+        }
+        return found
+    }
+
+    func unitIDs(_ context: Context, _ names: [String], field: String) async throws -> [String: Int64] {
+        let rows = try await context.tx.query("SELECT name, id, active FROM unit WHERE name = ANY(\(names))")
+        var found: [String: Int64] = [:]
+        for (name, id, active) in try rows.decode((String, Int64, Bool).self) {
+            guard active else { throw WorkflowError("\(field): unit \(name) is not active") }
+            found[name] = id
+        }
+        if let missing = names.first(where: { found[$0] == nil }) {
+            throw WorkflowError("\(field): no handling unit \"\(missing.prefix(60))\" in county \(county)")
+        }
+        return found
+    }
+
+    func memberID(_ context: Context, _ name: String, field: String) async throws -> Int64 {
+        guard let id = try await memberIDs(context, [name], field: field)[name] else {
+            throw WorkflowError("\(field): no member \"\(name.prefix(60))\"")
+        }
+        return id
+    }
+
+    func unitID(_ context: Context, _ name: String, field: String) async throws -> Int64 {
+        guard let id = try await unitIDs(context, [name], field: field)[name] else {
+            throw WorkflowError("\(field): no handling unit \"\(name.prefix(60))\"")
+        }
+        return id
+    }
+}
+
+/// Local days and times of the committees: China Standard Time (UTC+8, no daylight saving).
+public enum LocalTime {
+    public static let offsetSeconds = 8 * 3600
+    /// The zone name PostgreSQL uses to turn timestamps into local days.
+    public static let zoneName = "Asia/Shanghai"
+
+    public static func day(of time: Date) -> CalendarDate {
+        let seconds = Int((time.timeIntervalSince1970 + Double(offsetSeconds)).rounded(.down))
+        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        return (try? CalendarDate(daysSinceEpoch: days)) ?? CalendarDate.epoch
+    }
+
+    /// Midnight local time at the start of `day`, plus `seconds`.
+    public static func time(on day: CalendarDate, seconds: Int = 0) -> Date {
+        Date(timeIntervalSince1970: Double(day.daysSinceEpoch * 86_400 - offsetSeconds + seconds))
+    }
+
+    /// Parses `--as-of` values: `2021-03-01`, `2021-03-01T09:30`, `2021-03-01 09:30:00`, with an
+    /// optional `Z` or `±HH:MM` zone (local time when none).
+    public static func parse(_ text: String, field: String = "--as-of") throws -> Date {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let failure = WorkflowError("\(field): \"\(trimmed.prefix(40))\" is not a date or time like 2021-03-01 or 2021-03-01T09:30:00+08:00")
+        let bytes = Array(trimmed.utf8)
+        guard bytes.count >= 10 else { throw failure }
+        guard let day = try? CalendarDate(String(decoding: bytes[0..<10], as: UTF8.self)) else { throw failure }
+        var rest = bytes[10...]
+        var seconds = 0
+        var offset = offsetSeconds
+        func number(_ slice: ArraySlice<UInt8>) -> Int? {
+            guard !slice.isEmpty, slice.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return nil }
+            return Int(String(decoding: slice, as: UTF8.self))
+        }
+        if let first = rest.first {
+            guard first == UInt8(ascii: "T") || first == UInt8(ascii: " ") else { throw failure }
+            rest = rest.dropFirst()
+            // Zone suffix.
+            if rest.last == UInt8(ascii: "Z") {
+                offset = 0
+                rest = rest.dropLast()
+            } else if rest.count >= 6, let sign = rest.dropLast(5).last, sign == UInt8(ascii: "+") || sign == UInt8(ascii: "-") {
+                let zone = rest.suffix(5)
+                guard zone.dropFirst(2).first == UInt8(ascii: ":"), let h = number(zone.prefix(2)), let m = number(zone.suffix(2)),
+                    h <= 14, m < 60
+                else { throw failure }
+                offset = (h * 3600 + m * 60) * (sign == UInt8(ascii: "-") ? -1 : 1)
+                rest = rest.dropLast(6)
+            }
+            let parts = rest.split(separator: UInt8(ascii: ":"), omittingEmptySubsequences: false)
+            guard (2...3).contains(parts.count), let h = number(parts[parts.startIndex]), let m = number(parts[parts.startIndex + 1]),
+                parts[parts.startIndex].count == 2, parts[parts.startIndex + 1].count == 2, h < 24, m < 60
+            else { throw failure }
+            var s = 0
+            if parts.count == 3 {
+                let secondsPart = parts[parts.startIndex + 2]
+                guard secondsPart.count == 2, let value = number(secondsPart), value < 60 else { throw failure }
+                s = value
+            }
+            seconds = h * 3600 + m * 60 + s
+        }
+        return Date(timeIntervalSince1970: Double(day.daysSinceEpoch * 86_400 + seconds - offset))
+    }
+}
+
+extension CalendarDate {
+    /// 1970-01-01.
+    static var epoch: CalendarDate {
+        (try? CalendarDate(daysSinceEpoch: 0)) ?? { fatalError("1970-01-01 is a valid date") }()
+    }
+}
+
+/// Validation of free text from users: trimmed, bounded, no control characters (line breaks
+/// allowed where a field is multi-line).
+public enum Text {
+    public static func required(_ text: String, field: String, maximum: Int, multiline: Bool = false) throws -> String {
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty else { throw WorkflowError("\(field): must not be empty") }
+        return try checked(trimmed, field: field, maximum: maximum, multiline: multiline)
+    }
+
+    public static func optional(_ text: String?, field: String, maximum: Int, multiline: Bool = false) throws -> String? {
+        guard let text else { return nil }
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        return trimmed.isEmpty ? nil : try checked(trimmed, field: field, maximum: maximum, multiline: multiline)
+    }
+
+    private static func checked(_ text: String, field: String, maximum: Int, multiline: Bool) throws -> String {
+        // Counted as PostgreSQL's length() counts: code points.
+        let count = text.unicodeScalars.count
+        guard count <= maximum else { throw WorkflowError("\(field): \(count) characters, at most \(maximum)") }
+        for scalar in text.unicodeScalars where scalar.properties.generalCategory == .control {
+            if multiline, scalar == "\n" || scalar == "\r" || scalar == "\t" { continue }
+            if scalar.value == 0 { throw WorkflowError("\(field): contains a NUL character") }
+            throw WorkflowError("\(field): contains a control character (U+\(String(scalar.value, radix: 16, uppercase: true)))")
+        }
+        return text
+    }
+}
