@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import WorkflowStore
 
 /// How a read prints its result: an aligned table for people, JSON or CSV for programs and
 /// spreadsheets.
@@ -158,11 +159,15 @@ enum CSVOutput {
 
 /// Values as JSON: pretty printed, sorted keys, slashes and non-ASCII text as they are.
 enum JSONOutput {
-    /// The JSON text, without a final line end (for `print`). Dates as ISO 8601.
+    /// The JSON text, without a final line end (for `print`). Times as ISO 8601 in the
+    /// committees' local time (`2021-03-10T09:00:00+08:00`).
     static func render<T: Encodable>(_ value: T) throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .iso8601
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(LocalTime.iso(date))
+        }
         return String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 }

@@ -18,7 +18,11 @@ public struct Tongxin: AsyncParsableCommand {
             service files.
             """,
         version: TongxinVersion.current,
-        subcommands: [Database.self, CountyCommand.self, MigrateCommand.self]
+        subcommands: [
+            Database.self, CountyCommand.self, MigrateCommand.self,
+            SectorCommand.self, MemberCommand.self, UnitCommand.self, SessionCommand.self, CalendarCommand.self,
+            ProposalCommand.self, SuggestionCommand.self, ActivityCommand.self, ImportCommand.self, AuditCommand.self,
+        ]
     )
 
     public init() {}

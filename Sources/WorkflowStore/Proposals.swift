@@ -1,3 +1,4 @@
+import Counties
 import Foundation
 public import PostgresClient
 public import Workflow
@@ -48,6 +49,45 @@ public struct Outcome: Sendable, Hashable {
     public var number: String
     public var status: String
     public var message: String
+}
+
+/// A proposal's fields, validated (no database needed).
+struct CheckedProposal: Sendable {
+    var title: String
+    var body: String
+    var category: ProposalCategory
+    var localCategory: String?
+    var kind: ProposalKind
+    var lead: String
+    var coAuthors: [String]
+    var year: Int
+    var number: String?
+
+    init(_ new: NewProposal, today: CalendarDate) throws {
+        title = try Text.required(new.title, field: "title", maximum: 300)
+        body = try Text.optional(new.body, field: "body", maximum: 50_000, multiline: true) ?? ""
+        localCategory = try Text.optional(new.localCategory, field: "local_category", maximum: 100)
+        lead = try Text.required(new.lead, field: "lead", maximum: 100)
+        coAuthors = try new.coAuthors.map { try Text.required($0, field: "co_authors", maximum: 100) }
+        guard !coAuthors.contains(lead), Set(coAuthors).count == coAuthors.count else {
+            throw WorkflowError("co_authors: each author is named once")
+        }
+        category = new.category
+        kind = new.kind
+        switch kind {
+        case .individual where !coAuthors.isEmpty:
+            throw WorkflowError("kind: an individual proposal has no co-authors (file it as joint)")
+        case .joint where coAuthors.isEmpty:
+            throw WorkflowError("kind: a joint proposal names at least one co-author")
+        default: break
+        }
+        year = new.sessionYear ?? today.year
+        guard (1949...9999).contains(year) else { throw WorkflowError("session: \(year) is not a year from 1949 to 9999") }
+        number = try new.number.map { try ProposalNumber.validated($0, field: "number") }
+        if let number, !number.hasPrefix("\(year)-") {
+            throw WorkflowError("number: \(number) does not belong to the \(year) session")
+        }
+    }
 }
 
 /// Proposal numbers: `YYYY-NNN` (per session).
@@ -196,69 +236,61 @@ extension WorkflowStore {
     /// Files a proposal in its session; returns its number.
     @discardableResult
     public func file(_ new: NewProposal) async throws -> Outcome {
-        let title = try Text.required(new.title, field: "title", maximum: 300)
-        let body = try Text.optional(new.body, field: "body", maximum: 50_000, multiline: true) ?? ""
-        let localCategory = try Text.optional(new.localCategory, field: "local category", maximum: 100)
-        let lead = try Text.required(new.lead, field: "lead", maximum: 100)
-        let coAuthors = try new.coAuthors.map { try Text.required($0, field: "co-author", maximum: 100) }
-        guard !coAuthors.contains(lead), Set(coAuthors).count == coAuthors.count else {
-            throw WorkflowError("co-author: each author is named once")
-        }
-        switch new.kind {
-        case .individual where !coAuthors.isEmpty:
-            throw WorkflowError("kind: an individual proposal has no co-authors (file it as joint)")
-        case .joint where coAuthors.isEmpty:
-            throw WorkflowError("kind: a joint proposal names at least one co-author")
-        default: break
-        }
-        let year = new.sessionYear ?? today.year
-        let wanted = try new.number.map { try ProposalNumber.validated($0, field: "number") }
-        if let wanted, !wanted.hasPrefix("\(year)-") {
-            throw WorkflowError("number: \(wanted) does not belong to the \(year) session")
-        }
+        let checked = try CheckedProposal(new, today: today)
         return try await write { context in
-            let sessions = try await context.tx.query("""
-                SELECT id, closed_on FROM session WHERE year = \(year) FOR UPDATE
-                """)
-            guard let session = sessions.first else {
-                throw WorkflowError("session: no \(year) session in county \(county); open it with `tongxin session open --year \(year)`")
-            }
-            let (sessionID, closedOn) = try session.decode((Int64, CalendarDate?).self)
-            let members = try await memberIDs(context, [lead] + coAuthors, field: "author")
-            let number: String
-            if let wanted {
-                number = wanted
-            } else {
-                let next = try await context.tx.query("""
-                    SELECT coalesce(max(split_part(number, '-', 2)::int), 0) + 1 FROM proposal WHERE session_id = \(sessionID)
-                    """).single().decode(Int.self)
-                number = ProposalNumber.format(year: year, sequence: next)
-            }
-            let during = closedOn.map { today > $0 } == true ? "between_sessions" : "session"
-            let inserted: PostgresRows
-            do {
-                inserted = try await context.tx.query("""
-                    INSERT INTO proposal (session_id, number, title, body, category, local_category, kind, filed_during,
-                                          filed_at, updated_at)
-                    VALUES (\(sessionID), \(number), \(title), \(body), \(new.category.rawValue), \(localCategory),
-                            \(new.kind.rawValue), \(during), \(now), \(now))
-                    RETURNING id
-                    """)
-            } catch let error as PostgresError where error.sqlState == .uniqueViolation {
-                throw WorkflowError("number: proposal \(number) exists already")
-            }
-            let id = try inserted.single().decode(Int64.self)
-            let authorIDs = ([lead] + coAuthors).compactMap { members[$0] }
-            try await context.tx.query("""
-                INSERT INTO proposal_author (proposal_id, member_id, lead)
-                SELECT \(id), member, member = \(members[lead]) FROM unnest(\(authorIDs)::bigint[]) AS member
-                """)
-            try await audit(context, entity: "proposal", id: number, action: "file", detail: [
-                "to": "filed", "title": title, "kind": new.kind.rawValue, "category": new.category.rawValue,
-                "authors": ([lead] + coAuthors).joined(separator: "、"),
-            ])
-            return Outcome(number: number, status: "filed", message: "filed \(number) \(title)")
+            let number = try await insert(context, checked, filedAt: now)
+            return Outcome(number: number, status: "filed", message: "filed \(number) \(checked.title)")
         }
+    }
+
+    /// Files a checked proposal inside the caller's transaction; returns its number.
+    func insert(_ context: Context, _ new: CheckedProposal, filedAt: Date) async throws -> String {
+        let year = new.year
+        let sessions = try await context.tx.query("""
+            SELECT id, closed_on FROM session WHERE year = \(year) FOR UPDATE
+            """)
+        guard let session = sessions.first else {
+            throw WorkflowError("session: no \(year) session in county \(county); open it with `tongxin session open --year \(year)`")
+        }
+        let (sessionID, closedOn) = try session.decode((Int64, CalendarDate?).self)
+        var members = try await memberIDs(context, [new.lead], field: "lead")
+        if !new.coAuthors.isEmpty {
+            members.merge(try await memberIDs(context, new.coAuthors, field: "co_authors")) { first, _ in first }
+        }
+        let number: String
+        if let wanted = new.number {
+            number = wanted
+        } else {
+            let next = try await context.tx.query("""
+                SELECT coalesce(max(split_part(number, '-', 2)::int), 0) + 1 FROM proposal WHERE session_id = \(sessionID)
+                """).single().decode(Int.self)
+            number = ProposalNumber.format(year: year, sequence: next)
+        }
+        let filedOn = LocalTime.day(of: filedAt)
+        let during = closedOn.map { filedOn > $0 } == true ? "between_sessions" : "session"
+        let inserted: PostgresRows
+        inserted = try await context.tx.query("""
+                INSERT INTO proposal (session_id, number, title, body, category, local_category, kind, filed_during,
+                                      filed_at, updated_at)
+                VALUES (\(sessionID), \(number), \(new.title), \(new.body), \(new.category.rawValue), \(new.localCategory),
+                        \(new.kind.rawValue), \(during), \(filedAt), \(filedAt))
+                ON CONFLICT (number) DO NOTHING
+                RETURNING id
+                """)
+        guard let row = inserted.first else { throw WorkflowError("number: proposal \(number) exists already") }
+        let id = try row.decode(Int64.self)
+        let authorIDs = ([new.lead] + new.coAuthors).compactMap { members[$0] }
+        try await context.tx.query("""
+            INSERT INTO proposal_author (proposal_id, member_id, lead)
+            SELECT \(id), member, member = \(members[new.lead]) FROM unnest(\(authorIDs)::bigint[]) AS member
+            """)
+        try await AuditLog.append(
+            on: context.tx, schema: context.schema, actor: actor, entity: "proposal", entityID: number, action: "file",
+            detail: JSONB([
+                "to": "filed", "title": new.title, "kind": new.kind.rawValue, "category": new.category.rawValue,
+                "authors": ([new.lead] + new.coAuthors).joined(separator: "、"),
+            ]), at: filedAt)
+        return number
     }
 
     /// The office's review: register, decline, convert, merge or return.

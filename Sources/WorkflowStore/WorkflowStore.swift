@@ -161,6 +161,30 @@ public enum LocalTime {
         Date(timeIntervalSince1970: Double(day.daysSinceEpoch * 86_400 - offsetSeconds + seconds))
     }
 
+    /// ISO 8601 in local time: `2021-03-10T09:00:00+08:00`.
+    public static func iso(_ time: Date) -> String {
+        let (day, seconds) = split(time)
+        return "\(day)T\(clock(seconds, withSeconds: true))+08:00"
+    }
+
+    /// For tables: `2021-03-10 09:00`.
+    public static func display(_ time: Date) -> String {
+        let (day, seconds) = split(time)
+        return "\(day) \(clock(seconds, withSeconds: false))"
+    }
+
+    private static func split(_ time: Date) -> (CalendarDate, Int) {
+        let day = self.day(of: time)
+        let seconds = Int((time.timeIntervalSince1970 + Double(offsetSeconds)).rounded(.down)) - day.daysSinceEpoch * 86_400
+        return (day, max(0, min(86_399, seconds)))
+    }
+
+    private static func clock(_ seconds: Int, withSeconds: Bool) -> String {
+        func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        let hm = "\(two(seconds / 3600)):\(two(seconds / 60 % 60))"
+        return withSeconds ? hm + ":\(two(seconds % 60))" : hm
+    }
+
     /// Parses `--as-of` values: `2021-03-01`, `2021-03-01T09:30`, `2021-03-01 09:30:00`, with an
     /// optional `Z` or `±HH:MM` zone (local time when none).
     public static func parse(_ text: String, field: String = "--as-of") throws -> Date {

@@ -121,7 +121,7 @@ func auditCount(_ store: WorkflowStore) async throws -> Int {
             #expect(await refusal { try await store.evaluate("2021-001", member: "王委员", rating: .satisfied) }
                 == "proposal 2021-001: cannot evaluate: the proposal is closed, not replied")
             #expect(await refusal { try await store.file(NewProposal(title: "x", category: .other, kind: .individual, lead: "无名氏")) }
-                == "author: no member \"无名氏\" in county leiyang")
+                == "lead: no member \"无名氏\" in county leiyang")
             #expect(await refusal { try await store.file(NewProposal(title: "x", category: .other, kind: .joint, lead: "王委员")) }?
                 .hasPrefix("kind:") == true)
             #expect(await refusal { try await store.file(NewProposal(title: "x", category: .other, kind: .individual, lead: "王委员", sessionYear: 2022)) }?

@@ -1,0 +1,420 @@
+import ArgumentParser
+import Foundation
+import Workflow
+import WorkflowStore
+
+/// `tongxin proposal …`: the proposal workflow (提案).
+struct ProposalCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "proposal",
+        abstract: "File, review, assign, reply, evaluate and supervise proposals (提案).",
+        subcommands: [
+            File.self, Review.self, Resubmit.self, Withdraw.self, Assign.self, UnitReturn.self, Extend.self, Opinion.self,
+            Reply.self, Evaluate.self, Consult.self, MarkKey.self, Supervise.self, Show.self, List.self,
+        ])
+
+    struct File: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "File a proposal; prints its number (e.g. 2021-057).")
+        @OptionGroup var staff: StaffOptions
+        @Option(help: "Title, e.g. 关于……的建议.") var title: String
+        @Option(help: "The text.") var body = ""
+        @Option(help: "economy, urban-rural, livelihood, education-culture, ecology, agriculture, politics-law, other (or 经济建设 …).")
+        var category: String
+        @Option(name: .customLong("local-category"), help: "The county's own category.") var localCategory: String?
+        @Option(help: "individual, joint, sector or committee.") var kind = "individual"
+        @Option(help: "The lead author (a member).") var lead: String
+        @Option(help: "A co-author (repeat for several).") var co: [String] = []
+        @Option(help: "The session's year (default: the year of --as-of).") var session: Int?
+        @Option(help: "Keep this number (default: the next in the session).") var number: String?
+        func run() async throws {
+            let (title, body, category, localCategory, kind, lead, co, session, number) =
+                (title, body, category, localCategory, kind, lead, co, session, number)
+            try await runWrite(staff) { store in
+                try await store.file(NewProposal(
+                    title: title, body: body, category: try vocabulary(category, "--category"), localCategory: localCategory,
+                    kind: try vocabulary(kind, "--kind"), lead: lead, coAuthors: co, sessionYear: session, number: number))
+            }
+        }
+    }
+
+    struct Review: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Review a filed proposal: --register, --decline REASON, --convert, --merge-into ID or --return.")
+        @OptionGroup var staff: StaffOptions
+        @Argument(help: "The proposal's number.") var id: String
+        @Flag(help: "Register it (立案).") var register = false
+        @Option(help: "Decline it (不予立案): state-secret, personal-matter, in-litigation, product-promotion, accusation, no-concrete-proposal, outside-competence, other.")
+        var decline: String?
+        @Flag(help: "Convert it to an opinion (转为意见建议).") var convert = false
+        @Option(name: .customLong("merge-into"), help: "Merge it into this registered proposal (并案).") var mergeInto: String?
+        @Flag(name: .customLong("return"), help: "Return it to the author for revision (退回).") var returnToAuthor = false
+        @Option(help: "A note for the author (the notice).") var note: String?
+
+        func validate() throws {
+            let chosen = [register, decline != nil, convert, mergeInto != nil, returnToAuthor].filter { $0 }.count
+            guard chosen == 1 else {
+                throw ValidationError("give exactly one of --register, --decline, --convert, --merge-into, --return")
+            }
+        }
+
+        func run() async throws {
+            let (id, register, decline, convert, mergeInto, note) = (id, register, decline, convert, mergeInto, note)
+            try await runWrite(staff) { store in
+                let decision: ReviewDecision
+                if register {
+                    decision = .register
+                } else if let decline {
+                    decision = .decline(try vocabulary(decline, "--decline"), note: note)
+                } else if convert {
+                    decision = .convert(note: note)
+                } else if let mergeInto {
+                    decision = .mergeInto(mergeInto)
+                } else {
+                    decision = .returnToAuthor(note: note)
+                }
+                return try await store.review(id, decision)
+            }
+        }
+    }
+
+    struct Resubmit: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Send a returned, revised proposal back for review.")
+        @OptionGroup var staff: StaffOptions
+        @Argument var id: String
+        func run() async throws {
+            let id = id
+            try await runWrite(staff) { try await $0.resubmit(id) }
+        }
+    }
+
+    struct Withdraw: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "The author withdraws the proposal (撤案).")
+        @OptionGroup var staff: StaffOptions
+        @Argument var id: String
+        @Option var reason: String?
+        func run() async throws {
+            let (id, reason) = (id, reason)
+            try await runWrite(staff) { try await $0.withdraw(id, reason: reason) }
+        }
+    }
+
+    struct Assign: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Assign handling units (交办): one lead with optional co-handling units, or parallel units.")
+        @OptionGroup var staff: StaffOptions
+        @Argument var id: String
+        @Option(help: "The lead unit (主办).") var lead: String?
+        @Option(help: "A co-handling unit (会办; repeat for several).") var co: [String] = []
+        @Option(help: "A parallel unit (分办; repeat for several).") var parallel: [String] = []
+        func run() async throws {
+            let (id, lead, co, parallel) = (id, lead, co, parallel)
+            try await runWrite(staff) { try await $0.assign(id, lead: lead, co: co, parallel: parallel) }
+        }
+    }
+
+    struct UnitReturn: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "unit-return", abstract: "A unit returns a wrongly assigned proposal within the county's window.")
+        @OptionGroup var staff: StaffOptions
+        @Argument var id: String
+        @Option var unit: String
+        @Option var reason: String?
+        func run() async throws {
+            let (id, unit, reason) = (id, unit, reason)
+            try await runWrite(staff) { try await $0.unitReturn(id, unit: unit, reason: reason) }
+        }
+    }
+
+    struct Extend: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Extend a unit's deadline (default: the longest allowed).")
+        @OptionGroup var staff: StaffOptions
+        @Argument var id: String
+        @Option var unit: String
+        @Option(help: "The new deadline, e.g. 2021-09-10.") var until: String?
+        func run() async throws {
+            let (id, unit, until) = (id, unit, until)
+            try await runWrite(staff) { try await $0.extend(id, unit: unit, until: try parseDay(until, "--until")) }
+        }
+    }
+
+    struct Opinion: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "A co-handling unit sends its opinion to the lead unit.")
+        @OptionGroup var staff: StaffOptions
+        @Argument var id: String
+        @Option var unit: String
+        @Option var text: String
+        func run() async throws {
+            let (id, unit, text) = (id, unit, text)
+            try await runWrite(staff) { try await $0.opinion(id, unit: unit, text: text) }
+        }
+    }
+
+    struct Reply: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "A unit's written reply (答复) with its category A, B, C or D.")
+        @OptionGroup var staff: StaffOptions
+        @Argument var id: String
+        @Option var unit: String
+        @Option(help: "A solved or adopted, B being solved or planned, C cannot be solved for now, D kept for reference.")
+        var category: String
+        @Option var text: String
+        func run() async throws {
+            let (id, unit, category, text) = (id, unit, category, text)
+            try await runWrite(staff) { try await $0.reply(id, unit: unit, category: try vocabulary(category, "--category"), text: text) }
+        }
+    }
+
+    struct Evaluate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "An author rates the reply (评价).")
+        @OptionGroup var staff: StaffOptions
+        @Argument var id: String
+        @Option var member: String
+        @Option(help: "satisfied, basic or unsatisfied (满意, 基本满意, 不满意).") var rating: String
+        @Option(name: .customLong("process-rating"), help: "The rating of the handling process.") var processRating: String?
+        @Option var comment: String?
+        func run() async throws {
+            let (id, member, rating, processRating, comment) = (id, member, rating, processRating, comment)
+            try await runWrite(staff) { store in
+                try await store.evaluate(
+                    id, member: member, rating: try vocabulary(rating, "--rating"),
+                    processRating: try processRating.map { try vocabulary($0, "--process-rating") }, comment: comment)
+            }
+        }
+    }
+
+    struct Consult: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Record the consultation after an unsatisfied second round; closes it.")
+        @OptionGroup var staff: StaffOptions
+        @Argument var id: String
+        @Option var outcome: String
+        @Option(name: .customLong("held-on")) var heldOn: String?
+        func run() async throws {
+            let (id, outcome, heldOn) = (id, outcome, heldOn)
+            try await runWrite(staff) { try await $0.consult(id, outcome: outcome, heldOn: try parseDay(heldOn, "--held-on")) }
+        }
+    }
+
+    struct MarkKey: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "mark-key", abstract: "Mark a key proposal (重点提案) and its supervising leader.")
+        @OptionGroup var staff: StaffOptions
+        @Argument var id: String
+        @Option var supervisor: String
+        func run() async throws {
+            let (id, supervisor) = (id, supervisor)
+            try await runWrite(staff) { try await $0.markKey(id, supervisor: supervisor) }
+        }
+    }
+
+    struct Supervise: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Record a supervision activity (督办) on a key proposal.")
+        @OptionGroup var staff: StaffOptions
+        @Argument var id: String
+        @Option(help: "meeting, site-visit or other.") var kind = "meeting"
+        @Option(help: "Who led it (default: the proposal's supervisor).") var supervisor: String?
+        @Option var note: String?
+        @Option(name: .customLong("held-on")) var heldOn: String?
+        func run() async throws {
+            let (id, kind, supervisor, note, heldOn) = (id, kind, supervisor, note, heldOn)
+            try await runWrite(staff) { store in
+                try await store.supervise(
+                    id, supervisor: supervisor, kind: try vocabulary(kind, "--kind"), note: note, heldOn: try parseDay(heldOn, "--held-on"))
+            }
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Everything about a proposal, with its timeline.")
+        @OptionGroup var staff: StaffOptions
+        @OptionGroup var output: FormatOptions
+        @Argument var id: String
+        func run() async throws {
+            try await reportingFailures {
+                let detail = try await staff.withStore { try await $0.show(id) }
+                switch output.format {
+                case .json: print(try JSONOutput.render(detail))
+                case .csv:
+                    try output.emit(detail, columns: ["number", "title", "status", "category", "kind", "authors", "units"], rows: [[
+                        detail.number, detail.title, detail.status, detail.category, detail.kind,
+                        detail.authors.map(\.member).joined(separator: "、"), detail.assignments.map(\.unit).joined(separator: "、"),
+                    ]])
+                case .table: print(ProposalText.lines(detail).joined(separator: "\n"))
+                }
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List proposals (filters combine).")
+        @OptionGroup var staff: StaffOptions
+        @OptionGroup var output: FormatOptions
+        @Option var status: String?
+        @Option(help: "Assigned to this unit.") var unit: String?
+        @Option var category: String?
+        @Option(help: "The session's year.") var session: Int?
+        @Flag(help: "Only proposals with an unanswered deadline passed.") var overdue = false
+        @Flag(help: "Only key proposals.") var key = false
+        func run() async throws {
+            try await reportingFailures {
+                let filter = ProposalFilter(
+                    status: try status.map { try vocabulary($0, "--status") }, unit: unit,
+                    category: try category.map { try vocabulary($0, "--category") }, session: session, overdue: overdue, key: key)
+                let rows = try await staff.withStore { try await $0.list(filter) }
+                try output.emit(rows, columns: ["number", "title", "status", "category", "lead", "units", "due_on", "overdue", "key"], rows: rows.map {
+                    [$0.number, $0.title, $0.status, $0.category, $0.lead, $0.units, $0.dueOn?.description ?? "",
+                     $0.overdue ? "yes" : "", $0.key ? "yes" : ""]
+                })
+            }
+        }
+    }
+}
+
+/// `proposal show` as text for people.
+enum ProposalText {
+    static func lines(_ d: ProposalDetail) -> [String] {
+        var out = ["\(d.number)  \(d.title)"]
+        var facts = "status \(d.status)"
+        if d.round > 1 { facts += " (round \(d.round))" }
+        facts += " · \(ProposalCategory(rawValue: d.category)?.chinese ?? d.category) · \(ProposalKind(rawValue: d.kind)?.chinese ?? d.kind)"
+        facts += " · session \(d.session)\(d.filedDuring == "between_sessions" ? " (between sessions)" : "")"
+        if d.key { facts += " · key proposal, supervised by \(d.supervisor ?? "")" }
+        out.append(facts)
+        if let reason = d.declineReason { out.append("declined: \(reason)") }
+        if let into = d.mergedInto { out.append("merged into \(into): its handling below") }
+        if !d.merged.isEmpty { out.append("merged into this one: \(d.merged.joined(separator: ", "))") }
+        if d.needsConsultation { out.append("a consultation is due (proposal consult)") }
+        out.append("authors: " + d.authors.map { $0.member + ($0.lead ? " (lead)" : "") }.joined(separator: "、"))
+        if !d.body.isEmpty { out.append("") ; out.append(d.body) }
+        if !d.assignments.isEmpty {
+            out.append("")
+            out.append(TextTable(
+                columns: ["unit", "role", "assigned", "due", "replied", "category", "state"],
+                rows: d.assignments.map {
+                    [$0.unit, $0.role, LocalTime.display($0.assignedAt), $0.dueAt.description + ($0.extended ? " (extended)" : ""),
+                     $0.repliedAt.shown, $0.replyCategory.shown,
+                     $0.returnedAt != nil ? "returned" : $0.overdue ? "OVERDUE" : ""]
+                }).render())
+        }
+        for reply in d.replies {
+            out.append("reply from \(reply.unit), round \(reply.round), \(reply.category), \(LocalTime.display(reply.repliedAt)): \(reply.text)")
+        }
+        for opinion in d.opinions {
+            out.append("opinion of \(opinion.unit), \(LocalTime.display(opinion.sentAt)): \(opinion.text)")
+        }
+        for e in d.evaluations {
+            out.append("rated by \(e.member), round \(e.round): \(e.rating)\(e.processRating.map { ", process \($0)" } ?? "")\(e.comment.map { " — \($0)" } ?? "")")
+        }
+        for c in d.consultations { out.append("consultation on \(c.heldOn): \(c.outcome)") }
+        for s in d.supervisions { out.append("supervision (\(s.kind)) by \(s.supervisor) on \(s.heldOn)\(s.note.isEmpty ? "" : ": \(s.note)")") }
+        if !d.timeline.isEmpty {
+            out.append("")
+            out.append(TextTable(columns: ["when", "who", "what", "detail"], rows: d.timeline.map {
+                [LocalTime.display($0.at), $0.actor, $0.action,
+                 $0.detail.filter { $0.key != "title" }.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")]
+            }).render())
+        }
+        return out
+    }
+}
+
+/// `tongxin suggestion …`: micro-suggestions (微建议).
+struct SuggestionCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "suggestion", abstract: "Micro-suggestions (微建议): file, route to a unit, reply, evaluate.",
+        subcommands: [File.self, Route.self, Reject.self, Reply.self, Evaluate.self, List.self, Show.self])
+
+    struct File: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "File a micro-suggestion; prints its number (e.g. W2021-007).")
+        @OptionGroup var staff: StaffOptions
+        @Option var member: String
+        @Option var title: String
+        @Option var body = ""
+        func run() async throws {
+            let (member, title, body) = (member, title, body)
+            try await runWrite(staff) { try await $0.fileSuggestion(member: member, title: title, body: body) }
+        }
+    }
+
+    struct Route: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Route it to one unit; due in the county's working days (default 15).")
+        @OptionGroup var staff: StaffOptions
+        @Argument var id: String
+        @Option var unit: String
+        func run() async throws {
+            let (id, unit) = (id, unit)
+            try await runWrite(staff) { try await $0.routeSuggestion(id, unit: unit) }
+        }
+    }
+
+    struct Reject: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Reject one that is not a concrete small issue.")
+        @OptionGroup var staff: StaffOptions
+        @Argument var id: String
+        @Option var reason: String
+        func run() async throws {
+            let (id, reason) = (id, reason)
+            try await runWrite(staff) { try await $0.rejectSuggestion(id, reason: reason) }
+        }
+    }
+
+    struct Reply: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "The unit's reply.")
+        @OptionGroup var staff: StaffOptions
+        @Argument var id: String
+        @Option var unit: String
+        @Option var text: String
+        func run() async throws {
+            let (id, unit, text) = (id, unit, text)
+            try await runWrite(staff) { try await $0.replySuggestion(id, unit: unit, text: text) }
+        }
+    }
+
+    struct Evaluate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "The member's feedback; closes it.")
+        @OptionGroup var staff: StaffOptions
+        @Argument var id: String
+        @Option var rating: String
+        func run() async throws {
+            let (id, rating) = (id, rating)
+            try await runWrite(staff) { try await $0.evaluateSuggestion(id, rating: try vocabulary(rating, "--rating")) }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List micro-suggestions.")
+        @OptionGroup var staff: StaffOptions
+        @OptionGroup var output: FormatOptions
+        @Option var status: String?
+        @Option var year: Int?
+        func run() async throws {
+            try await reportingFailures {
+                let status: SuggestionStatus? = try status.map { try vocabulary($0, "--status") }
+                let records = try await staff.withStore { try await $0.suggestions(status: status, year: year) }
+                try output.emit(records, columns: ["number", "member", "title", "status", "unit", "due_on", "on_time", "rating"], rows: records.map(row))
+            }
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "One micro-suggestion.")
+        @OptionGroup var staff: StaffOptions
+        @OptionGroup var output: FormatOptions
+        @Argument var id: String
+        func run() async throws {
+            try await reportingFailures {
+                let record = try await staff.withStore { try await $0.suggestion(id) }
+                if output.format == .table {
+                    print("\(record.number)  \(record.title)\nstatus \(record.status) · filed by \(record.member) \(LocalTime.display(record.filedAt))")
+                    if let unit = record.unit { print("routed to \(unit), due \(record.dueOn?.description ?? "")") }
+                    if !record.body.isEmpty { print(record.body) }
+                    if let reply = record.replyText { print("reply \(record.repliedAt.shown)\(record.onTime == false ? " (late)" : ""): \(reply)") }
+                    if let rating = record.rating { print("rated \(rating)") }
+                } else {
+                    try output.emit(record, columns: ["number", "member", "title", "status", "unit", "due_on", "on_time", "rating"], rows: [row(record)])
+                }
+            }
+        }
+    }
+
+    static func row(_ r: SuggestionRecord) -> [String] {
+        [r.number, r.member, r.title, r.status, r.unit.shown, r.dueOn?.description ?? "", r.onTime.map { $0 ? "yes" : "no" } ?? "", r.rating.shown]
+    }
+}

@@ -1,0 +1,147 @@
+import Foundation
+import PostgresClient
+public import Workflow
+
+/// An import refused: every bad row, each as `line N, field F: reason`; nothing was written.
+public struct ImportError: Error, Sendable, CustomStringConvertible {
+    public let problems: [String]
+    public var description: String {
+        "import refused, nothing written: \(problems.count) problem(s); first: \(problems.first ?? "")"
+    }
+}
+
+/// What an import wrote.
+public struct ImportReport: Sendable, Hashable {
+    public var kind: String
+    public var rows: Int
+}
+
+/// The columns an import reads: English names, or the Chinese headers offices use.
+struct ImportColumns {
+    let table: CSVTable
+    let aliases: [String: [String]]
+
+    /// The header's index for `field` (its English name or an alias).
+    func index(_ field: String) -> Int? {
+        for name in [field] + (aliases[field] ?? []) {
+            if let index = table.index(of: name) { return index }
+        }
+        return nil
+    }
+
+    func require(_ fields: [String]) throws {
+        let missing = fields.filter { index($0) == nil }
+        guard missing.isEmpty else {
+            throw ImportError(problems: missing.map { "line 1, field \($0): the header has no \($0) column" })
+        }
+        let known = Set(aliases.keys).union(aliases.values.flatMap { $0 })
+        if let unknown = table.header.first(where: { !known.contains($0) }) {
+            let names = aliases.keys.sorted().joined(separator: ", ")
+            throw ImportError(problems: ["line 1, field \(unknown): unknown column (columns: \(names))"])
+        }
+    }
+
+    func value(_ field: String, _ record: CSVRecord) -> String? {
+        guard let index = index(field), index < record.fields.count else { return nil }
+        let text = record.fields[index].trimmingCharacters(in: .whitespaces)
+        return text.isEmpty ? nil : text
+    }
+}
+
+extension WorkflowStore {
+    /// Runs `row` for every record inside one transaction; a row's `WorkflowError` ("field:
+    /// reason") becomes `line N, field F: reason`. Any problem rolls everything back.
+    private func importRows(
+        _ table: CSVTable, kind: String, _ row: @escaping @Sendable (Context, CSVRecord) async throws -> Void
+    ) async throws -> ImportReport {
+        try await write { context in
+            var problems: [String] = []
+            for record in table.records {
+                do {
+                    // A savepoint per row: a refused row leaves the transaction usable, so every
+                    // bad row is reported; any problem rolls the whole import back.
+                    try await context.tx.withTransaction { _ in try await row(context, record) }
+                } catch let error as WorkflowError {
+                    let text = error.description
+                    if let colon = text.range(of: ": "), !text[..<colon.lowerBound].contains(" ") {
+                        problems.append("line \(record.line), field \(text[..<colon.lowerBound]): \(text[colon.upperBound...])")
+                    } else {
+                        problems.append("line \(record.line): \(text)")
+                    }
+                } catch let error as PostgresError {
+                    problems.append("line \(record.line): \(error.message)")
+                }
+                if problems.count >= 1000 { break }
+            }
+            guard problems.isEmpty else { throw ImportError(problems: problems) }
+            return ImportReport(kind: kind, rows: table.records.count)
+        }
+    }
+
+    /// Members: `name` (姓名), optional `sector` (界别; created when new) and `active` (yes/no).
+    public func importMembers(_ table: CSVTable) async throws -> ImportReport {
+        let columns = ImportColumns(table: table, aliases: ["name": ["姓名"], "sector": ["界别"], "active": ["在职", "状态"]])
+        try columns.require(["name"])
+        return try await importRows(table, kind: "members") { context, record in
+            let name = try Text.required(columns.value("name", record) ?? "", field: "name", maximum: 100)
+            let sector = try Text.optional(columns.value("sector", record), field: "sector", maximum: 100)
+            var active = true
+            if let text = columns.value("active", record) {
+                switch text.lowercased() {
+                case "yes", "true", "1", "是", "在职", "active": active = true
+                case "no", "false", "0", "否", "离职", "inactive": active = false
+                default: throw WorkflowError("active: \"\(text.prefix(20))\" is not yes or no")
+                }
+            }
+            if let sector {
+                try await context.tx.query("""
+                    INSERT INTO sector (name) VALUES (\(sector)) ON CONFLICT (name) DO NOTHING
+                    """)
+            }
+            try await insertMember(context, name: name, sector: sector, active: active, field: "name")
+        }
+    }
+
+    /// Units: `name` (单位), optional `kind` (department, state_company, other).
+    public func importUnits(_ table: CSVTable) async throws -> ImportReport {
+        let columns = ImportColumns(table: table, aliases: ["name": ["单位", "名称"], "kind": ["类型"]])
+        try columns.require(["name"])
+        return try await importRows(table, kind: "units") { context, record in
+            let name = try Text.required(columns.value("name", record) ?? "", field: "name", maximum: 100)
+            let kind = try columns.value("kind", record).map { try UnitKind.parse($0, field: "kind") } ?? .department
+            try await insertUnit(context, name: name, kind: kind, field: "name")
+        }
+    }
+
+    /// Proposals, filed: `title` (标题), `category` (类别), `kind` (类型), `lead` (提案人), and
+    /// optionally `number` (案号), `body` (内容), `co_authors` (联名人, separated by 、 ; or
+    /// |), `session` (年度), `local_category` (本地类别), `filed_at` (提交时间; default `--as-of`).
+    public func importProposals(_ table: CSVTable) async throws -> ImportReport {
+        let columns = ImportColumns(table: table, aliases: [
+            "number": ["案号", "编号"], "title": ["标题", "案由"], "body": ["内容", "正文"], "category": ["类别"],
+            "local_category": ["本地类别"], "kind": ["类型"], "lead": ["提案人", "领衔人"], "co_authors": ["联名人", "附议人"],
+            "session": ["年度"], "filed_at": ["提交时间"],
+        ])
+        try columns.require(["title", "category", "kind", "lead"])
+        let now = now
+        return try await importRows(table, kind: "proposals") { context, record in
+            var filedAt = now
+            if let text = columns.value("filed_at", record) { filedAt = try LocalTime.parse(text, field: "filed_at") }
+            var year: Int?
+            if let text = columns.value("session", record) {
+                guard let value = Int(text) else { throw WorkflowError("session: \"\(text.prefix(20))\" is not a year") }
+                year = value
+            }
+            let coAuthors = (columns.value("co_authors", record) ?? "")
+                .split(whereSeparator: { "、;；|".contains($0) }).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            let new = NewProposal(
+                title: columns.value("title", record) ?? "", body: columns.value("body", record) ?? "",
+                category: try ProposalCategory.parse(columns.value("category", record) ?? "", field: "category"),
+                localCategory: columns.value("local_category", record),
+                kind: try ProposalKind.parse(columns.value("kind", record) ?? "", field: "kind"),
+                lead: columns.value("lead", record) ?? "", coAuthors: coAuthors,
+                sessionYear: year ?? LocalTime.day(of: filedAt).year, number: columns.value("number", record))
+            _ = try await insert(context, try CheckedProposal(new, today: LocalTime.day(of: filedAt)), filedAt: filedAt)
+        }
+    }
+}
