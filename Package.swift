@@ -104,7 +104,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "tongxin-bench",
-            dependencies: ["PostgresClient", "EmbeddedPostgres", "Migrations", "Counties"],
+            dependencies: ["PostgresClient", "EmbeddedPostgres", "Migrations", "Counties", "Workflow", "WorkflowStore"],
             swiftSettings: swiftSettings
         ),
         .target(

@@ -8,30 +8,53 @@ public enum AuditLog {
     /// The canonical text an entry's hash covers, as SQL over the row's columns and the
     /// previous hash; UTC epoch microseconds and jsonb's own text keep it independent of the
     /// session's TimeZone and of key order.
-    static func hashExpression(previous: String) -> String {
-        """
-        encode(sha256(convert_to(concat_ws('|', coalesce(\(previous), ''),
-            (extract(epoch FROM at) * 1000000)::bigint::text, actor, entity, entity_id, action, detail::text), 'UTF8')), 'hex')
-        """
+    static func hashExpression(previous: String, entry prefix: String = "") -> String {
+        let p = prefix
+        return """
+            encode(sha256(convert_to(concat_ws('|', coalesce(\(previous), ''),
+                (extract(epoch FROM \(p)at) * 1000000)::bigint::text, \(p)actor, \(p)entity, \(p)entity_id, \(p)action,
+                \(p)detail::text), 'UTF8')), 'hex')
+            """
     }
 
-    /// Appends one entry inside the caller's transaction, whose search_path is the county's
-    /// schema. Appends of one county are serialized (the chain has one order) by a transaction
-    /// advisory lock taken as a statement of its own.
+    /// Appends one entry inside the caller's transaction; throws when the chain's head row is
+    /// missing (nothing would be logged).
     public static func append(
         on tx: PostgresConnection, schema: PostgresIdentifier, actor: String, entity: String, entityID: String,
         action: String, detail: JSONB<[String: String]> = JSONB([:]), at: Date
     ) async throws {
-        try await tx.query("SELECT pg_advisory_xact_lock(hashtextextended(\("tongxin.audit:" + schema.name), 0))")
-        try await tx.query("""
-            WITH previous AS (SELECT hash FROM \(identifier: schema).audit_log ORDER BY id DESC LIMIT 1),
-                 entry AS (SELECT \(at)::timestamptz AS at, \(actor)::text AS actor, \(entity)::text AS entity,
-                                  \(entityID)::text AS entity_id, \(action)::text AS action, \(detail)::jsonb AS detail)
-            INSERT INTO \(identifier: schema).audit_log (at, actor, entity, entity_id, action, detail, prev_hash, hash)
-            SELECT entry.at, entry.actor, entry.entity, entry.entity_id, entry.action, entry.detail, previous.hash,
-                   \(unescaped: hashExpression(previous: "previous.hash"))
-            FROM entry LEFT JOIN previous ON true
-            """)
+        let rows = try await tx.query(appendQuery(
+            schema: schema, actor: actor, entity: entity, entityID: entityID, action: action, detail: detail, at: at))
+        try check(rows, schema: schema)
+    }
+
+    /// The one statement that appends an entry: it moves the chain's head (`audit_head`, whose
+    /// row lock serializes a county's appends; an update that waited sees its rival's head) and
+    /// inserts the entry with the previous and its own hash. Run it in the change's
+    /// transaction, alone or in a pipeline, and pass its rows to `check`.
+    public static func appendQuery(
+        schema: PostgresIdentifier, actor: String, entity: String, entityID: String, action: String,
+        detail: JSONB<[String: String]>, at: Date
+    ) -> PostgresQuery {
+        """
+        WITH entry AS (SELECT \(at)::timestamptz AS at, \(actor)::text AS actor, \(entity)::text AS entity,
+                              \(entityID)::text AS entity_id, \(action)::text AS action, \(detail)::jsonb AS detail),
+             head AS (UPDATE \(identifier: schema).audit_head h
+                      SET prev = h.hash,
+                          hash = \(unescaped: hashExpression(previous: "h.hash", entry: "entry."))
+                      FROM entry WHERE h.one
+                      RETURNING h.prev, h.hash)
+        INSERT INTO \(identifier: schema).audit_log (at, actor, entity, entity_id, action, detail, prev_hash, hash)
+        SELECT entry.at, entry.actor, entry.entity, entry.entity_id, entry.action, entry.detail, head.prev, head.hash
+        FROM entry, head
+        """
+    }
+
+    /// Throws unless the append's statement inserted its entry.
+    public static func check(_ rows: PostgresRows, schema: PostgresIdentifier) throws {
+        guard rows.affectedRows == 1 else {
+            throw CountyError("the audit log of \(schema.name) has no chain head (audit_head): run `tongxin migrate up`")
+        }
     }
 
     /// The first entry whose hash or link does not hold (an edit or a deletion before it), or nil.

@@ -51,15 +51,30 @@ extension PostgresConnection {
         _ options: PostgresTransactionOptions = PostgresTransactionOptions(),
         _ body: (PostgresConnection) async throws -> R
     ) async throws -> R {
+        try await withTransaction(options, beginningWith: []) { connection, _ in try await body(connection) }
+    }
+
+    /// A transaction that begins with `prelude`: BEGIN, the search_path and the prelude's
+    /// statements go in one round trip (pipeline mode), and `body` gets the prelude's rows in
+    /// order. What the body then does, commit, rollback and retries are as in
+    /// ``withTransaction(_:_:)``.
+    @discardableResult
+    public func withTransaction<R: Sendable>(
+        _ options: PostgresTransactionOptions = PostgresTransactionOptions(),
+        beginningWith prelude: [PostgresQuery],
+        _ body: (PostgresConnection, [PostgresRows]) async throws -> R
+    ) async throws -> R {
         if try await inTransaction {
             // Nested: a savepoint. A retry could not help here (the outer transaction is the
             // one a serialization failure aborts), so the outermost call retries.
-            return try await savepoint(options, body)
+            return try await savepoint(options) { connection in
+                try await body(connection, try await connection.pipeline(prelude))
+            }
         }
         var attempt = 1
         while true {
             do {
-                return try await transactionOnce(options, body)
+                return try await transactionOnce(options, prelude, body)
             } catch let error as PostgresError where error.isRetryableTransactionFailure && attempt < options.maxAttempts {
                 logger.debug("transaction retry", metadata: ["db.sqlstate": "\(error.sqlState?.rawValue ?? "")", "db.attempt": "\(attempt)"])
                 // Back off a little, more each time, with jitter, so the rivals do not collide again.
@@ -71,13 +86,31 @@ extension PostgresConnection {
     }
 
     private func transactionOnce<R: Sendable>(
-        _ options: PostgresTransactionOptions, _ body: (PostgresConnection) async throws -> R
+        _ options: PostgresTransactionOptions, _ prelude: [PostgresQuery],
+        _ body: (PostgresConnection, [PostgresRows]) async throws -> R
     ) async throws -> R {
-        try await query(PostgresQuery(unsafeSQL: options.beginSQL))
+        var opening = [PostgresQuery(unsafeSQL: options.beginSQL)]
+        if !options.searchPath.isEmpty { opening.append(Self.searchPathQuery(options.searchPath)) }
+        let preludeRows: [PostgresRows]
+        if opening.count == 1, prelude.isEmpty {
+            try await query(opening[0])
+            preludeRows = []
+        } else {
+            do {
+                preludeRows = Array(try await pipeline(opening + prelude).dropFirst(opening.count))
+            } catch {
+                // BEGIN may have run and a later statement failed: end the block.
+                do {
+                    try await rollbackIgnoringCancellation()
+                } catch let rollbackError as PostgresError {
+                    throw PostgresTransactionError(bodyError: error, rollbackError: rollbackError)
+                }
+                throw error
+            }
+        }
         let value: R
         do {
-            if !options.searchPath.isEmpty { try await setLocalSearchPath(options.searchPath) }
-            value = try await body(self)
+            value = try await body(self, preludeRows)
         } catch {
             do {
                 try await rollbackIgnoringCancellation()
@@ -148,8 +181,12 @@ extension PostgresConnection {
     /// Sets `search_path` for the rest of the current transaction only
     /// (`SELECT set_config('search_path', $1, true)`): counties are schemas.
     public func setLocalSearchPath(_ schemas: [PostgresIdentifier]) async throws {
+        try await query(Self.searchPathQuery(schemas))
+    }
+
+    static func searchPathQuery(_ schemas: [PostgresIdentifier]) -> PostgresQuery {
         let path = schemas.map(\.quoted).joined(separator: ", ")
-        try await query("SELECT set_config('search_path', \(path), true)")
+        return "SELECT set_config('search_path', \(path), true)"
     }
 
     /// Runs `body` in a transaction whose search_path is `schema` alone.

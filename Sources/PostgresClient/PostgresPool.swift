@@ -131,6 +131,17 @@ public final class PostgresPool: Sendable {
         try await withConnection { connection in try await connection.withTransaction(options, body) }
     }
 
+    /// A transaction on a pooled connection that begins with `prelude` in one round trip (see
+    /// ``PostgresConnection/withTransaction(_:beginningWith:_:)``).
+    @discardableResult
+    public func withTransaction<R: Sendable>(
+        _ options: PostgresTransactionOptions = PostgresTransactionOptions(),
+        beginningWith prelude: [PostgresQuery],
+        _ body: (PostgresConnection, [PostgresRows]) async throws -> R
+    ) async throws -> R {
+        try await withConnection { connection in try await connection.withTransaction(options, beginningWith: prelude, body) }
+    }
+
     /// One statement on a pooled connection.
     @discardableResult
     public func query(_ query: PostgresQuery) async throws -> PostgresRows {

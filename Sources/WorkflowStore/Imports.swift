@@ -60,7 +60,15 @@ extension WorkflowStore {
                 do {
                     // A savepoint per row: a refused row leaves the transaction usable, so every
                     // bad row is reported; any problem rolls the whole import back.
-                    try await context.tx.withTransaction { _ in try await row(context, record) }
+                    try await context.tx.withTransaction { tx in
+                        do {
+                            try await row(context, record)
+                            try await context.batch.flush(on: tx)
+                        } catch {
+                            context.batch.discard()
+                            throw error
+                        }
+                    }
                 } catch let error as WorkflowError {
                     let text = error.description
                     if let colon = text.range(of: ": "), !text[..<colon.lowerBound].contains(" ") {

@@ -183,19 +183,54 @@ extension WorkflowStore {
     /// lead proposal's).
     public func show(_ number: String) async throws -> ProposalDetail {
         let number = try ProposalNumber.validated(number)
-        return try await read { context in
-            let tx = context.tx
-            let rows = try await tx.query("""
+        // Every part in the first round trip: the proposal by number, its handling by the
+        // proposal it was merged into, if any.
+        let parts: [PostgresQuery] = [
+            """
                 SELECT p.id, p.number, p.title, p.body, p.status, p.round, p.category, p.local_category, p.kind,
                        p.filed_during, s.year, p.is_key, p.supervisor, p.decline_reason,
                        (SELECT t.number FROM proposal t WHERE t.id = p.merged_into),
                        ARRAY(SELECT x.number FROM proposal x WHERE x.merged_into = p.id ORDER BY x.number),
                        p.needs_consultation, p.filed_at, p.registered_at, p.closed_at
                 FROM proposal p JOIN session s ON s.id = p.session_id WHERE p.number = \(number)
-                """)
+                """,
+            """
+                SELECT m.name, s.name, pa.lead FROM proposal_author pa JOIN member m ON m.id = pa.member_id
+                LEFT JOIN sector s ON s.id = m.sector_id WHERE pa.proposal_id = (SELECT id FROM proposal WHERE number = \(number)) ORDER BY pa.lead DESC, m.name
+                """,
+            """
+                SELECT u.name, a.role, a.assigned_at, a.due_on, a.extended, a.returned_at, a.replied_at,
+                       (SELECT r.category FROM reply r WHERE r.assignment_id = a.id ORDER BY r.round DESC LIMIT 1),
+                       a.returned_at IS NULL AND a.replied_at IS NULL AND a.role <> 'co' AND a.due_on < \(today)
+                FROM assignment a JOIN unit u ON u.id = a.unit_id WHERE a.proposal_id = (SELECT coalesce(merged_into, id) FROM proposal WHERE number = \(number)) ORDER BY a.id
+                """,
+            """
+                SELECT u.name, r.round, r.category, r.text, r.replied_at FROM reply r
+                JOIN assignment a ON a.id = r.assignment_id JOIN unit u ON u.id = a.unit_id
+                WHERE a.proposal_id = (SELECT coalesce(merged_into, id) FROM proposal WHERE number = \(number)) ORDER BY r.replied_at, r.id
+                """,
+            """
+                SELECT u.name, o.text, o.sent_at FROM co_opinion o
+                JOIN assignment a ON a.id = o.assignment_id JOIN unit u ON u.id = a.unit_id
+                WHERE a.proposal_id = (SELECT coalesce(merged_into, id) FROM proposal WHERE number = \(number)) ORDER BY o.sent_at, o.id
+                """,
+            """
+                SELECT m.name, e.rating, e.process_rating, e.round, e.comment, e.evaluated_at FROM evaluation e
+                JOIN member m ON m.id = e.member_id WHERE e.proposal_id = (SELECT coalesce(merged_into, id) FROM proposal WHERE number = \(number)) ORDER BY e.round, e.evaluated_at, e.id
+                """,
+            "SELECT held_on, outcome FROM consultation WHERE proposal_id = (SELECT coalesce(merged_into, id) FROM proposal WHERE number = \(number)) ORDER BY held_on, id",
+            "SELECT supervisor, kind, held_on, note FROM supervision WHERE proposal_id = (SELECT coalesce(merged_into, id) FROM proposal WHERE number = \(number)) ORDER BY held_on, id",
+            """
+                SELECT at, actor, action, detail FROM audit_log
+                WHERE entity = 'proposal' AND entity_id = \(number) ORDER BY id
+                """,
+        ]
+        return try await read(prelude: parts) { context in
+            let results = context.prelude
+            guard results.count == parts.count else { throw WorkflowError("show: expected \(parts.count) results, got \(results.count)") }
+            let rows = results[0]
             guard let row = rows.first else { throw WorkflowError("no proposal \(number) in county \(county)") }
             func column<T: PostgresDecodable>(_ index: Int, _: T.Type = T.self) throws -> T { try row.decode(T.self, at: index) }
-            let id: Int64 = try column(0)
             let storedNumber: String = try column(1)
             let mergedInto: String? = try column(14)
             var detail = ProposalDetail(
@@ -205,54 +240,24 @@ extension WorkflowStore {
                 mergedInto: mergedInto, merged: try column(15), needsConsultation: try column(16), filedAt: try column(17),
                 registeredAt: try column(18), closedAt: try column(19), authors: [], assignments: [], replies: [],
                 opinions: [], evaluations: [], consultations: [], supervisions: [], timeline: [])
-            // The handling of a merged proposal is its lead's.
-            let handled = mergedInto == nil ? id : try await tx.query("""
-                SELECT merged_into FROM proposal WHERE id = \(id)
-                """).single().decode(Int64.self)
-            detail.authors = try await tx.query("""
-                SELECT m.name, s.name, pa.lead FROM proposal_author pa JOIN member m ON m.id = pa.member_id
-                LEFT JOIN sector s ON s.id = m.sector_id WHERE pa.proposal_id = \(id) ORDER BY pa.lead DESC, m.name
-                """).decode((String, String?, Bool).self).map { ProposalDetail.Author(member: $0.0, sector: $0.1, lead: $0.2) }
-            detail.assignments = try await tx.query("""
-                SELECT u.name, a.role, a.assigned_at, a.due_on, a.extended, a.returned_at, a.replied_at,
-                       (SELECT r.category FROM reply r WHERE r.assignment_id = a.id ORDER BY r.round DESC LIMIT 1),
-                       a.returned_at IS NULL AND a.replied_at IS NULL AND a.role <> 'co' AND a.due_on < \(today)
-                FROM assignment a JOIN unit u ON u.id = a.unit_id WHERE a.proposal_id = \(handled) ORDER BY a.id
-                """).decode((String, String, Date, CalendarDate, Bool, Date?, Date?, String?, Bool).self).map {
+            detail.authors = try results[1].decode((String, String?, Bool).self).map { ProposalDetail.Author(member: $0.0, sector: $0.1, lead: $0.2) }
+            detail.assignments = try results[2].decode((String, String, Date, CalendarDate, Bool, Date?, Date?, String?, Bool).self).map {
                 ProposalDetail.Assignment(
                     unit: $0.0, role: $0.1, assignedAt: $0.2, dueAt: $0.3, extended: $0.4, returnedAt: $0.5, repliedAt: $0.6,
                     replyCategory: $0.7, overdue: $0.8)
             }
-            detail.replies = try await tx.query("""
-                SELECT u.name, r.round, r.category, r.text, r.replied_at FROM reply r
-                JOIN assignment a ON a.id = r.assignment_id JOIN unit u ON u.id = a.unit_id
-                WHERE a.proposal_id = \(handled) ORDER BY r.replied_at, r.id
-                """).decode((String, Int, String, String, Date).self).map {
+            detail.replies = try results[3].decode((String, Int, String, String, Date).self).map {
                 ProposalDetail.Reply(unit: $0.0, round: $0.1, category: $0.2, text: $0.3, repliedAt: $0.4)
             }
-            detail.opinions = try await tx.query("""
-                SELECT u.name, o.text, o.sent_at FROM co_opinion o
-                JOIN assignment a ON a.id = o.assignment_id JOIN unit u ON u.id = a.unit_id
-                WHERE a.proposal_id = \(handled) ORDER BY o.sent_at, o.id
-                """).decode((String, String, Date).self).map { ProposalDetail.Opinion(unit: $0.0, text: $0.1, sentAt: $0.2) }
-            detail.evaluations = try await tx.query("""
-                SELECT m.name, e.rating, e.process_rating, e.round, e.comment, e.evaluated_at FROM evaluation e
-                JOIN member m ON m.id = e.member_id WHERE e.proposal_id = \(handled) ORDER BY e.round, e.evaluated_at, e.id
-                """).decode((String, String, String?, Int, String?, Date).self).map {
+            detail.opinions = try results[4].decode((String, String, Date).self).map { ProposalDetail.Opinion(unit: $0.0, text: $0.1, sentAt: $0.2) }
+            detail.evaluations = try results[5].decode((String, String, String?, Int, String?, Date).self).map {
                 ProposalDetail.Evaluation(member: $0.0, rating: $0.1, processRating: $0.2, round: $0.3, comment: $0.4, evaluatedAt: $0.5)
             }
-            detail.consultations = try await tx.query("""
-                SELECT held_on, outcome FROM consultation WHERE proposal_id = \(handled) ORDER BY held_on, id
-                """).decode((CalendarDate, String).self).map { ProposalDetail.Consultation(heldOn: $0.0, outcome: $0.1) }
-            detail.supervisions = try await tx.query("""
-                SELECT supervisor, kind, held_on, note FROM supervision WHERE proposal_id = \(handled) ORDER BY held_on, id
-                """).decode((String, String, CalendarDate, String).self).map {
+            detail.consultations = try results[6].decode((CalendarDate, String).self).map { ProposalDetail.Consultation(heldOn: $0.0, outcome: $0.1) }
+            detail.supervisions = try results[7].decode((String, String, CalendarDate, String).self).map {
                 ProposalDetail.Supervision(supervisor: $0.0, kind: $0.1, heldOn: $0.2, note: $0.3)
             }
-            detail.timeline = try await tx.query("""
-                SELECT at, actor, action, detail FROM audit_log
-                WHERE entity = 'proposal' AND entity_id = \(storedNumber) ORDER BY id
-                """).decode((Date, String, String, JSONB<[String: String]>).self).map {
+            detail.timeline = try results[8].decode((Date, String, String, JSONB<[String: String]>).self).map {
                 ProposalDetail.Event(at: $0.0, actor: $0.1, action: $0.2, detail: $0.3.value)
             }
             return detail

@@ -151,8 +151,13 @@ extension WorkflowStore {
 
     /// Loads a proposal in one round trip; `lock` takes its row lock for the transaction.
     func load(_ context: Context, _ number: String, lock: Bool) async throws -> LoadedProposal {
+        try loaded(try await context.tx.query(try loadQuery(number, lock: lock)), context, number)
+    }
+
+    /// The statement that reads a proposal as the rules see it (for a transaction's prelude).
+    func loadQuery(_ number: String, lock: Bool) throws -> PostgresQuery {
         let number = try ProposalNumber.validated(number)
-        let rows = try await context.tx.query("""
+        return """
             SELECT p.id, p.number, p.status, p.round, p.is_key, p.needs_consultation,
                    (SELECT t.number FROM proposal t WHERE t.id = p.merged_into),
                    (SELECT coalesce(jsonb_agg(jsonb_build_object(
@@ -169,8 +174,12 @@ extension WorkflowStore {
                     FROM evaluation e JOIN member m ON m.id = e.member_id WHERE e.proposal_id = p.id)
             FROM proposal p WHERE p.number = \(number)
             \(unescaped: lock ? "FOR UPDATE OF p" : "")
-            """)
-        guard let row = rows.first else { throw WorkflowError("no proposal \(number) in county \(county)") }
+            """
+    }
+
+    /// The proposal from `loadQuery`'s rows.
+    func loaded(_ rows: PostgresRows?, _ context: Context, _ number: String) throws -> LoadedProposal {
+        guard let row = rows?.first else { throw WorkflowError("no proposal \(number.prefix(40)) in county \(county)") }
         let (id, storedNumber, status, round, key, consultation, mergedInto, assignments, raters, ratings) =
             try row.decode((Int64, String, String, Int, Bool, Bool, String?, JSONB<[LoadedProposal.AssignmentRow]>,
                             [String], JSONB<[LoadedProposal.RatingRow]>).self)
@@ -211,8 +220,8 @@ extension WorkflowStore {
 
     /// Sets the status; registering stamps registered_at, closing stamps closed_at (and ends a
     /// pending consultation).
-    private func setStatus(_ context: Context, _ proposal: LoadedProposal, _ status: ProposalStatus) async throws {
-        try await context.tx.query("""
+    private func setStatus(_ context: Context, _ proposal: LoadedProposal, _ status: ProposalStatus) {
+        context.later("""
             UPDATE proposal SET status = \(status.rawValue), updated_at = \(now),
                 registered_at = CASE WHEN \(status == .registered) AND registered_at IS NULL THEN \(now) ELSE registered_at END,
                 closed_at = CASE WHEN \(status == .closed) THEN \(now) ELSE closed_at END,
@@ -224,11 +233,11 @@ extension WorkflowStore {
     private func auditTransition(
         _ context: Context, _ proposal: LoadedProposal, _ event: ProposalEvent, to next: ProposalState,
         _ detail: [String: String] = [:]
-    ) async throws {
+    ) {
         var detail = detail
         detail["from"] = proposal.state.status.rawValue
         detail["to"] = next.status.rawValue
-        try await audit(context, entity: "proposal", id: proposal.number, action: event.name, detail: detail)
+        audit(context, entity: "proposal", id: proposal.number, action: event.name, detail: detail)
     }
 
     // MARK: Filing and review
@@ -237,92 +246,101 @@ extension WorkflowStore {
     @discardableResult
     public func file(_ new: NewProposal) async throws -> Outcome {
         let checked = try CheckedProposal(new, today: today)
-        return try await write { context in
-            let number = try await insert(context, checked, filedAt: now)
+        return try await write(prelude: filingQueries(checked)) { context in
+            let number = try insert(context, checked, filedAt: now, looked: context.prelude[...])
             return Outcome(number: number, status: "filed", message: "filed \(number) \(checked.title)")
         }
     }
 
-    /// Files a checked proposal inside the caller's transaction; returns its number.
+    /// Files a checked proposal inside the caller's transaction (imports); returns its number.
     func insert(_ context: Context, _ new: CheckedProposal, filedAt: Date) async throws -> String {
+        let looked = try await context.tx.pipeline(filingQueries(new))
+        let number = try insert(context, new, filedAt: filedAt, looked: looked[...])
+        try await context.batch.flush(on: context.tx)
+        return number
+    }
+
+    /// What filing reads first: the session (locked: numbers are given one at a time), the
+    /// authors, the next number.
+    private func filingQueries(_ new: CheckedProposal) -> [PostgresQuery] {
+        [
+            "SELECT id, closed_on FROM session WHERE year = \(new.year) FOR UPDATE",
+            memberQuery([new.lead]),
+            memberQuery(new.coAuthors),
+            """
+            SELECT coalesce(max(split_part(p.number, '-', 2)::int), 0) + 1
+            FROM proposal p JOIN session s ON s.id = p.session_id WHERE s.year = \(new.year)
+            """,
+        ]
+    }
+
+    /// Queues the proposal's insert (with its authors) and its audit entry.
+    private func insert(_ context: Context, _ new: CheckedProposal, filedAt: Date, looked: ArraySlice<PostgresRows>) throws -> String {
         let year = new.year
-        let sessions = try await context.tx.query("""
-            SELECT id, closed_on FROM session WHERE year = \(year) FOR UPDATE
-            """)
-        guard let session = sessions.first else {
+        let rows = Array(looked)
+        guard rows.count == 4 else { throw WorkflowError("filing: expected 4 lookups, got \(rows.count)") }
+        guard let session = rows[0].first else {
             throw WorkflowError("session: no \(year) session in county \(county); open it with `tongxin session open --year \(year)`")
         }
         let (sessionID, closedOn) = try session.decode((Int64, CalendarDate?).self)
-        var members = try await memberIDs(context, [new.lead], field: "lead")
-        if !new.coAuthors.isEmpty {
-            members.merge(try await memberIDs(context, new.coAuthors, field: "co_authors")) { first, _ in first }
-        }
-        let number: String
-        if let wanted = new.number {
-            number = wanted
-        } else {
-            let next = try await context.tx.query("""
-                SELECT coalesce(max(split_part(number, '-', 2)::int), 0) + 1 FROM proposal WHERE session_id = \(sessionID)
-                """).single().decode(Int.self)
-            number = ProposalNumber.format(year: year, sequence: next)
-        }
+        var members = try memberIDs(rows[1], [new.lead], field: "lead", requireActive: true)
+        members.merge(try memberIDs(rows[2], new.coAuthors, field: "co_authors", requireActive: true)) { first, _ in first }
+        let number = try new.number ?? ProposalNumber.format(year: year, sequence: rows[3].single().decode(Int.self))
         let filedOn = LocalTime.day(of: filedAt)
         let during = closedOn.map { filedOn > $0 } == true ? "between_sessions" : "session"
-        let inserted: PostgresRows
-        inserted = try await context.tx.query("""
+        let authorIDs = ([new.lead] + new.coAuthors).compactMap { members[$0] }
+        context.batch.append("""
+            WITH p AS (
                 INSERT INTO proposal (session_id, number, title, body, category, local_category, kind, filed_during,
                                       filed_at, updated_at)
                 VALUES (\(sessionID), \(number), \(new.title), \(new.body), \(new.category.rawValue), \(new.localCategory),
                         \(new.kind.rawValue), \(during), \(filedAt), \(filedAt))
                 ON CONFLICT (number) DO NOTHING
-                RETURNING id
-                """)
-        guard let row = inserted.first else { throw WorkflowError("number: proposal \(number) exists already") }
-        let id = try row.decode(Int64.self)
-        let authorIDs = ([new.lead] + new.coAuthors).compactMap { members[$0] }
-        try await context.tx.query("""
+                RETURNING id)
             INSERT INTO proposal_author (proposal_id, member_id, lead)
-            SELECT \(id), member, member = \(members[new.lead]) FROM unnest(\(authorIDs)::bigint[]) AS member
-            """)
-        try await AuditLog.append(
-            on: context.tx, schema: context.schema, actor: actor, entity: "proposal", entityID: number, action: "file",
+            SELECT p.id, member, member = \(members[new.lead]) FROM p, unnest(\(authorIDs)::bigint[]) AS member
+            """) { rows in
+            guard rows.affectedRows > 0 else { throw WorkflowError("number: proposal \(number) exists already") }
+        }
+        context.batch.append(AuditLog.appendQuery(
+            schema: context.schema, actor: actor, entity: "proposal", entityID: number, action: "file",
             detail: JSONB([
                 "to": "filed", "title": new.title, "kind": new.kind.rawValue, "category": new.category.rawValue,
                 "authors": ([new.lead] + new.coAuthors).joined(separator: "、"),
-            ]), at: filedAt)
+            ]), at: filedAt)) { [schema = context.schema] rows in try AuditLog.check(rows, schema: schema) }
         return number
     }
 
     /// The office's review: register, decline, convert, merge or return.
     @discardableResult
     public func review(_ number: String, _ decision: ReviewDecision) async throws -> Outcome {
-        try await write { context in
-            let proposal = try await load(context, number, lock: true)
+        try await write(prelude: [try loadQuery(number, lock: true)]) { context in
+            let proposal = try loaded(context.prelude.first, context, number)
             switch decision {
             case .register:
                 let next = try decide(.register, proposal)
-                try await setStatus(context, proposal, .registered)
-                try await auditTransition(context, proposal, .register, to: next)
+                setStatus(context, proposal, .registered)
+                auditTransition(context, proposal, .register, to: next)
             case .decline(let reason, let note):
                 let note = try Text.optional(note, field: "note", maximum: 2000, multiline: true)
                 let next = try decide(.decline(reason), proposal)
-                try await context.tx.query("""
+                context.later("""
                     UPDATE proposal SET status = 'declined', decline_reason = \(reason.rawValue), updated_at = \(now)
                     WHERE id = \(proposal.id)
                     """)
                 var detail = ["reason": reason.rawValue]
                 if let note { detail["note"] = note }
-                try await auditTransition(context, proposal, .decline(reason), to: next, detail)
+                auditTransition(context, proposal, .decline(reason), to: next, detail)
             case .convert(let note):
                 let note = try Text.optional(note, field: "note", maximum: 2000, multiline: true)
                 let next = try decide(.convert, proposal)
-                try await setStatus(context, proposal, .converted)
-                try await auditTransition(context, proposal, .convert, to: next, note.map { ["note": $0] } ?? [:])
+                setStatus(context, proposal, .converted)
+                auditTransition(context, proposal, .convert, to: next, note.map { ["note": $0] } ?? [:])
             case .returnToAuthor(let note):
                 let note = try Text.optional(note, field: "note", maximum: 2000, multiline: true)
                 let next = try decide(.returnToAuthor, proposal)
-                try await setStatus(context, proposal, .returned)
-                try await auditTransition(context, proposal, .returnToAuthor, to: next, note.map { ["note": $0] } ?? [:])
+                setStatus(context, proposal, .returned)
+                auditTransition(context, proposal, .returnToAuthor, to: next, note.map { ["note": $0] } ?? [:])
             case .mergeInto(let targetNumber):
                 let targetNumber = try ProposalNumber.validated(targetNumber, field: "--merge-into")
                 guard targetNumber != proposal.number else {
@@ -332,16 +350,22 @@ extension WorkflowStore {
                 let target = try await load(context, targetNumber, lock: true)
                 let absorbing = try decide(.absorb(authors: proposal.state.raters), target)
                 _ = absorbing
-                try await context.tx.query("""
+                context.later("""
                     UPDATE proposal SET status = 'merged', merged_into = \(target.id), updated_at = \(now) WHERE id = \(proposal.id)
                     """)
-                try await auditTransition(context, proposal, .mergeInto(proposal: targetNumber), to: next, ["into": targetNumber])
-                try await audit(context, entity: "proposal", id: target.number, action: "absorb", detail: [
+                auditTransition(context, proposal, .mergeInto(proposal: targetNumber), to: next, ["into": targetNumber])
+                audit(context, entity: "proposal", id: target.number, action: "absorb", detail: [
                     "merged": proposal.number, "authors": proposal.state.raters.sorted().joined(separator: "、"),
                 ])
             }
-            let status = try await context.tx.query("SELECT status FROM proposal WHERE id = \(proposal.id)").single().decode(String.self)
-            return Outcome(number: proposal.number, status: status, message: "\(proposal.number) is \(status)")
+            let status: ProposalStatus = switch decision {
+            case .register: .registered
+            case .decline: .declined
+            case .convert: .converted
+            case .mergeInto: .merged
+            case .returnToAuthor: .returned
+            }
+            return Outcome(number: proposal.number, status: status.rawValue, message: "\(proposal.number) is \(status.rawValue)")
         }
     }
 
@@ -361,11 +385,11 @@ extension WorkflowStore {
     private func simpleTransition(
         _ number: String, _ event: ProposalEvent, to status: ProposalStatus, detail: [String: String] = [:]
     ) async throws -> Outcome {
-        try await write { context in
-            let proposal = try await load(context, number, lock: true)
+        try await write(prelude: [try loadQuery(number, lock: true)]) { context in
+            let proposal = try loaded(context.prelude.first, context, number)
             let next = try decide(event, proposal)
-            try await setStatus(context, proposal, status)
-            try await auditTransition(context, proposal, event, to: next, detail)
+            setStatus(context, proposal, status)
+            auditTransition(context, proposal, event, to: next, detail)
             return Outcome(number: proposal.number, status: status.rawValue, message: "\(proposal.number) is \(status.rawValue)")
         }
     }
@@ -380,20 +404,20 @@ extension WorkflowStore {
         for name in co { units.append((try Text.required(name, field: "--co", maximum: 100), .co)) }
         for name in parallel { units.append((try Text.required(name, field: "--parallel", maximum: 100), .parallel)) }
         guard Set(units.map(\.unit)).count == units.count else { throw WorkflowError("assign: each unit is named once") }
-        return try await write { context in
-            let proposal = try await load(context, number, lock: true)
+        return try await write(prelude: [try loadQuery(number, lock: true), unitQuery(units.map(\.unit))]) { context in
+            let proposal = try loaded(context.prelude.first, context, number)
             let calendar = try await calendar(context)
             let due = try calendar.adding(months: context.settings.handlingMonths, to: today)
             let next = try decide(.assign(units, on: today, dueOn: due), proposal)
-            let ids = try await unitIDs(context, units.map(\.unit), field: "unit")
+            let ids = try unitIDs(context.prelude[1], units.map(\.unit), field: "unit")
             for (unit, role) in units {
-                try await context.tx.query("""
+                context.later("""
                     INSERT INTO assignment (proposal_id, unit_id, role, assigned_at, due_on)
                     VALUES (\(proposal.id), \(ids[unit]), \(role.rawValue), \(now), \(due))
                     """)
             }
-            try await setStatus(context, proposal, .assigned)
-            try await auditTransition(context, proposal, .assign(units, on: today, dueOn: due), to: next, [
+            setStatus(context, proposal, .assigned)
+            auditTransition(context, proposal, .assign(units, on: today, dueOn: due), to: next, [
                 "units": units.map { "\($0.unit):\($0.role.rawValue)" }.joined(separator: ","), "due_on": due.description,
             ])
             return Outcome(
@@ -407,8 +431,8 @@ extension WorkflowStore {
     public func unitReturn(_ number: String, unit: String, reason: String?) async throws -> Outcome {
         let unit = try Text.required(unit, field: "--unit", maximum: 100)
         let reason = try Text.optional(reason, field: "--reason", maximum: 2000, multiline: true)
-        return try await write { context in
-            let proposal = try await load(context, number, lock: true)
+        return try await write(prelude: [try loadQuery(number, lock: true)]) { context in
+            let proposal = try loaded(context.prelude.first, context, number)
             guard let index = proposal.state.assignments.firstIndex(where: { $0.unit == unit && !$0.returned }) else {
                 throw WorkflowError("proposal \(proposal.number): cannot unit-return: unit \(unit) is not assigned")
             }
@@ -416,11 +440,11 @@ extension WorkflowStore {
             let windowEnds = try calendar.adding(days: context.settings.unitReturnDays, to: proposal.state.assignments[index].assignedOn)
             let event = ProposalEvent.unitReturn(unit: unit, on: today, windowEnds: windowEnds)
             let next = try decide(event, proposal)
-            try await context.tx.query("UPDATE assignment SET returned_at = \(now) WHERE id = \(proposal.assignmentIDs[index])")
-            try await setStatus(context, proposal, next.status)
+            context.later("UPDATE assignment SET returned_at = \(now) WHERE id = \(proposal.assignmentIDs[index])")
+            setStatus(context, proposal, next.status)
             var detail = ["unit": unit]
             if let reason { detail["reason"] = reason }
-            try await auditTransition(context, proposal, event, to: next, detail)
+            auditTransition(context, proposal, event, to: next, detail)
             return Outcome(number: proposal.number, status: next.status.rawValue, message: "\(unit) returned \(proposal.number); it is \(next.status.rawValue)")
         }
     }
@@ -429,8 +453,8 @@ extension WorkflowStore {
     @discardableResult
     public func extend(_ number: String, unit: String, until: CalendarDate?) async throws -> Outcome {
         let unit = try Text.required(unit, field: "--unit", maximum: 100)
-        return try await write { context in
-            let proposal = try await load(context, number, lock: true)
+        return try await write(prelude: [try loadQuery(number, lock: true)]) { context in
+            let proposal = try loaded(context.prelude.first, context, number)
             guard let index = proposal.state.assignments.firstIndex(where: { $0.unit == unit && !$0.returned }) else {
                 throw WorkflowError("proposal \(proposal.number): cannot extend: unit \(unit) is not assigned")
             }
@@ -449,11 +473,11 @@ extension WorkflowStore {
             let newDue = until ?? maximum
             let event = ProposalEvent.extend(unit: unit, newDue: newDue, maximum: maximum)
             let next = try decide(event, proposal)
-            try await context.tx.query("""
+            context.later("""
                 UPDATE assignment SET due_on = \(newDue), extended = true WHERE id = \(proposal.assignmentIDs[index])
                 """)
-            try await context.tx.query("UPDATE proposal SET updated_at = \(now) WHERE id = \(proposal.id)")
-            try await auditTransition(context, proposal, event, to: next, [
+            context.later("UPDATE proposal SET updated_at = \(now) WHERE id = \(proposal.id)")
+            auditTransition(context, proposal, event, to: next, [
                 "unit": unit, "due_on": newDue.description, "was": proposal.state.assignments[index].dueOn.description,
             ])
             return Outcome(number: proposal.number, status: next.status.rawValue, message: "\(unit) now has until \(newDue) for \(proposal.number)")
@@ -465,16 +489,16 @@ extension WorkflowStore {
     public func opinion(_ number: String, unit: String, text: String) async throws -> Outcome {
         let unit = try Text.required(unit, field: "--unit", maximum: 100)
         let text = try Text.required(text, field: "--text", maximum: 20_000, multiline: true)
-        return try await write { context in
-            let proposal = try await load(context, number, lock: true)
+        return try await write(prelude: [try loadQuery(number, lock: true)]) { context in
+            let proposal = try loaded(context.prelude.first, context, number)
             let next = try decide(.coOpinion(unit: unit), proposal)
             guard let index = proposal.state.assignments.firstIndex(where: { $0.unit == unit && !$0.returned }) else {
                 throw WorkflowError("proposal \(proposal.number): unit \(unit) is not assigned")
             }
-            try await context.tx.query("""
+            context.later("""
                 INSERT INTO co_opinion (assignment_id, text, sent_at) VALUES (\(proposal.assignmentIDs[index]), \(text), \(now))
                 """)
-            try await auditTransition(context, proposal, .coOpinion(unit: unit), to: next, ["unit": unit])
+            auditTransition(context, proposal, .coOpinion(unit: unit), to: next, ["unit": unit])
             return Outcome(number: proposal.number, status: next.status.rawValue, message: "\(unit) sent its opinion on \(proposal.number) to the lead unit")
         }
     }
@@ -484,22 +508,22 @@ extension WorkflowStore {
     public func reply(_ number: String, unit: String, category: ReplyCategory, text: String) async throws -> Outcome {
         let unit = try Text.required(unit, field: "--unit", maximum: 100)
         let text = try Text.required(text, field: "--text", maximum: 50_000, multiline: true)
-        return try await write { context in
-            let proposal = try await load(context, number, lock: true)
+        return try await write(prelude: [try loadQuery(number, lock: true)]) { context in
+            let proposal = try loaded(context.prelude.first, context, number)
             let event = ProposalEvent.reply(unit: unit, category: category)
             let next = try decide(event, proposal)
             guard let index = proposal.state.assignments.firstIndex(where: { $0.unit == unit && !$0.returned }) else {
                 throw WorkflowError("proposal \(proposal.number): unit \(unit) is not assigned")
             }
             let assignment = proposal.assignmentIDs[index]
-            try await context.tx.query("""
+            context.later("""
                 INSERT INTO reply (assignment_id, round, category, text, replied_at)
                 VALUES (\(assignment), \(proposal.state.round), \(category.rawValue), \(text), \(now))
                 """)
-            try await context.tx.query("UPDATE assignment SET replied_at = \(now) WHERE id = \(assignment)")
-            try await setStatus(context, proposal, next.status)
+            context.later("UPDATE assignment SET replied_at = \(now) WHERE id = \(assignment)")
+            setStatus(context, proposal, next.status)
             let due = proposal.state.assignments[index].dueOn
-            try await auditTransition(context, proposal, event, to: next, [
+            auditTransition(context, proposal, event, to: next, [
                 "unit": unit, "category": category.rawValue, "round": String(proposal.state.round),
                 "on_time": String(today <= due),
             ])
@@ -516,17 +540,17 @@ extension WorkflowStore {
     ) async throws -> Outcome {
         let member = try Text.required(member, field: "--member", maximum: 100)
         let comment = try Text.optional(comment, field: "--comment", maximum: 5000, multiline: true)
-        return try await write { context in
-            var proposal = try await load(context, number, lock: true)
+        return try await write(prelude: [try loadQuery(number, lock: true)]) { context in
+            var proposal = try loaded(context.prelude.first, context, number)
             if proposal.state.status == .merged, let lead = proposal.state.mergedInto {
                 proposal = try await load(context, lead, lock: true)
             }
             let event = ProposalEvent.evaluate(member: member, rating: rating, on: today)
             var next = try decide(event, proposal)
-            let memberID = try await memberID(context, member, field: "--member")
-            try await context.tx.query("""
+            // The rules checked that the member is an author, so the member exists.
+            context.later("""
                 INSERT INTO evaluation (proposal_id, member_id, round, rating, process_rating, comment, evaluated_at)
-                VALUES (\(proposal.id), \(memberID), \(proposal.state.round), \(rating.rawValue), \(processRating?.rawValue),
+                VALUES (\(proposal.id), (SELECT id FROM member WHERE name = \(member)), \(proposal.state.round), \(rating.rawValue), \(processRating?.rawValue),
                         \(comment), \(now))
                 """)
             var detail = ["member": member, "rating": rating.rawValue, "round": String(proposal.state.round)]
@@ -535,24 +559,24 @@ extension WorkflowStore {
                 let calendar = try await calendar(context)
                 let due = try calendar.adding(months: context.settings.handlingMonths, to: today)
                 next = try ProposalMachine.apply(.rehandleDue(due), to: next)
-                try await context.tx.query("""
+                context.later("""
                     UPDATE assignment SET due_on = \(due), extended = false, replied_at = NULL
                     WHERE proposal_id = \(proposal.id) AND returned_at IS NULL AND role <> 'co'
                     """)
-                try await context.tx.query("""
+                context.later("""
                     UPDATE proposal SET status = 'rehandling', round = 2, updated_at = \(now) WHERE id = \(proposal.id)
                     """)
                 detail["due_on"] = due.description
             case .closed:
-                try await setStatus(context, proposal, .closed)
+                setStatus(context, proposal, .closed)
             default:
                 if next.needsConsultation {
-                    try await context.tx.query("""
+                    context.later("""
                         UPDATE proposal SET needs_consultation = true, updated_at = \(now) WHERE id = \(proposal.id)
                         """)
                 }
             }
-            try await auditTransition(context, proposal, event, to: next, detail)
+            auditTransition(context, proposal, event, to: next, detail)
             let message: String
             if next.status == .rehandling {
                 message = "\(member) is unsatisfied: \(proposal.number) is re-handled, due \(detail["due_on"] ?? "")"
@@ -569,15 +593,15 @@ extension WorkflowStore {
     @discardableResult
     public func consult(_ number: String, outcome: String, heldOn: CalendarDate?) async throws -> Outcome {
         let outcome = try Text.required(outcome, field: "--outcome", maximum: 5000, multiline: true)
-        return try await write { context in
-            let proposal = try await load(context, number, lock: true)
+        return try await write(prelude: [try loadQuery(number, lock: true)]) { context in
+            let proposal = try loaded(context.prelude.first, context, number)
             let next = try decide(.consult, proposal)
             let held = heldOn ?? today
-            try await context.tx.query("""
+            context.later("""
                 INSERT INTO consultation (proposal_id, held_on, outcome) VALUES (\(proposal.id), \(held), \(outcome))
                 """)
-            try await setStatus(context, proposal, .closed)
-            try await auditTransition(context, proposal, .consult, to: next, ["held_on": held.description])
+            setStatus(context, proposal, .closed)
+            auditTransition(context, proposal, .consult, to: next, ["held_on": held.description])
             return Outcome(number: proposal.number, status: "closed", message: "consultation recorded; \(proposal.number) is closed")
         }
     }
@@ -586,13 +610,13 @@ extension WorkflowStore {
     @discardableResult
     public func markKey(_ number: String, supervisor: String) async throws -> Outcome {
         let supervisor = try Text.required(supervisor, field: "--supervisor", maximum: 100)
-        return try await write { context in
-            let proposal = try await load(context, number, lock: true)
+        return try await write(prelude: [try loadQuery(number, lock: true)]) { context in
+            let proposal = try loaded(context.prelude.first, context, number)
             let next = try decide(.markKey, proposal)
-            try await context.tx.query("""
+            context.later("""
                 UPDATE proposal SET is_key = true, supervisor = \(supervisor), updated_at = \(now) WHERE id = \(proposal.id)
                 """)
-            try await auditTransition(context, proposal, .markKey, to: next, ["supervisor": supervisor])
+            auditTransition(context, proposal, .markKey, to: next, ["supervisor": supervisor])
             return Outcome(number: proposal.number, status: next.status.rawValue, message: "\(proposal.number) is a key proposal, supervised by \(supervisor)")
         }
     }
@@ -604,16 +628,16 @@ extension WorkflowStore {
     ) async throws -> Outcome {
         let named = try Text.optional(supervisor, field: "--supervisor", maximum: 100)
         let note = try Text.optional(note, field: "--note", maximum: 5000, multiline: true) ?? ""
-        return try await write { context in
-            let proposal = try await load(context, number, lock: true)
+        return try await write(prelude: [try loadQuery(number, lock: true)]) { context in
+            let proposal = try loaded(context.prelude.first, context, number)
             let next = try decide(.supervise, proposal)
             let held = heldOn ?? today
-            try await context.tx.query("""
+            context.later("""
                 INSERT INTO supervision (proposal_id, supervisor, kind, held_on, note)
                 SELECT \(proposal.id), coalesce(\(named), supervisor), \(kind.rawValue), \(held), \(note)
                 FROM proposal WHERE id = \(proposal.id)
                 """)
-            try await auditTransition(context, proposal, .supervise, to: next, ["kind": kind.rawValue, "held_on": held.description])
+            auditTransition(context, proposal, .supervise, to: next, ["kind": kind.rawValue, "held_on": held.description])
             return Outcome(number: proposal.number, status: next.status.rawValue, message: "supervision (\(kind.rawValue)) recorded on \(proposal.number)")
         }
     }

@@ -52,7 +52,7 @@ extension WorkflowStore {
             INSERT INTO sector (name) VALUES (\(name)) ON CONFLICT (name) DO NOTHING
             """).affectedRows
         guard inserted == 1 else { throw WorkflowError("sector \(name) exists already") }
-        try await audit(context, entity: "sector", id: name, action: "add")
+        audit(context, entity: "sector", id: name, action: "add")
     }
 
     public func sectors() async throws -> [String] {
@@ -89,7 +89,7 @@ extension WorkflowStore {
         guard inserted == 1 else { throw WorkflowError("\(field): member \(name) exists already") }
         var detail = ["active": String(active)]
         if let sector { detail["sector"] = sector }
-        try await audit(context, entity: "member", id: name, action: "add", detail: detail)
+        audit(context, entity: "member", id: name, action: "add", detail: detail)
     }
 
     /// Marks a member active or not (members leave; their proposals stay).
@@ -98,7 +98,7 @@ extension WorkflowStore {
         try await write { context in
             let changed = try await context.tx.query("UPDATE member SET active = \(active) WHERE name = \(name)").affectedRows
             guard changed == 1 else { throw WorkflowError("no member \"\(name)\" in county \(county)") }
-            try await audit(context, entity: "member", id: name, action: active ? "activate" : "deactivate")
+            audit(context, entity: "member", id: name, action: active ? "activate" : "deactivate")
         }
     }
 
@@ -126,7 +126,7 @@ extension WorkflowStore {
             INSERT INTO unit (name, kind) VALUES (\(name), \(kind.rawValue)) ON CONFLICT (name) DO NOTHING
             """).affectedRows
         guard inserted == 1 else { throw WorkflowError("\(field): unit \(name) exists already") }
-        try await audit(context, entity: "unit", id: name, action: "add", detail: ["kind": kind.rawValue])
+        audit(context, entity: "unit", id: name, action: "add", detail: ["kind": kind.rawValue])
     }
 
     public func units() async throws -> [UnitRecord] {
@@ -153,7 +153,7 @@ extension WorkflowStore {
                 ON CONFLICT (year) DO NOTHING
                 """).affectedRows
             guard inserted == 1 else { throw WorkflowError("--year: the \(year) session is open already") }
-            try await audit(context, entity: "session", id: String(year), action: "open", detail: ["name": name])
+            audit(context, entity: "session", id: String(year), action: "open", detail: ["name": name])
             return SessionRecord(year: year, name: name, openedOn: opened, closedOn: closedOn)
         }
     }
@@ -177,7 +177,7 @@ extension WorkflowStore {
             try await context.tx.query("""
                 INSERT INTO calendar_day (day, kind) VALUES (\(day), \(kind)) ON CONFLICT (day) DO UPDATE SET kind = EXCLUDED.kind
                 """)
-            try await audit(context, entity: "calendar", id: day.description, action: kind)
+            audit(context, entity: "calendar", id: day.description, action: kind)
         }
     }
 

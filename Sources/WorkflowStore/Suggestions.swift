@@ -84,7 +84,7 @@ extension WorkflowStore {
                 INSERT INTO micro_suggestion (number, member_id, title, body, filed_at, updated_at)
                 VALUES (\(number), \(memberID), \(title), \(body), \(now), \(now))
                 """)
-            try await audit(context, entity: "suggestion", id: number, action: "file", detail: ["to": "filed", "member": member, "title": title])
+            audit(context, entity: "suggestion", id: number, action: "file", detail: ["to": "filed", "member": member, "title": title])
             return Outcome(number: number, status: "filed", message: "filed micro-suggestion \(number) \(title)")
         }
     }
@@ -126,7 +126,7 @@ extension WorkflowStore {
                 UPDATE micro_suggestion SET status = 'routed', unit_id = \(unitID), routed_at = \(now), due_on = \(due),
                        updated_at = \(now) WHERE id = \(s.id)
                 """)
-            try await audit(context, entity: "suggestion", id: s.number, action: "route", detail: [
+            audit(context, entity: "suggestion", id: s.number, action: "route", detail: [
                 "from": s.state.status.rawValue, "to": next.status.rawValue, "unit": unit, "due_on": due.description,
             ])
             return Outcome(number: s.number, status: "routed", message: "\(s.number) routed to \(unit), due \(due)")
@@ -141,7 +141,7 @@ extension WorkflowStore {
             let s = try await loadSuggestion(context, number)
             let next = try decide(.reject, s.number, s.state)
             try await context.tx.query("UPDATE micro_suggestion SET status = 'rejected', updated_at = \(now) WHERE id = \(s.id)")
-            try await audit(context, entity: "suggestion", id: s.number, action: "reject", detail: [
+            audit(context, entity: "suggestion", id: s.number, action: "reject", detail: [
                 "from": s.state.status.rawValue, "to": next.status.rawValue, "reason": reason,
             ])
             return Outcome(number: s.number, status: "rejected", message: "\(s.number) rejected")
@@ -160,7 +160,7 @@ extension WorkflowStore {
                 WHERE id = \(s.id)
                 """)
             let onTime = s.dueOn.map { today <= $0 } ?? true
-            try await audit(context, entity: "suggestion", id: s.number, action: "reply", detail: [
+            audit(context, entity: "suggestion", id: s.number, action: "reply", detail: [
                 "from": s.state.status.rawValue, "to": next.status.rawValue, "unit": unit, "on_time": String(onTime),
             ])
             return Outcome(number: s.number, status: "replied", message: "\(unit) replied to \(s.number)\(onTime ? "" : " late")")
@@ -175,7 +175,7 @@ extension WorkflowStore {
             try await context.tx.query("""
                 UPDATE micro_suggestion SET status = 'closed', rating = \(rating.rawValue), updated_at = \(now) WHERE id = \(s.id)
                 """)
-            try await audit(context, entity: "suggestion", id: s.number, action: "evaluate", detail: [
+            audit(context, entity: "suggestion", id: s.number, action: "evaluate", detail: [
                 "from": s.state.status.rawValue, "to": next.status.rawValue, "rating": rating.rawValue,
             ])
             return Outcome(number: s.number, status: "closed", message: "\(s.number) rated \(rating.rawValue); it is closed")
@@ -259,7 +259,7 @@ extension WorkflowStore {
             if let member { detail["member"] = member }
             if let unit { detail["unit"] = unit }
             if let peer { detail["peer"] = peer }
-            try await audit(context, entity: "activity", id: String(id), action: "add", detail: detail)
+            audit(context, entity: "activity", id: String(id), action: "add", detail: detail)
             return ActivityRecord(kind: kind.rawValue, on: day, member: member, unit: unit, peerCommittee: peer, days: days, note: note)
         }
     }

@@ -1,6 +1,7 @@
 public import Counties
 public import Foundation
 public import PostgresClient
+import Synchronization
 import Workflow
 
 /// The workflow of one county in the database: each operation is one transaction that checks
@@ -43,41 +44,95 @@ public struct WorkflowStore: Sendable {
         let tx: PostgresConnection
         let settings: CountySettings
         let schema: PostgresIdentifier
+        /// Rows of the statements the operation asked to begin with.
+        let prelude: [PostgresRows]
+        /// Writes whose results nobody needs: sent together, in one round trip, before COMMIT.
+        let batch: Batch
+
+        /// Queues a write (run in order with the other queued ones, before the commit).
+        func later(_ query: PostgresQuery) { batch.append(query, check: nil) }
     }
 
-    /// A write: one transaction; refused unless the county exists and is active.
-    func write<R: Sendable>(_ body: (Context) async throws -> R) async throws -> R {
-        try await transaction(writing: true, body)
-    }
+    /// Statements queued by an operation, and checks on their results.
+    final class Batch: Sendable {
+        typealias Check = @Sendable (PostgresRows) throws -> Void
+        private let items = Mutex<[(PostgresQuery, Check?)]>([])
 
-    /// A read: one read-only transaction (archived counties can be read).
-    func read<R: Sendable>(_ body: (Context) async throws -> R) async throws -> R {
-        try await transaction(writing: false, body)
-    }
+        func append(_ query: PostgresQuery, check: Check?) { items.withLock { $0.append((query, check)) } }
 
-    private func transaction<R: Sendable>(writing: Bool, _ body: (Context) async throws -> R) async throws -> R {
-        let options = PostgresTransactionOptions(readOnly: !writing, maxAttempts: 3)
-        let control = CountyRegistry.controlSchema
-        return try await pool.withTransaction(options) { tx in
-            // The county's status and settings, and its schema on the search_path, in one round trip.
-            let rows = try await tx.query("""
-                SELECT status, settings, set_config('search_path', \(county.schema.quoted), true)
-                FROM \(identifier: control).county WHERE code = \(county.value)
-                """)
-            guard let row = rows.first else { throw CountyError("no county \(county)") }
-            let (status, settings, _) = try row.decode((String, JSONB<CountySettings>, String).self)
-            if writing, status != County.Status.active.rawValue {
-                throw CountyError("county \(county) is archived: its data can be read and reported, not changed")
+        /// Forgets the queued statements (their savepoint was rolled back).
+        func discard() { items.withLock { $0.removeAll() } }
+
+        /// Sends the queued statements in one pipeline and runs their checks.
+        func flush(on tx: PostgresConnection) async throws {
+            let queued = items.withLock { items in
+                defer { items.removeAll() }
+                return items
             }
-            return try await body(Context(tx: tx, settings: settings.value, schema: county.schema))
+            guard !queued.isEmpty else { return }
+            let results = try await tx.pipeline(queued.map(\.0))
+            for ((_, check), rows) in zip(queued, results) { try check?(rows) }
         }
     }
 
-    /// Appends the audit entry of a change made in `context`'s transaction.
-    func audit(_ context: Context, entity: String, id: String, action: String, detail: [String: String] = [:]) async throws {
-        try await AuditLog.append(
-            on: context.tx, schema: context.schema, actor: actor, entity: entity, entityID: id,
-            action: action, detail: JSONB(detail), at: now)
+    /// A write: one transaction; refused unless the county exists and is active. `prelude`'s
+    /// statements run in the first round trip with BEGIN and the county check (after the
+    /// county's schema is on the search_path); queued writes go in one more before COMMIT.
+    func write<R: Sendable>(prelude: [PostgresQuery] = [], _ body: (Context) async throws -> R) async throws -> R {
+        try await transaction(writing: true, prelude: prelude, body)
+    }
+
+    /// A read: one read-only transaction (archived counties can be read).
+    func read<R: Sendable>(prelude: [PostgresQuery] = [], _ body: (Context) async throws -> R) async throws -> R {
+        try await transaction(writing: false, prelude: prelude, body)
+    }
+
+    private func transaction<R: Sendable>(
+        writing: Bool, prelude: [PostgresQuery], _ body: (Context) async throws -> R
+    ) async throws -> R {
+        let options = PostgresTransactionOptions(readOnly: !writing, maxAttempts: 3)
+        let control = CountyRegistry.controlSchema
+        // The county's status and settings, and its schema on the search_path.
+        let check: PostgresQuery = """
+            SELECT status, settings, set_config('search_path', \(county.schema.quoted), true)
+            FROM \(identifier: control).county WHERE code = \(county.value)
+            """
+        do {
+            return try await pool.withTransaction(options, beginningWith: [check] + prelude) { tx, rows in
+                try await run(tx, rows, writing: writing, body)
+            }
+        } catch let error as PostgresError where error.sqlState == .undefinedTable && !prelude.isEmpty {
+            // Without the county the prelude ran outside its schema: say which is missing.
+            let exists = try await pool.query("""
+                SELECT count(*) FROM \(identifier: control).county WHERE code = \(county.value)
+                """).single().decode(Int.self)
+            if exists == 0 { throw CountyError("no county \(county)") }
+            throw error
+        }
+    }
+
+    private func run<R: Sendable>(
+        _ tx: PostgresConnection, _ rows: [PostgresRows], writing: Bool, _ body: (Context) async throws -> R
+    ) async throws -> R {
+        guard let row = rows.first?.first else { throw CountyError("no county \(county)") }
+        let (status, settings, _) = try row.decode((String, JSONB<CountySettings>, String).self)
+        if writing, status != County.Status.active.rawValue {
+            throw CountyError("county \(county) is archived: its data can be read and reported, not changed")
+        }
+        let batch = Batch()
+        let context = Context(tx: tx, settings: settings.value, schema: county.schema, prelude: Array(rows.dropFirst()), batch: batch)
+        let value = try await body(context)
+        try await batch.flush(on: tx)
+        return value
+    }
+
+    /// Queues the audit entry of a change made in `context`'s transaction (sent with the other
+    /// queued writes; the transaction fails when it could not be appended).
+    func audit(_ context: Context, entity: String, id: String, action: String, detail: [String: String] = [:]) {
+        let schema = context.schema
+        context.batch.append(AuditLog.appendQuery(
+            schema: schema, actor: actor, entity: entity, entityID: id, action: action, detail: JSONB(detail), at: now
+        )) { rows in try AuditLog.check(rows, schema: schema) }
     }
 
     /// The county's deadline calendar: its counting, and (for working days) its holidays and
@@ -104,7 +159,15 @@ public struct WorkflowStore: Sendable {
     // MARK: Names to ids
 
     func memberIDs(_ context: Context, _ names: [String], field: String, requireActive: Bool = true) async throws -> [String: Int64] {
-        let rows = try await context.tx.query("SELECT name, id, active FROM member WHERE name = ANY(\(names))")
+        try memberIDs(try await context.tx.query(memberQuery(names)), names, field: field, requireActive: requireActive)
+    }
+
+    func memberQuery(_ names: [String]) -> PostgresQuery {
+        "SELECT name, id, active FROM member WHERE name = ANY(\(names))"
+    }
+
+    /// Members by name from `memberQuery`'s rows; an error names the first missing one.
+    func memberIDs(_ rows: PostgresRows, _ names: [String], field: String, requireActive: Bool) throws -> [String: Int64] {
         var found: [String: Int64] = [:]
         for (name, id, active) in try rows.decode((String, Int64, Bool).self) {
             if requireActive, !active { throw WorkflowError("\(field): member \(name) is not active") }
@@ -117,7 +180,14 @@ public struct WorkflowStore: Sendable {
     }
 
     func unitIDs(_ context: Context, _ names: [String], field: String) async throws -> [String: Int64] {
-        let rows = try await context.tx.query("SELECT name, id, active FROM unit WHERE name = ANY(\(names))")
+        try unitIDs(try await context.tx.query(unitQuery(names)), names, field: field)
+    }
+
+    func unitQuery(_ names: [String]) -> PostgresQuery {
+        "SELECT name, id, active FROM unit WHERE name = ANY(\(names))"
+    }
+
+    func unitIDs(_ rows: PostgresRows, _ names: [String], field: String) throws -> [String: Int64] {
         var found: [String: Int64] = [:]
         for (name, id, active) in try rows.decode((String, Int64, Bool).self) {
             guard active else { throw WorkflowError("\(field): unit \(name) is not active") }

@@ -36,6 +36,11 @@ struct Bench {
             await pool.close()
             return
         }
+        if ProcessInfo.processInfo.environment["TONGXIN_BENCH_ONLY"] == "workflow" {
+            try await workflow(pool)
+            await pool.close()
+            return
+        }
         if ProcessInfo.processInfo.environment["TONGXIN_BENCH_ONLY"] == "counties" {
             try await counties(pool)
             await pool.close()
@@ -45,6 +50,7 @@ struct Bench {
         try await pointReads(pool)
         try await inserts(pool)
         try await memoryGrowth(pool)
+        try await workflow(pool)
         try await counties(pool)
         print(String(format: "memory: peak resident set %.1f MiB", peakRSSMiB()))
         await pool.close()
