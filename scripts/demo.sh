@@ -28,5 +28,23 @@ $T migrate up --all --jobs 2
 $T migrate status
 
 echo
+echo "== 2021 in each county: a deterministic year through the workflow (every step audited)"
+for county in leiyang changning linwu lingling zhaoping macheng; do
+    $T demo fill --county $county --year 2021 --actor 提案委
+done
+
+echo
+echo "== one proposal of Leiyang, with its timeline"
+$T proposal show 2021-001 --county leiyang
+$T audit verify --county leiyang
+
+echo
+echo "== the year in figures, per county (Leiyang: the seed article's figures)"
+for county in leiyang changning linwu lingling zhaoping macheng; do
+    echo
+    $T demo summary --county $county --year 2021
+done
+
+echo
 echo "== tongxin db info: what the database holds"
 $T db info

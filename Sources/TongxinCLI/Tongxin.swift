@@ -21,7 +21,7 @@ public struct Tongxin: AsyncParsableCommand {
         subcommands: [
             Database.self, CountyCommand.self, MigrateCommand.self,
             SectorCommand.self, MemberCommand.self, UnitCommand.self, SessionCommand.self, CalendarCommand.self,
-            ProposalCommand.self, SuggestionCommand.self, ActivityCommand.self, ImportCommand.self, AuditCommand.self,
+            ProposalCommand.self, SuggestionCommand.self, ActivityCommand.self, ImportCommand.self, AuditCommand.self, DemoCommand.self,
         ]
     )
 

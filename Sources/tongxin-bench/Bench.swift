@@ -36,7 +36,7 @@ struct Bench {
             await pool.close()
             return
         }
-        if ProcessInfo.processInfo.environment["TONGXIN_BENCH_ONLY"] == "workflow" {
+        if ["workflow", "workflow-steps"].contains(ProcessInfo.processInfo.environment["TONGXIN_BENCH_ONLY"]) {
             try await workflow(pool)
             await pool.close()
             return
