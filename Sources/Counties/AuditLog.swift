@@ -36,7 +36,17 @@ public enum AuditLog {
         schema: PostgresIdentifier, actor: String, entity: String, entityID: String, action: String,
         detail: JSONB<[String: String]>, at: Date
     ) -> PostgresQuery {
-        """
+        appendQuery(schema: schema, actor: actor, entity: entity, entityID: entityID, action: action, detail: detail.value, at: at)
+    }
+
+    /// The same with the detail as a flat object of strings (serialized here: the hot path
+    /// avoids a JSONEncoder per entry).
+    public static func appendQuery(
+        schema: PostgresIdentifier, actor: String, entity: String, entityID: String, action: String,
+        detail: [String: String], at: Date
+    ) -> PostgresQuery {
+        let detail = jsonObject(detail)
+        return """
         WITH entry AS (SELECT \(at)::timestamptz AS at, \(actor)::text AS actor, \(entity)::text AS entity,
                               \(entityID)::text AS entity_id, \(action)::text AS action, \(detail)::jsonb AS detail),
              head AS (UPDATE \(identifier: schema).audit_head h
@@ -48,6 +58,39 @@ public enum AuditLog {
         SELECT entry.at, entry.actor, entry.entity, entry.entity_id, entry.action, entry.detail, head.prev, head.hash
         FROM entry, head
         """
+    }
+
+    /// `{"key":"value",…}` with JSON string escapes, keys sorted.
+    static func jsonObject(_ object: [String: String]) -> String {
+        var out = "{"
+        for (index, key) in object.keys.sorted().enumerated() {
+            if index > 0 { out += "," }
+            appendJSONString(key, to: &out)
+            out += ":"
+            appendJSONString(object[key] ?? "", to: &out)
+        }
+        return out + "}"
+    }
+
+    private static func appendJSONString(_ text: String, to out: inout String) {
+        out += "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 {
+                    let hex = String(scalar.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        out += "\""
     }
 
     /// Throws unless the append's statement inserted its entry.

@@ -119,31 +119,6 @@ struct LoadedProposal: Sendable {
     var assignmentIDs: [Int64]
     /// The day the last answering unit replied in this round.
     var repliedOn: CalendarDate?
-
-    struct AssignmentRow: Codable, Sendable {
-        var id: Int64
-        var unit: String
-        var role: String
-        var assignedOn: CalendarDate
-        var dueOn: CalendarDate
-        var extended: Bool
-        var returned: Bool
-        var category: String?
-        var repliedOn: CalendarDate?
-
-        enum CodingKeys: String, CodingKey {
-            case id, unit, role, extended, returned, category
-            case assignedOn = "assigned_on"
-            case dueOn = "due_on"
-            case repliedOn = "replied_on"
-        }
-    }
-
-    struct RatingRow: Codable, Sendable {
-        var member: String
-        var round: Int
-        var rating: String
-    }
 }
 
 extension WorkflowStore {
@@ -157,21 +132,22 @@ extension WorkflowStore {
     /// The statement that reads a proposal as the rules see it (for a transaction's prelude).
     func loadQuery(_ number: String, lock: Bool) throws -> PostgresQuery {
         let number = try ProposalNumber.validated(number)
+        // Assignments as parallel arrays (unit names apart: they may hold any character), the
+        // rest of each as `id|role|assigned on|due on|extended|returned|category|replied on`.
         return """
             SELECT p.id, p.number, p.status, p.round, p.is_key, p.needs_consultation,
                    (SELECT t.number FROM proposal t WHERE t.id = p.merged_into),
-                   (SELECT coalesce(jsonb_agg(jsonb_build_object(
-                        'id', a.id, 'unit', u.name, 'role', a.role,
-                        'assigned_on', (a.assigned_at AT TIME ZONE \(LocalTime.zoneName))::date, 'due_on', a.due_on,
-                        'extended', a.extended, 'returned', a.returned_at IS NOT NULL, 'category', r.category,
-                        'replied_on', (r.replied_at AT TIME ZONE \(LocalTime.zoneName))::date) ORDER BY a.id), '[]'::jsonb)
-                    FROM assignment a JOIN unit u ON u.id = a.unit_id
-                    LEFT JOIN reply r ON r.assignment_id = a.id AND r.round = p.round
-                    WHERE a.proposal_id = p.id),
+                   ARRAY(SELECT u.name FROM assignment a JOIN unit u ON u.id = a.unit_id
+                         WHERE a.proposal_id = p.id ORDER BY a.id),
+                   ARRAY(SELECT concat_ws('|', a.id, a.role, (a.assigned_at AT TIME ZONE \(LocalTime.zoneName))::date, a.due_on,
+                                          a.extended::int, (a.returned_at IS NOT NULL)::int, coalesce(r.category, ''),
+                                          coalesce(((r.replied_at AT TIME ZONE \(LocalTime.zoneName))::date)::text, ''))
+                         FROM assignment a LEFT JOIN reply r ON r.assignment_id = a.id AND r.round = p.round
+                         WHERE a.proposal_id = p.id ORDER BY a.id),
                    ARRAY(SELECT m.name FROM proposal_author pa JOIN member m ON m.id = pa.member_id
                          WHERE pa.proposal_id = p.id OR pa.proposal_id IN (SELECT x.id FROM proposal x WHERE x.merged_into = p.id)),
-                   (SELECT coalesce(jsonb_agg(jsonb_build_object('member', m.name, 'round', e.round, 'rating', e.rating)), '[]'::jsonb)
-                    FROM evaluation e JOIN member m ON m.id = e.member_id WHERE e.proposal_id = p.id)
+                   ARRAY(SELECT m.name FROM evaluation e JOIN member m ON m.id = e.member_id WHERE e.proposal_id = p.id ORDER BY e.id),
+                   ARRAY(SELECT e.round || '|' || e.rating FROM evaluation e WHERE e.proposal_id = p.id ORDER BY e.id)
             FROM proposal p WHERE p.number = \(number)
             \(unescaped: lock ? "FOR UPDATE OF p" : "")
             """
@@ -180,33 +156,41 @@ extension WorkflowStore {
     /// The proposal from `loadQuery`'s rows.
     func loaded(_ rows: PostgresRows?, _ context: Context, _ number: String) throws -> LoadedProposal {
         guard let row = rows?.first else { throw WorkflowError("no proposal \(number.prefix(40)) in county \(county)") }
-        let (id, storedNumber, status, round, key, consultation, mergedInto, assignments, raters, ratings) =
-            try row.decode((Int64, String, String, Int, Bool, Bool, String?, JSONB<[LoadedProposal.AssignmentRow]>,
-                            [String], JSONB<[LoadedProposal.RatingRow]>).self)
+        let (id, storedNumber, status, round, key, consultation, mergedInto, units, assignments, raters, raterNames, ratings) =
+            try row.decode((Int64, String, String, Int, Bool, Bool, String?, [String], [String], [String], [String], [String]).self)
         var state = ProposalState(raters: Set(raters))
         state.status = ProposalStatus(rawValue: status) ?? .filed
         state.round = round
         state.key = key
         state.needsConsultation = consultation
         state.mergedInto = mergedInto
-        for a in assignments.value {
-            var assignment = AssignmentState(
-                unit: a.unit, role: AssignmentRole(rawValue: a.role) ?? .lead, assignedOn: a.assignedOn, dueOn: a.dueOn)
-            assignment.extended = a.extended
-            assignment.returned = a.returned
-            assignment.replyCategory = a.category.flatMap(ReplyCategory.init(rawValue:))
+        let malformed = WorkflowError("proposal \(storedNumber): unreadable assignment row")
+        var ids: [Int64] = []
+        var repliedOn: CalendarDate?
+        for (unit, text) in zip(units, assignments) {
+            let f = text.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
+            guard f.count == 8, let assignmentID = Int64(f[0]), let role = AssignmentRole(rawValue: f[1]) else { throw malformed }
+            var assignment = AssignmentState(unit: unit, role: role, assignedOn: try CalendarDate(f[2]), dueOn: try CalendarDate(f[3]))
+            assignment.extended = f[4] == "1"
+            assignment.returned = f[5] == "1"
+            assignment.replyCategory = ReplyCategory(rawValue: f[6])
             assignment.replied = assignment.replyCategory != nil
+            if !assignment.returned, role.replies, !f[7].isEmpty {
+                let day = try CalendarDate(f[7])
+                repliedOn = max(repliedOn ?? day, day)
+            }
             state.assignments.append(assignment)
+            ids.append(assignmentID)
         }
-        for r in ratings.value {
-            state.ratings[r.round, default: [:]][r.member] = Rating(rawValue: r.rating)
+        for (member, text) in zip(raterNames, ratings) {
+            let f = text.split(separator: "|")
+            guard f.count == 2, let round = Int(f[0]), let rating = Rating(rawValue: String(f[1])) else { throw malformed }
+            state.ratings[round, default: [:]][member] = rating
         }
-        let repliedOn = assignments.value.filter { !$0.returned && $0.role != "co" }.compactMap(\.repliedOn).max()
         if state.status == .replied, let repliedOn {
             state.evaluationWindowEnds = try repliedOn.adding(days: context.settings.evaluationWindowDays)
         }
-        return LoadedProposal(
-            id: id, number: storedNumber, state: state, assignmentIDs: assignments.value.map(\.id), repliedOn: repliedOn)
+        return LoadedProposal(id: id, number: storedNumber, state: state, assignmentIDs: ids, repliedOn: repliedOn)
     }
 
     /// Applies `event` by the rules, or throws the refusal with the proposal's number.
@@ -304,10 +288,10 @@ extension WorkflowStore {
         }
         context.batch.append(AuditLog.appendQuery(
             schema: context.schema, actor: actor, entity: "proposal", entityID: number, action: "file",
-            detail: JSONB([
+            detail: [
                 "to": "filed", "title": new.title, "kind": new.kind.rawValue, "category": new.category.rawValue,
                 "authors": ([new.lead] + new.coAuthors).joined(separator: "、"),
-            ]), at: filedAt)) { [schema = context.schema] rows in try AuditLog.check(rows, schema: schema) }
+            ], at: filedAt)) { [schema = context.schema] rows in try AuditLog.check(rows, schema: schema) }
         return number
     }
 

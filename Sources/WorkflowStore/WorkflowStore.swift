@@ -94,7 +94,7 @@ public struct WorkflowStore: Sendable {
         let control = CountyRegistry.controlSchema
         // The county's status and settings, and its schema on the search_path.
         let check: PostgresQuery = """
-            SELECT status, settings, set_config('search_path', \(county.schema.quoted), true)
+            SELECT status, settings::text, set_config('search_path', \(county.schema.quoted), true)
             FROM \(identifier: control).county WHERE code = \(county.value)
             """
         do {
@@ -115,12 +115,13 @@ public struct WorkflowStore: Sendable {
         _ tx: PostgresConnection, _ rows: [PostgresRows], writing: Bool, _ body: (Context) async throws -> R
     ) async throws -> R {
         guard let row = rows.first?.first else { throw CountyError("no county \(county)") }
-        let (status, settings, _) = try row.decode((String, JSONB<CountySettings>, String).self)
+        let (status, settingsText, _) = try row.decode((String, String, String).self)
+        let settings = try SettingsCache.shared.settings(settingsText)
         if writing, status != County.Status.active.rawValue {
             throw CountyError("county \(county) is archived: its data can be read and reported, not changed")
         }
         let batch = Batch()
-        let context = Context(tx: tx, settings: settings.value, schema: county.schema, prelude: Array(rows.dropFirst()), batch: batch)
+        let context = Context(tx: tx, settings: settings, schema: county.schema, prelude: Array(rows.dropFirst()), batch: batch)
         let value = try await body(context)
         try await batch.flush(on: tx)
         return value
@@ -131,7 +132,7 @@ public struct WorkflowStore: Sendable {
     func audit(_ context: Context, entity: String, id: String, action: String, detail: [String: String] = [:]) {
         let schema = context.schema
         context.batch.append(AuditLog.appendQuery(
-            schema: schema, actor: actor, entity: entity, entityID: id, action: action, detail: JSONB(detail), at: now
+            schema: schema, actor: actor, entity: entity, entityID: id, action: action, detail: detail, at: now
         )) { rows in try AuditLog.check(rows, schema: schema) }
     }
 
@@ -211,6 +212,23 @@ public struct WorkflowStore: Sendable {
             throw WorkflowError("\(field): no handling unit \"\(name.prefix(60))\"")
         }
         return id
+    }
+}
+
+/// Decoded county settings by their stored text: a transaction per workflow step need not run a
+/// JSONDecoder each time.
+final class SettingsCache: Sendable {
+    static let shared = SettingsCache()
+    private let entries = Mutex<[String: CountySettings]>([:])
+
+    func settings(_ text: String) throws -> CountySettings {
+        if let known = entries.withLock({ $0[text] }) { return known }
+        let decoded = try JSONDecoder().decode(CountySettings.self, from: Data(text.utf8))
+        entries.withLock { entries in
+            if entries.count > 10_000 { entries.removeAll() }
+            entries[text] = decoded
+        }
+        return decoded
     }
 }
 
