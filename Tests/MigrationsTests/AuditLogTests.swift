@@ -37,6 +37,28 @@ import Testing
         }
     }
 
+    @Test func detailTextIsStoredExactlyAndAMissingHeadIsAnError() async throws {
+        try await withRegistry { registry, pool in
+            let code = try CountyCode("audit3")
+            _ = try await registry.create(code: code, name: "县", region: nil)
+            let detail = ["quote": "他说\"好\"", "slash": "a\\b/c", "lines": "一\n二\r\t三", "control": "\u{1}\u{1F}", "emoji": "🙂", "": "empty key"]
+            try await pool.withTransaction { tx in
+                try await AuditLog.append(on: tx, schema: code.schema, actor: "a", entity: "e", entityID: "1", action: "x",
+                                          detail: JSONB(detail), at: Date(timeIntervalSince1970: 1_615_000_000))
+            }
+            let stored = try await pool.query("SELECT detail FROM county_audit3.audit_log").single().decode(JSONB<[String: String]>.self)
+            #expect(stored.value == detail)
+            #expect(try await pool.withConnection { try await AuditLog.firstBrokenEntry(on: $0, schema: code.schema) } == nil)
+            try await pool.query("DELETE FROM county_audit3.audit_head")
+            await #expect(throws: CountyError.self) {
+                try await pool.withTransaction { tx in
+                    try await AuditLog.append(on: tx, schema: code.schema, actor: "a", entity: "e", entityID: "2", action: "x", at: Date())
+                }
+            }
+            #expect(try await pool.query("SELECT count(*) FROM county_audit3.audit_log").single().decode(Int.self) == 1)
+        }
+    }
+
     @Test func concurrentAppendsKeepOneChain() async throws {
         try await withRegistry { registry, pool in
             let code = try CountyCode("audit2")
