@@ -62,10 +62,13 @@ public struct CountyRegistry: Sendable {
         do {
             try await pool.withTransaction { tx in
                 // Citus makes the new schema a distributed schema; plain PostgreSQL ignores it.
-                try await tx.executeUnsafeScript("SET LOCAL citus.enable_schema_based_sharding TO on")
-                try await tx.query(PostgresQuery(unsafeSQL: "CREATE SCHEMA \(code.schema.quoted)"))
+                // One script with the files: county creation is bound by round trips and DDL.
                 try await SchemaMigrator(schema: code.schema, migrations: migrations.county, appliedBy: actor)
-                    .applyAll(inOpenTransaction: tx)
+                    .applyAll(inOpenTransaction: tx, prefix: """
+                        SET LOCAL citus.enable_schema_based_sharding TO on;
+                        CREATE SCHEMA \(code.schema.quoted);
+
+                        """)
                 try await tx.query("""
                     INSERT INTO \(identifier: Self.controlSchema).county (code, name, region, schema_name, settings)
                     VALUES (\(code.value), \(name), \(region), \(code.schema.name), \(settings))

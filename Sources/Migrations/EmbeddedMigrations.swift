@@ -49,32 +49,37 @@ ALTER TABLE audit_log ADD COLUMN hash text NOT NULL DEFAULT '';
 -- The proposal workflow's tables (see ../shared/domain.md). The state machine in
 -- Sources/Workflow decides every transition; these constraints are the second line.
 -- Foreign keys stay inside the county's schema (Citus: no keys between schemas).
+-- Cheap to create (counties are made by the thousand): one id sequence for the schema's
+-- tables instead of one each, varchar for short names and codes (no TOAST table where a row
+-- cannot grow large), few indexes beyond the keys.
+
+CREATE SEQUENCE id_seq;
 
 CREATE TABLE sector (
-    id      bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    name    text NOT NULL UNIQUE CHECK (length(name) BETWEEN 1 AND 100)
+    id      bigint PRIMARY KEY DEFAULT nextval('id_seq'),
+    name    varchar(100) NOT NULL UNIQUE CHECK (length(name) >= 1)
 );
 
 CREATE TABLE member (
-    id        bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    name      text NOT NULL CHECK (length(name) BETWEEN 1 AND 100),
+    id        bigint PRIMARY KEY DEFAULT nextval('id_seq'),
+    name      varchar(100) NOT NULL CHECK (length(name) >= 1),
     sector_id bigint REFERENCES sector (id),
     active    boolean NOT NULL DEFAULT true,
     UNIQUE (name)
 );
 
 CREATE TABLE unit (
-    id     bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    name   text NOT NULL UNIQUE CHECK (length(name) BETWEEN 1 AND 100),
-    kind   text NOT NULL DEFAULT 'department' CHECK (kind IN ('department', 'state_company', 'other')),
+    id     bigint PRIMARY KEY DEFAULT nextval('id_seq'),
+    name   varchar(100) NOT NULL UNIQUE CHECK (length(name) >= 1),
+    kind   varchar(20) NOT NULL DEFAULT 'department' CHECK (kind IN ('department', 'state_company', 'other')),
     active boolean NOT NULL DEFAULT true
 );
 
 -- 届次会议: the annual plenary, e.g. 十届七次会议 in 2021.
 CREATE TABLE session (
-    id        bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    id        bigint PRIMARY KEY DEFAULT nextval('id_seq'),
     year      int NOT NULL CHECK (year BETWEEN 1949 AND 9999),
-    name      text NOT NULL CHECK (length(name) BETWEEN 1 AND 100),
+    name      varchar(100) NOT NULL CHECK (length(name) >= 1),
     opened_on date NOT NULL,
     closed_on date,
     UNIQUE (year)
@@ -83,11 +88,11 @@ CREATE TABLE session (
 -- Days off on weekdays and working weekends (调休), for working-day deadlines.
 CREATE TABLE calendar_day (
     day  date PRIMARY KEY,
-    kind text NOT NULL CHECK (kind IN ('holiday', 'workday'))
+    kind varchar(7) NOT NULL CHECK (kind IN ('holiday', 'workday'))
 );
 
 CREATE TABLE proposal (
-    id                 bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    id                 bigint PRIMARY KEY DEFAULT nextval('id_seq'),
     session_id         bigint NOT NULL REFERENCES session (id),
     number             text NOT NULL UNIQUE CHECK (number ~ '^[0-9]{4}-[0-9]{3,4}$'),
     title              text NOT NULL CHECK (length(title) BETWEEN 1 AND 300),
@@ -113,8 +118,9 @@ CREATE TABLE proposal (
     CHECK ((status = 'declined') = (decline_reason IS NOT NULL)),
     CHECK ((status = 'merged') = (merged_into IS NOT NULL))
 );
-CREATE INDEX proposal_status_idx ON proposal (status);
+-- No index on status: status changes stay HOT updates; a county's proposals are few.
 CREATE INDEX proposal_session_idx ON proposal (session_id, number);
+CREATE INDEX proposal_merged_idx ON proposal (merged_into) WHERE merged_into IS NOT NULL;
 
 CREATE TABLE proposal_author (
     proposal_id bigint NOT NULL REFERENCES proposal (id),
@@ -125,40 +131,42 @@ CREATE TABLE proposal_author (
 CREATE UNIQUE INDEX proposal_author_one_lead ON proposal_author (proposal_id) WHERE lead;
 
 CREATE TABLE assignment (
-    id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    id          bigint PRIMARY KEY DEFAULT nextval('id_seq'),
     proposal_id bigint NOT NULL REFERENCES proposal (id),
     unit_id     bigint NOT NULL REFERENCES unit (id),
-    role        text NOT NULL CHECK (role IN ('lead', 'co', 'parallel')),
+    role        varchar(8) NOT NULL CHECK (role IN ('lead', 'co', 'parallel')),
     assigned_at timestamptz NOT NULL,
     due_on      date NOT NULL,
     extended    boolean NOT NULL DEFAULT false,
     returned_at timestamptz,
     replied_at  timestamptz
 );
+CREATE INDEX assignment_proposal_idx ON assignment (proposal_id);
 CREATE UNIQUE INDEX assignment_active_unit ON assignment (proposal_id, unit_id) WHERE returned_at IS NULL;
 CREATE UNIQUE INDEX assignment_one_lead ON assignment (proposal_id) WHERE role = 'lead' AND returned_at IS NULL;
-CREATE INDEX assignment_unit_idx ON assignment (unit_id, due_on);
 
 CREATE TABLE reply (
-    id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    id            bigint PRIMARY KEY DEFAULT nextval('id_seq'),
     assignment_id bigint NOT NULL REFERENCES assignment (id),
     round         int NOT NULL CHECK (round IN (1, 2)),
     category      text NOT NULL CHECK (category IN ('A', 'B', 'C', 'D')),
     text          text NOT NULL,
     replied_at    timestamptz NOT NULL,
+    -- The deadline in force when the reply came (re-handling sets a new one on the assignment).
+    due_on        date NOT NULL,
     UNIQUE (assignment_id, round)
 );
 
 -- A co-handling unit's view, sent to the lead unit.
 CREATE TABLE co_opinion (
-    id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    id            bigint PRIMARY KEY DEFAULT nextval('id_seq'),
     assignment_id bigint NOT NULL REFERENCES assignment (id),
     text          text NOT NULL,
     sent_at       timestamptz NOT NULL
 );
 
 CREATE TABLE evaluation (
-    id             bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    id             bigint PRIMARY KEY DEFAULT nextval('id_seq'),
     proposal_id    bigint NOT NULL REFERENCES proposal (id),
     member_id      bigint NOT NULL REFERENCES member (id),
     round          int NOT NULL CHECK (round IN (1, 2)),
@@ -171,7 +179,7 @@ CREATE TABLE evaluation (
 
 -- The face-to-face consultation after an unsatisfied second round.
 CREATE TABLE consultation (
-    id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    id          bigint PRIMARY KEY DEFAULT nextval('id_seq'),
     proposal_id bigint NOT NULL REFERENCES proposal (id),
     held_on     date NOT NULL,
     outcome     text NOT NULL
@@ -179,7 +187,7 @@ CREATE TABLE consultation (
 
 -- 督办 of key proposals: meetings, site visits, led by a named leader.
 CREATE TABLE supervision (
-    id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    id          bigint PRIMARY KEY DEFAULT nextval('id_seq'),
     proposal_id bigint NOT NULL REFERENCES proposal (id),
     supervisor  text NOT NULL,
     kind        text NOT NULL CHECK (kind IN ('meeting', 'site_visit', 'other')),
@@ -188,7 +196,7 @@ CREATE TABLE supervision (
 );
 
 CREATE TABLE micro_suggestion (
-    id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    id          bigint PRIMARY KEY DEFAULT nextval('id_seq'),
     number      text NOT NULL UNIQUE,
     member_id   bigint NOT NULL REFERENCES member (id),
     title       text NOT NULL CHECK (length(title) BETWEEN 1 AND 300),
@@ -206,7 +214,7 @@ CREATE TABLE micro_suggestion (
 
 -- Online events, duty days, studios opened, supervision groups on units, exchange visits.
 CREATE TABLE activity (
-    id             bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    id             bigint PRIMARY KEY DEFAULT nextval('id_seq'),
     kind           text NOT NULL CHECK (kind IN ('online_event', 'duty_day', 'studio_opened', 'supervision_group',
                                                  'visit_hosted', 'visit_made')),
     happened_on    date NOT NULL,
@@ -218,7 +226,6 @@ CREATE TABLE activity (
     CHECK (kind NOT IN ('visit_hosted', 'visit_made') OR peer_committee IS NOT NULL),
     CHECK (kind <> 'supervision_group' OR unit_id IS NOT NULL)
 );
-CREATE INDEX activity_kind_idx ON activity (kind, happened_on);
 
 """#),
         ("county", "0004_audit_head.sql", #"""
@@ -228,8 +235,8 @@ CREATE INDEX activity_kind_idx ON activity (kind, happened_on);
 -- without a separate lock statement (see Sources/Counties/AuditLog.swift).
 CREATE TABLE audit_head (
     one  boolean PRIMARY KEY DEFAULT true CHECK (one),
-    prev text,
-    hash text
+    prev varchar(64),
+    hash varchar(64)
 );
 INSERT INTO audit_head (hash) SELECT (SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1);
 

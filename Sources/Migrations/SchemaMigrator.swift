@@ -234,28 +234,44 @@ public struct SchemaMigrator: Sendable {
     }
 
     /// Applies `migrations` inside the caller's open transaction (for a county being created):
-    /// no lock (nobody else can see the schema yet), history rows included.
-    public func applyAll(inOpenTransaction connection: PostgresConnection) async throws {
-        try await connection.setLocalSearchPath([schema])
-        try await connection.executeUnsafeScript(Self.historyDDL)
-        for migration in migrations {
-            do {
-                if migration.inTransaction {
-                    try await connection.executeUnsafeScript(migration.sql)
-                } else {
-                    // A new, empty schema locks nobody out: CONCURRENTLY is dropped so the file
-                    // can run inside the creation transaction.
-                    for statement in SQLStatements.split(migration.sql) {
-                        try await connection.executeUnsafeScript(SQLStatements.withoutConcurrently(statement))
-                    }
-                }
-            } catch {
-                throw MigrationError("\(schema.name): \(migration) failed: \(error)")
-            }
-            try await connection.query("""
-                INSERT INTO schema_history (version, name, checksum, duration_ms, applied_by)
-                VALUES (\(migration.version), \(migration.name), \(migration.checksum), 0, \(appliedBy))
-                """)
+    /// no lock (nobody else can see the schema yet), history rows included. Two round trips:
+    /// the files as one script (after `prefix`, e.g. the schema's CREATE), then the history.
+    public func applyAll(inOpenTransaction connection: PostgresConnection, prefix: String = "") async throws {
+        do {
+            try await connection.executeUnsafeScript(prefix + creationScript)
+        } catch let error as PostgresError where error.sqlState == .duplicateSchema {
+            throw error
+        } catch {
+            let range = migrations.isEmpty ? "none" : "\(migrations.first?.fileName ?? "")…\(migrations.last?.fileName ?? "")"
+            throw MigrationError("\(schema.name): applying the migrations (\(range)) failed: \(error)")
         }
+        try await connection.query(historyInsert)
+    }
+
+    /// Every file after the search_path and the history table, as one script; a new, empty
+    /// schema locks nobody out, so CONCURRENTLY is dropped from no-transaction files.
+    var creationScript: String {
+        var script = "SELECT set_config('search_path', '\(schema.quoted)', true);\n" + Self.historyDDL + ";\n"
+        for migration in migrations {
+            if migration.inTransaction {
+                script += migration.sql + "\n;\n"
+            } else {
+                for statement in SQLStatements.split(migration.sql) {
+                    script += SQLStatements.withoutConcurrently(statement) + ";\n"
+                }
+            }
+        }
+        return script
+    }
+
+    /// The history rows of every file, one statement with bind values.
+    var historyInsert: PostgresQuery {
+        let versions = migrations.map(\.version)
+        let names = migrations.map(\.name)
+        let checksums = migrations.map(\.checksum)
+        return """
+            INSERT INTO schema_history (version, name, checksum, duration_ms, applied_by)
+            SELECT v, n, c, 0, \(appliedBy) FROM unnest(\(versions)::int[], \(names)::text[], \(checksums)::text[]) AS h(v, n, c)
+            """
     }
 }

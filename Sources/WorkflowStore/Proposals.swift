@@ -501,8 +501,9 @@ extension WorkflowStore {
             }
             let assignment = proposal.assignmentIDs[index]
             context.later("""
-                INSERT INTO reply (assignment_id, round, category, text, replied_at)
-                VALUES (\(assignment), \(proposal.state.round), \(category.rawValue), \(text), \(now))
+                INSERT INTO reply (assignment_id, round, category, text, replied_at, due_on)
+                VALUES (\(assignment), \(proposal.state.round), \(category.rawValue), \(text), \(now),
+                        \(proposal.state.assignments[index].dueOn))
                 """)
             context.later("UPDATE assignment SET replied_at = \(now) WHERE id = \(assignment)")
             setStatus(context, proposal, next.status)

@@ -13,14 +13,15 @@ import Testing
             let filed = Date(timeIntervalSince1970: 1_614_600_000)
             try await pool.withTransaction(PostgresTransactionOptions(searchPath: [code.schema])) { tx in
                 try await tx.executeUnsafeScript("""
-                    INSERT INTO sector (name) VALUES ('经济界');
-                    INSERT INTO member (name, sector_id) VALUES ('王委员', 1), ('李委员', 1);
-                    INSERT INTO unit (name) VALUES ('城管局'), ('林业局');
-                    INSERT INTO session (year, name, opened_on) VALUES (2021, '十届七次会议', '2021-03-01');
+                    -- Explicit ids: the schema's tables share one id sequence.
+                    INSERT INTO sector (id, name) VALUES (1, '经济界');
+                    INSERT INTO member (id, name, sector_id) VALUES (1, '王委员', 1), (2, '李委员', 1);
+                    INSERT INTO unit (id, name) VALUES (1, '城管局'), (2, '林业局');
+                    INSERT INTO session (id, year, name, opened_on) VALUES (1, 2021, '十届七次会议', '2021-03-01');
                     """)
                 try await tx.query("""
-                    INSERT INTO proposal (session_id, number, title, category, kind, filed_at, updated_at)
-                    VALUES (1, '2021-057', \("关于规范物业管理的建议"), 'livelihood', 'joint', \(filed), \(filed))
+                    INSERT INTO proposal (id, session_id, number, title, category, kind, filed_at, updated_at)
+                    VALUES (1, 1, '2021-057', \("关于规范物业管理的建议"), 'livelihood', 'joint', \(filed), \(filed))
                     """)
                 try await tx.executeUnsafeScript("""
                     INSERT INTO proposal_author (proposal_id, member_id, lead) VALUES (1, 1, true), (1, 2, false);

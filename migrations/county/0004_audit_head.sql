@@ -4,7 +4,7 @@
 -- without a separate lock statement (see Sources/Counties/AuditLog.swift).
 CREATE TABLE audit_head (
     one  boolean PRIMARY KEY DEFAULT true CHECK (one),
-    prev text,
-    hash text
+    prev varchar(64),
+    hash varchar(64)
 );
 INSERT INTO audit_head (hash) SELECT (SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1);
