@@ -144,8 +144,10 @@ extension WorkflowStore {
                                           coalesce(((r.replied_at AT TIME ZONE \(LocalTime.zoneName))::date)::text, ''))
                          FROM assignment a LEFT JOIN reply r ON r.assignment_id = a.id AND r.round = p.round
                          WHERE a.proposal_id = p.id ORDER BY a.id),
-                   ARRAY(SELECT m.name FROM proposal_author pa JOIN member m ON m.id = pa.member_id
-                         WHERE pa.proposal_id = p.id OR pa.proposal_id IN (SELECT x.id FROM proposal x WHERE x.merged_into = p.id)),
+                   ARRAY(SELECT m.name FROM proposal_author pa JOIN member m ON m.id = pa.member_id WHERE pa.proposal_id = p.id
+                         UNION
+                         SELECT m.name FROM proposal x JOIN proposal_author pa ON pa.proposal_id = x.id
+                         JOIN member m ON m.id = pa.member_id WHERE x.merged_into = p.id),
                    ARRAY(SELECT m.name FROM evaluation e JOIN member m ON m.id = e.member_id WHERE e.proposal_id = p.id ORDER BY e.id),
                    ARRAY(SELECT e.round || '|' || e.rating FROM evaluation e WHERE e.proposal_id = p.id ORDER BY e.id)
             FROM proposal p WHERE p.number = \(number)
@@ -247,14 +249,17 @@ extension WorkflowStore {
     /// What filing reads first: the session (locked: numbers are given one at a time), the
     /// authors, the next number.
     private func filingQueries(_ new: CheckedProposal) -> [PostgresQuery] {
-        [
-            "SELECT id, closed_on FROM session WHERE year = \(new.year) FOR UPDATE",
+        let wanted = new.number.flatMap { Int($0.split(separator: "-").last ?? "") }
+        return [
+            // The session's counter gives the next number (a kept number moves it on); its row
+            // lock hands numbers out one at a time.
+            """
+            UPDATE session SET last_number = CASE WHEN \(wanted)::int IS NULL THEN last_number + 1
+                                                  ELSE greatest(last_number, \(wanted)) END
+            WHERE year = \(new.year) RETURNING id, closed_on, last_number
+            """,
             memberQuery([new.lead]),
             memberQuery(new.coAuthors),
-            """
-            SELECT coalesce(max(split_part(p.number, '-', 2)::int), 0) + 1
-            FROM proposal p JOIN session s ON s.id = p.session_id WHERE s.year = \(new.year)
-            """,
         ]
     }
 
@@ -262,14 +267,14 @@ extension WorkflowStore {
     private func insert(_ context: Context, _ new: CheckedProposal, filedAt: Date, looked: ArraySlice<PostgresRows>) throws -> String {
         let year = new.year
         let rows = Array(looked)
-        guard rows.count == 4 else { throw WorkflowError("filing: expected 4 lookups, got \(rows.count)") }
+        guard rows.count == 3 else { throw WorkflowError("filing: expected 3 lookups, got \(rows.count)") }
         guard let session = rows[0].first else {
             throw WorkflowError("session: no \(year) session in county \(county); open it with `tongxin session open --year \(year)`")
         }
-        let (sessionID, closedOn) = try session.decode((Int64, CalendarDate?).self)
+        let (sessionID, closedOn, last) = try session.decode((Int64, CalendarDate?, Int).self)
         var members = try memberIDs(rows[1], [new.lead], field: "lead", requireActive: true)
         members.merge(try memberIDs(rows[2], new.coAuthors, field: "co_authors", requireActive: true)) { first, _ in first }
-        let number = try new.number ?? ProposalNumber.format(year: year, sequence: rows[3].single().decode(Int.self))
+        let number = new.number ?? ProposalNumber.format(year: year, sequence: last)
         let filedOn = LocalTime.day(of: filedAt)
         let during = closedOn.map { filedOn > $0 } == true ? "between_sessions" : "session"
         let authorIDs = ([new.lead] + new.coAuthors).compactMap { members[$0] }

@@ -98,7 +98,7 @@ public struct WorkflowStore: Sendable {
             FROM \(identifier: control).county WHERE code = \(county.value)
             """
         do {
-            return try await pool.withTransaction(options, beginningWith: [check] + prelude) { tx, rows in
+            return try await pool.withTransaction(options, beginningWith: [check] + prelude, affinity: county.schema.name) { tx, rows in
                 try await run(tx, rows, writing: writing, body)
             }
         } catch let error as PostgresError where error.sqlState == .undefinedTable && !prelude.isEmpty {

@@ -26,6 +26,26 @@ import Testing
         }
     }
 
+    @Test func anAffinityPrefersTheConnectionLastLentWithIt() async throws {
+        try await withPool(PostgresPoolOptions(maxConnections: 2)) { pool, _ in
+            // Two connections at once, tagged a and b.
+            let (a, b) = try await pool.withConnection(affinity: "a") { first in
+                let a = try await first.query("SELECT pg_backend_pid()").single().decode(Int32.self)
+                let b = try await pool.withConnection(affinity: "b") { second in
+                    try await second.query("SELECT pg_backend_pid()").single().decode(Int32.self)
+                }
+                return (a, b)
+            }
+            #expect(a != b)
+            // b went back last, so without an affinity it comes first; a's affinity finds a.
+            for _ in 0..<3 {
+                #expect(try await pool.withConnection(affinity: "a") { try await $0.query("SELECT pg_backend_pid()").single().decode(Int32.self) } == a)
+                #expect(try await pool.withConnection(affinity: "b") { try await $0.query("SELECT pg_backend_pid()").single().decode(Int32.self) } == b)
+            }
+            #expect(try await pool.withConnection { try await $0.query("SELECT pg_backend_pid()").single().decode(Int32.self) } == b)
+        }
+    }
+
     @Test func maxConnectionsIsRespectedUnderConcurrentLoad() async throws {
         try await withPool(PostgresPoolOptions(maxConnections: 3)) { pool, applicationName in
             let inside = Counter()

@@ -34,6 +34,8 @@ CREATE TABLE session (
     name      varchar(100) NOT NULL CHECK (length(name) >= 1),
     opened_on date NOT NULL,
     closed_on date,
+    -- The last proposal number given in this session (numbers are handed out under its row lock).
+    last_number int NOT NULL DEFAULT 0 CHECK (last_number BETWEEN 0 AND 9999),
     UNIQUE (year)
 );
 
@@ -71,7 +73,6 @@ CREATE TABLE proposal (
     CHECK ((status = 'merged') = (merged_into IS NOT NULL))
 );
 -- No index on status: status changes stay HOT updates; a county's proposals are few.
-CREATE INDEX proposal_session_idx ON proposal (session_id, number);
 CREATE INDEX proposal_merged_idx ON proposal (merged_into) WHERE merged_into IS NOT NULL;
 
 CREATE TABLE proposal_author (
