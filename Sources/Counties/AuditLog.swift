@@ -23,15 +23,20 @@ public enum AuditLog {
         on tx: PostgresConnection, schema: PostgresIdentifier, actor: String, entity: String, entityID: String,
         action: String, detail: JSONB<[String: String]> = JSONB([:]), at: Date
     ) async throws {
-        let rows = try await tx.query(appendQuery(
-            schema: schema, actor: actor, entity: entity, entityID: entityID, action: action, detail: detail, at: at))
-        try check(rows, schema: schema)
+        do {
+            let rows = try await tx.query(appendQuery(
+                schema: schema, actor: actor, entity: entity, entityID: entityID, action: action, detail: detail, at: at))
+            try check(rows, schema: schema)
+        } catch let error as PostgresError where isMissingHead(error) {
+            throw missingHead(schema)
+        }
     }
 
     /// The one statement that appends an entry: it moves the chain's head (`audit_head`, whose
     /// row lock serializes a county's appends; an update that waited sees its rival's head) and
     /// inserts the entry with the previous and its own hash. Run it in the change's
-    /// transaction, alone or in a pipeline, and pass its rows to `check`.
+    /// transaction, alone or in a pipeline. Without a head row the insert fails (hash is NOT
+    /// NULL), so nothing is committed unlogged; `isMissingHead` recognizes that error.
     public static func appendQuery(
         schema: PostgresIdentifier, actor: String, entity: String, entityID: String, action: String,
         detail: JSONB<[String: String]>, at: Date
@@ -56,7 +61,7 @@ public enum AuditLog {
                       RETURNING h.prev, h.hash)
         INSERT INTO \(identifier: schema).audit_log (at, actor, entity, entity_id, action, detail, prev_hash, hash)
         SELECT entry.at, entry.actor, entry.entity, entry.entity_id, entry.action, entry.detail, head.prev, head.hash
-        FROM entry, head
+        FROM entry LEFT JOIN head ON true
         """
     }
 
@@ -93,11 +98,19 @@ public enum AuditLog {
         out += "\""
     }
 
+    /// The error of an append into a log whose chain head (`audit_head`) is missing.
+    public static func isMissingHead(_ error: PostgresError) -> Bool {
+        error.sqlState == .notNullViolation && error.table == "audit_log" && error.column == "hash"
+    }
+
+    /// The one-line error for a log without its chain head.
+    public static func missingHead(_ schema: PostgresIdentifier) -> CountyError {
+        CountyError("the audit log of \(schema.name) has no chain head (audit_head): run `tongxin migrate up`")
+    }
+
     /// Throws unless the append's statement inserted its entry.
     public static func check(_ rows: PostgresRows, schema: PostgresIdentifier) throws {
-        guard rows.affectedRows == 1 else {
-            throw CountyError("the audit log of \(schema.name) has no chain head (audit_head): run `tongxin migrate up`")
-        }
+        guard rows.affectedRows == 1 else { throw missingHead(schema) }
     }
 
     /// The first entry whose hash or link does not hold (an edit or a deletion before it), or nil.

@@ -119,6 +119,8 @@ extension PostgresConnection {
             }
             throw error
         }
+        // The body may have committed already, with its last statements (`commit(after:)`).
+        if try await !inTransaction { return value }
         let tag: String
         do {
             tag = try await perform { core in try core.execute("COMMIT").commandTag }
@@ -131,6 +133,18 @@ extension PostgresConnection {
             throw PostgresError(kind: .server, message: "transaction was rolled back at COMMIT: a statement in it had failed", sqlState: .inFailedTransaction)
         }
         return value
+    }
+
+    /// Ends the transaction that `withTransaction` opened by sending `queries` and COMMIT in
+    /// one round trip; returns the queries' rows. When one fails nothing is committed: the
+    /// error is thrown and `withTransaction` rolls back. Only for the outermost transaction
+    /// (inside a savepoint it would commit the enclosing transaction).
+    public func commit(after queries: [PostgresQuery]) async throws -> [PostgresRows] {
+        let results = try await pipeline(queries + [PostgresQuery(unsafeSQL: "COMMIT")])
+        if results.last?.commandTag == "ROLLBACK" {
+            throw PostgresError(kind: .server, message: "transaction was rolled back at COMMIT: a statement in it had failed", sqlState: .inFailedTransaction)
+        }
+        return Array(results.dropLast())
     }
 
     /// A `withTransaction` inside an open transaction becomes a savepoint: its body's effects are

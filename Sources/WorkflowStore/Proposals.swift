@@ -232,9 +232,13 @@ extension WorkflowStore {
     @discardableResult
     public func file(_ new: NewProposal) async throws -> Outcome {
         let checked = try CheckedProposal(new, today: today)
-        return try await write(prelude: filingQueries(checked)) { context in
-            let number = try insert(context, checked, filedAt: now, looked: context.prelude[...])
-            return Outcome(number: number, status: "filed", message: "filed \(number) \(checked.title)")
+        do {
+            return try await write(prelude: filingQueries(checked)) { context in
+                let number = try insert(context, checked, filedAt: now, looked: context.prelude[...])
+                return Outcome(number: number, status: "filed", message: "filed \(number) \(checked.title)")
+            }
+        } catch let error as PostgresError where error.sqlState == .uniqueViolation && error.constraint == "proposal_number_key" {
+            throw WorkflowError("number: proposal \(checked.number ?? "") exists already")
         }
     }
 
@@ -242,7 +246,11 @@ extension WorkflowStore {
     func insert(_ context: Context, _ new: CheckedProposal, filedAt: Date) async throws -> String {
         let looked = try await context.tx.pipeline(filingQueries(new))
         let number = try insert(context, new, filedAt: filedAt, looked: looked[...])
-        try await context.batch.flush(on: context.tx)
+        do {
+            try await context.batch.flush(on: context.tx)
+        } catch let error as PostgresError where error.sqlState == .uniqueViolation && error.constraint == "proposal_number_key" {
+            throw WorkflowError("number: proposal \(number) exists already")
+        }
         return number
     }
 
@@ -284,13 +292,10 @@ extension WorkflowStore {
                                       filed_at, updated_at)
                 VALUES (\(sessionID), \(number), \(new.title), \(new.body), \(new.category.rawValue), \(new.localCategory),
                         \(new.kind.rawValue), \(during), \(filedAt), \(filedAt))
-                ON CONFLICT (number) DO NOTHING
                 RETURNING id)
             INSERT INTO proposal_author (proposal_id, member_id, lead)
             SELECT p.id, member, member = \(members[new.lead]) FROM p, unnest(\(authorIDs)::bigint[]) AS member
-            """) { rows in
-            guard rows.affectedRows > 0 else { throw WorkflowError("number: proposal \(number) exists already") }
-        }
+            """, check: nil)
         context.batch.append(AuditLog.appendQuery(
             schema: context.schema, actor: actor, entity: "proposal", entityID: number, action: "file",
             detail: [

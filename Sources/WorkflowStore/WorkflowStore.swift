@@ -63,14 +63,16 @@ public struct WorkflowStore: Sendable {
         /// Forgets the queued statements (their savepoint was rolled back).
         func discard() { items.withLock { $0.removeAll() } }
 
-        /// Sends the queued statements in one pipeline and runs their checks.
-        func flush(on tx: PostgresConnection) async throws {
+        /// Sends the queued statements in one pipeline and runs their checks; with `committing`,
+        /// COMMIT goes in the same round trip (the transaction must be the outermost).
+        func flush(on tx: PostgresConnection, committing: Bool = false) async throws {
             let queued = items.withLock { items in
                 defer { items.removeAll() }
                 return items
             }
-            guard !queued.isEmpty else { return }
-            let results = try await tx.pipeline(queued.map(\.0))
+            if queued.isEmpty, !committing { return }
+            let queries = queued.map(\.0)
+            let results = committing ? try await tx.commit(after: queries) : try await tx.pipeline(queries)
             for ((_, check), rows) in zip(queued, results) { try check?(rows) }
         }
     }
@@ -123,7 +125,12 @@ public struct WorkflowStore: Sendable {
         let batch = Batch()
         let context = Context(tx: tx, settings: settings, schema: county.schema, prelude: Array(rows.dropFirst()), batch: batch)
         let value = try await body(context)
-        try await batch.flush(on: tx)
+        // The queued writes and COMMIT in one round trip (read-only transactions commit too).
+        do {
+            try await batch.flush(on: tx, committing: true)
+        } catch let error as PostgresError where AuditLog.isMissingHead(error) {
+            throw AuditLog.missingHead(county.schema)
+        }
         return value
     }
 

@@ -21,6 +21,33 @@ import Testing
         }
     }
 
+    @Test func aTransactionCanBeginAndEndWithItsStatementsInOneRoundTripEach() async throws {
+        try await withConnections(2) { connections, _ in
+            let (a, b) = (connections[0], connections[1])
+            try await a.query("CREATE TABLE proposal (id int PRIMARY KEY, title text)")
+            try await a.query("INSERT INTO proposal VALUES (1, 'one')")
+            let titles = try await a.withTransaction(beginningWith: ["SELECT title FROM proposal WHERE id = 1 FOR UPDATE"]) { tx, rows in
+                #expect(try await tx.inTransaction)
+                let title = try rows.first?.single().decode(String.self)
+                let written = try await tx.commit(after: ["INSERT INTO proposal VALUES (2, 'two')", "SELECT count(*) FROM proposal"])
+                #expect(try await tx.inTransaction == false)
+                let count = try written[1].single().decode(Int.self)
+                return [title ?? "", "\(count)"]
+            }
+            #expect(titles == ["one", "2"])
+            #expect(try await b.scalar("SELECT count(*) FROM proposal", as: Int.self) == 2)
+            // A failing statement before COMMIT: nothing is committed and the error comes back.
+            await #expect(throws: PostgresError.self) {
+                try await a.withTransaction(beginningWith: []) { tx, _ in
+                    try await tx.query("INSERT INTO proposal VALUES (3, 'three')")
+                    _ = try await tx.commit(after: ["INSERT INTO proposal VALUES (1, 'duplicate')"])
+                }
+            }
+            #expect(try await a.inTransaction == false)
+            #expect(try await b.scalar("SELECT count(*) FROM proposal", as: Int.self) == 2)
+        }
+    }
+
     @Test func withTransactionRollsBackAndRethrowsTheBodysError() async throws {
         try await withConnections(2) { connections, _ in
             let (a, b) = (connections[0], connections[1])

@@ -214,6 +214,18 @@ func auditCount(_ store: WorkflowStore) async throws -> Int {
         }
     }
 
+    @Test func aStepThatCannotBeAuditedIsNotCommitted() async throws {
+        try await withCounty { store, _ in
+            try await store.file(NewProposal(title: "关于A的建议", category: .economy, kind: .individual, lead: "王委员"))
+            #expect(await refusal { try await store.file(NewProposal(title: "again", category: .economy, kind: .individual, lead: "王委员", number: "2021-001")) }
+                == "number: proposal 2021-001 exists already")
+            try await store.pool.query("DELETE FROM county_leiyang.audit_head")
+            #expect(await refusal { try await store.review("2021-001", .register) }
+                == "the audit log of county_leiyang has no chain head (audit_head): run `tongxin migrate up`")
+            #expect(try await store.show("2021-001").status == "filed")
+        }
+    }
+
     @Test func anArchivedCountyIsReadNotWritten() async throws {
         try await withCounty { store, registry in
             try await store.file(NewProposal(title: "关于A的建议", category: .economy, kind: .individual, lead: "王委员"))
