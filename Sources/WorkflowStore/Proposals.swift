@@ -110,6 +110,16 @@ public enum ProposalNumber {
     }
 }
 
+/// The parts of a proposal's state a step reads (status, round, key flag and merge always).
+struct LoadParts: OptionSet, Sendable {
+    let rawValue: Int
+    static let assignments = LoadParts(rawValue: 1)
+    /// Authors (of merged proposals too) and ratings.
+    static let raters = LoadParts(rawValue: 2)
+    static let all: LoadParts = [.assignments, .raters]
+    static let status: LoadParts = []
+}
+
 /// A proposal as the rules see it, with the ids to write back.
 struct LoadedProposal: Sendable {
     var id: Int64
@@ -130,26 +140,40 @@ extension WorkflowStore {
     }
 
     /// The statement that reads a proposal as the rules see it (for a transaction's prelude).
-    func loadQuery(_ number: String, lock: Bool) throws -> PostgresQuery {
+    func loadQuery(_ number: String, lock: Bool, parts: LoadParts = .all) throws -> PostgresQuery {
         let number = try ProposalNumber.validated(number)
+        // What a step does not need is not read (an empty array in its place).
+        let none = "'{}'::text[]"
+        let units = parts.contains(.assignments) ? """
+            ARRAY(SELECT u.name FROM assignment a JOIN unit u ON u.id = a.unit_id
+                  WHERE a.proposal_id = p.id ORDER BY a.id)
+            """ : none
+        let assignments = parts.contains(.assignments) ? """
+            ARRAY(SELECT concat_ws('|', a.id, a.role, (a.assigned_at AT TIME ZONE '\(LocalTime.zoneName)')::date, a.due_on,
+                                   a.extended::int, (a.returned_at IS NOT NULL)::int, coalesce(r.category, ''),
+                                   coalesce(((r.replied_at AT TIME ZONE '\(LocalTime.zoneName)')::date)::text, ''))
+                  FROM assignment a LEFT JOIN reply r ON r.assignment_id = a.id AND r.round = p.round
+                  WHERE a.proposal_id = p.id ORDER BY a.id)
+            """ : none
+        let raters = parts.contains(.raters) ? """
+            ARRAY(SELECT m.name FROM proposal_author pa JOIN member m ON m.id = pa.member_id WHERE pa.proposal_id = p.id
+                  UNION
+                  SELECT m.name FROM proposal x JOIN proposal_author pa ON pa.proposal_id = x.id
+                  JOIN member m ON m.id = pa.member_id WHERE x.merged_into = p.id)
+            """ : none
+        let raterNames = parts.contains(.raters) ? """
+            ARRAY(SELECT m.name FROM evaluation e JOIN member m ON m.id = e.member_id WHERE e.proposal_id = p.id ORDER BY e.id)
+            """ : none
+        let ratings = parts.contains(.raters) ? """
+            ARRAY(SELECT e.round || '|' || e.rating FROM evaluation e WHERE e.proposal_id = p.id ORDER BY e.id)
+            """ : none
         // Assignments as parallel arrays (unit names apart: they may hold any character), the
         // rest of each as `id|role|assigned on|due on|extended|returned|category|replied on`.
         return """
             SELECT p.id, p.number, p.status, p.round, p.is_key, p.needs_consultation,
                    (SELECT t.number FROM proposal t WHERE t.id = p.merged_into),
-                   ARRAY(SELECT u.name FROM assignment a JOIN unit u ON u.id = a.unit_id
-                         WHERE a.proposal_id = p.id ORDER BY a.id),
-                   ARRAY(SELECT concat_ws('|', a.id, a.role, (a.assigned_at AT TIME ZONE \(LocalTime.zoneName))::date, a.due_on,
-                                          a.extended::int, (a.returned_at IS NOT NULL)::int, coalesce(r.category, ''),
-                                          coalesce(((r.replied_at AT TIME ZONE \(LocalTime.zoneName))::date)::text, ''))
-                         FROM assignment a LEFT JOIN reply r ON r.assignment_id = a.id AND r.round = p.round
-                         WHERE a.proposal_id = p.id ORDER BY a.id),
-                   ARRAY(SELECT m.name FROM proposal_author pa JOIN member m ON m.id = pa.member_id WHERE pa.proposal_id = p.id
-                         UNION
-                         SELECT m.name FROM proposal x JOIN proposal_author pa ON pa.proposal_id = x.id
-                         JOIN member m ON m.id = pa.member_id WHERE x.merged_into = p.id),
-                   ARRAY(SELECT m.name FROM evaluation e JOIN member m ON m.id = e.member_id WHERE e.proposal_id = p.id ORDER BY e.id),
-                   ARRAY(SELECT e.round || '|' || e.rating FROM evaluation e WHERE e.proposal_id = p.id ORDER BY e.id)
+                   \(unescaped: units), \(unescaped: assignments), \(unescaped: raters), \(unescaped: raterNames),
+                   \(unescaped: ratings)
             FROM proposal p WHERE p.number = \(number)
             \(unescaped: lock ? "FOR UPDATE OF p" : "")
             """
@@ -308,7 +332,9 @@ extension WorkflowStore {
     /// The office's review: register, decline, convert, merge or return.
     @discardableResult
     public func review(_ number: String, _ decision: ReviewDecision) async throws -> Outcome {
-        try await write(prelude: [try loadQuery(number, lock: true)]) { context in
+        // Merging needs the authors (they rate the lead proposal's reply); the rest, the status.
+        let parts: LoadParts = if case .mergeInto = decision { .raters } else { .status }
+        return try await write(prelude: [try loadQuery(number, lock: true, parts: parts)]) { context in
             let proposal = try loaded(context.prelude.first, context, number)
             switch decision {
             case .register:
@@ -379,7 +405,7 @@ extension WorkflowStore {
     private func simpleTransition(
         _ number: String, _ event: ProposalEvent, to status: ProposalStatus, detail: [String: String] = [:]
     ) async throws -> Outcome {
-        try await write(prelude: [try loadQuery(number, lock: true)]) { context in
+        try await write(prelude: [try loadQuery(number, lock: true, parts: .status)]) { context in
             let proposal = try loaded(context.prelude.first, context, number)
             let next = try decide(event, proposal)
             setStatus(context, proposal, status)
@@ -398,7 +424,7 @@ extension WorkflowStore {
         for name in co { units.append((try Text.required(name, field: "--co", maximum: 100), .co)) }
         for name in parallel { units.append((try Text.required(name, field: "--parallel", maximum: 100), .parallel)) }
         guard Set(units.map(\.unit)).count == units.count else { throw WorkflowError("assign: each unit is named once") }
-        return try await write(prelude: [try loadQuery(number, lock: true), unitQuery(units.map(\.unit))]) { context in
+        return try await write(prelude: [try loadQuery(number, lock: true, parts: .assignments), unitQuery(units.map(\.unit))]) { context in
             let proposal = try loaded(context.prelude.first, context, number)
             let calendar = try await calendar(context)
             let due = try calendar.adding(months: context.settings.handlingMonths, to: today)
@@ -425,7 +451,7 @@ extension WorkflowStore {
     public func unitReturn(_ number: String, unit: String, reason: String?) async throws -> Outcome {
         let unit = try Text.required(unit, field: "--unit", maximum: 100)
         let reason = try Text.optional(reason, field: "--reason", maximum: 2000, multiline: true)
-        return try await write(prelude: [try loadQuery(number, lock: true)]) { context in
+        return try await write(prelude: [try loadQuery(number, lock: true, parts: .assignments)]) { context in
             let proposal = try loaded(context.prelude.first, context, number)
             guard let index = proposal.state.assignments.firstIndex(where: { $0.unit == unit && !$0.returned }) else {
                 throw WorkflowError("proposal \(proposal.number): cannot unit-return: unit \(unit) is not assigned")
@@ -447,7 +473,7 @@ extension WorkflowStore {
     @discardableResult
     public func extend(_ number: String, unit: String, until: CalendarDate?) async throws -> Outcome {
         let unit = try Text.required(unit, field: "--unit", maximum: 100)
-        return try await write(prelude: [try loadQuery(number, lock: true)]) { context in
+        return try await write(prelude: [try loadQuery(number, lock: true, parts: .assignments)]) { context in
             let proposal = try loaded(context.prelude.first, context, number)
             guard let index = proposal.state.assignments.firstIndex(where: { $0.unit == unit && !$0.returned }) else {
                 throw WorkflowError("proposal \(proposal.number): cannot extend: unit \(unit) is not assigned")
@@ -483,7 +509,7 @@ extension WorkflowStore {
     public func opinion(_ number: String, unit: String, text: String) async throws -> Outcome {
         let unit = try Text.required(unit, field: "--unit", maximum: 100)
         let text = try Text.required(text, field: "--text", maximum: 20_000, multiline: true)
-        return try await write(prelude: [try loadQuery(number, lock: true)]) { context in
+        return try await write(prelude: [try loadQuery(number, lock: true, parts: .assignments)]) { context in
             let proposal = try loaded(context.prelude.first, context, number)
             let next = try decide(.coOpinion(unit: unit), proposal)
             guard let index = proposal.state.assignments.firstIndex(where: { $0.unit == unit && !$0.returned }) else {
@@ -502,7 +528,7 @@ extension WorkflowStore {
     public func reply(_ number: String, unit: String, category: ReplyCategory, text: String) async throws -> Outcome {
         let unit = try Text.required(unit, field: "--unit", maximum: 100)
         let text = try Text.required(text, field: "--text", maximum: 50_000, multiline: true)
-        return try await write(prelude: [try loadQuery(number, lock: true)]) { context in
+        return try await write(prelude: [try loadQuery(number, lock: true, parts: .assignments)]) { context in
             let proposal = try loaded(context.prelude.first, context, number)
             let event = ProposalEvent.reply(unit: unit, category: category)
             let next = try decide(event, proposal)
@@ -588,7 +614,7 @@ extension WorkflowStore {
     @discardableResult
     public func consult(_ number: String, outcome: String, heldOn: CalendarDate?) async throws -> Outcome {
         let outcome = try Text.required(outcome, field: "--outcome", maximum: 5000, multiline: true)
-        return try await write(prelude: [try loadQuery(number, lock: true)]) { context in
+        return try await write(prelude: [try loadQuery(number, lock: true, parts: .status)]) { context in
             let proposal = try loaded(context.prelude.first, context, number)
             let next = try decide(.consult, proposal)
             let held = heldOn ?? today
@@ -605,7 +631,7 @@ extension WorkflowStore {
     @discardableResult
     public func markKey(_ number: String, supervisor: String) async throws -> Outcome {
         let supervisor = try Text.required(supervisor, field: "--supervisor", maximum: 100)
-        return try await write(prelude: [try loadQuery(number, lock: true)]) { context in
+        return try await write(prelude: [try loadQuery(number, lock: true, parts: .status)]) { context in
             let proposal = try loaded(context.prelude.first, context, number)
             let next = try decide(.markKey, proposal)
             context.later("""
@@ -623,7 +649,7 @@ extension WorkflowStore {
     ) async throws -> Outcome {
         let named = try Text.optional(supervisor, field: "--supervisor", maximum: 100)
         let note = try Text.optional(note, field: "--note", maximum: 5000, multiline: true) ?? ""
-        return try await write(prelude: [try loadQuery(number, lock: true)]) { context in
+        return try await write(prelude: [try loadQuery(number, lock: true, parts: .status)]) { context in
             let proposal = try loaded(context.prelude.first, context, number)
             let next = try decide(.supervise, proposal)
             let held = heldOn ?? today

@@ -94,9 +94,13 @@ public struct WorkflowStore: Sendable {
     ) async throws -> R {
         let options = PostgresTransactionOptions(readOnly: !writing, maxAttempts: 3)
         let control = CountyRegistry.controlSchema
-        // The county's status and settings, and its schema on the search_path.
+        // The county's status and settings, and its schema on the search_path. Generic plans:
+        // the workflow's statements are key lookups, and planning each execution anew (custom
+        // plans, or after the statistics of a county's small tables change) costs more than
+        // running them.
         let check: PostgresQuery = """
-            SELECT status, settings::text, set_config('search_path', \(county.schema.quoted), true)
+            SELECT status, settings::text, set_config('search_path', \(county.schema.quoted), true),
+                   set_config('plan_cache_mode', 'force_generic_plan', true)
             FROM \(identifier: control).county WHERE code = \(county.value)
             """
         do {
@@ -117,7 +121,7 @@ public struct WorkflowStore: Sendable {
         _ tx: PostgresConnection, _ rows: [PostgresRows], writing: Bool, _ body: (Context) async throws -> R
     ) async throws -> R {
         guard let row = rows.first?.first else { throw CountyError("no county \(county)") }
-        let (status, settingsText, _) = try row.decode((String, String, String).self)
+        let (status, settingsText, _, _) = try row.decode((String, String, String, String).self)
         let settings = try SettingsCache.shared.settings(settingsText)
         if writing, status != County.Status.active.rawValue {
             throw CountyError("county \(county) is archived: its data can be read and reported, not changed")
