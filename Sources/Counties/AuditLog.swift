@@ -50,18 +50,49 @@ public enum AuditLog {
         schema: PostgresIdentifier, actor: String, entity: String, entityID: String, action: String,
         detail: [String: String], at: Date
     ) -> PostgresQuery {
+        let entry = entryCTE(actor: actor, entity: entity, entityID: entityID, action: action, detail: detail, at: at)
+        return """
+            WITH \(fragment: entry), \(fragment: headCTE(schema))
+            \(fragment: insertStatement(schema))
+            """
+    }
+
+    /// The append as CTEs (`audit_entry`, `audit_head_moved`, `audit_logged`) to put in the
+    /// WITH of a statement that also makes the change it logs: one statement for both.
+    public static func appendCTEs(
+        schema: PostgresIdentifier, actor: String, entity: String, entityID: String, action: String,
+        detail: [String: String], at: Date
+    ) -> PostgresQuery {
+        let entry = entryCTE(actor: actor, entity: entity, entityID: entityID, action: action, detail: detail, at: at)
+        return "\(fragment: entry), \(fragment: headCTE(schema)), audit_logged AS (\(fragment: insertStatement(schema)))"
+    }
+
+    private static func entryCTE(
+        actor: String, entity: String, entityID: String, action: String, detail: [String: String], at: Date
+    ) -> PostgresQuery {
         let detail = jsonObject(detail)
         return """
-        WITH entry AS (SELECT \(at)::timestamptz AS at, \(actor)::text AS actor, \(entity)::text AS entity,
-                              \(entityID)::text AS entity_id, \(action)::text AS action, \(detail)::jsonb AS detail),
-             head AS (UPDATE \(identifier: schema).audit_head h
-                      SET prev = h.hash,
-                          hash = \(unescaped: hashExpression(previous: "h.hash", entry: "entry."))
-                      FROM entry WHERE h.one
-                      RETURNING h.prev, h.hash)
+            audit_entry AS (SELECT \(at)::timestamptz AS at, \(actor)::text AS actor, \(entity)::text AS entity,
+                                   \(entityID)::text AS entity_id, \(action)::text AS action, \(detail)::jsonb AS detail)
+            """
+    }
+
+    private static func headCTE(_ schema: PostgresIdentifier) -> PostgresQuery {
+        """
+        audit_head_moved AS (UPDATE \(identifier: schema).audit_head h
+                             SET prev = h.hash,
+                                 hash = \(unescaped: hashExpression(previous: "h.hash", entry: "audit_entry."))
+                             FROM audit_entry WHERE h.one
+                             RETURNING h.prev, h.hash)
+        """
+    }
+
+    /// Without a head row the hash is NULL and the NOT NULL column refuses the entry.
+    private static func insertStatement(_ schema: PostgresIdentifier) -> PostgresQuery {
+        """
         INSERT INTO \(identifier: schema).audit_log (at, actor, entity, entity_id, action, detail, prev_hash, hash)
-        SELECT entry.at, entry.actor, entry.entity, entry.entity_id, entry.action, entry.detail, head.prev, head.hash
-        FROM entry LEFT JOIN head ON true
+        SELECT e.at, e.actor, e.entity, e.entity_id, e.action, e.detail, m.prev, m.hash
+        FROM audit_entry e LEFT JOIN audit_head_moved m ON true
         """
     }
 

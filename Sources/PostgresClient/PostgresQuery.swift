@@ -85,6 +85,56 @@ public struct PostgresQuery: Sendable, Hashable, ExpressibleByStringInterpolatio
         public mutating func appendInterpolation(unescaped text: String) {
             sql.append(text)
         }
+
+        /// Splices another query (a fragment, e.g. a CTE) with its values: its placeholders
+        /// are renumbered to follow this query's. The fragment's SQL must have no `$n` text of
+        /// its own outside quotes other than its placeholders (no dollar quoting), as queries
+        /// built by interpolation have.
+        public mutating func appendInterpolation(fragment: PostgresQuery) {
+            sql.append(PostgresQuery.renumbered(fragment.sql, by: binds.count))
+            binds.append(contentsOf: fragment.binds)
+        }
+    }
+}
+
+extension PostgresQuery {
+    /// `sql` with each placeholder `$n` outside quoted literals and identifiers as `$(n + offset)`.
+    static func renumbered(_ sql: String, by offset: Int) -> String {
+        guard offset > 0 else { return sql }
+        var out: [UInt8] = []
+        let bytes = Array(sql.utf8)
+        out.reserveCapacity(bytes.count + 16)
+        var quote: UInt8?
+        var i = 0
+        while i < bytes.count {
+            let b = bytes[i]
+            if let q = quote {
+                out.append(b)
+                if b == q { quote = nil }  // a doubled quote closes and reopens: same result
+                i += 1
+                continue
+            }
+            if b == UInt8(ascii: "'") || b == UInt8(ascii: "\"") {
+                quote = b
+                out.append(b)
+                i += 1
+                continue
+            }
+            if b == UInt8(ascii: "$"), i + 1 < bytes.count, bytes[i + 1] >= 48, bytes[i + 1] <= 57 {
+                var j = i + 1
+                var n = 0
+                while j < bytes.count, bytes[j] >= 48, bytes[j] <= 57, n < 1_000_000 {
+                    n = n * 10 + Int(bytes[j] - 48)
+                    j += 1
+                }
+                out.append(contentsOf: Array("$\(n + offset)".utf8))
+                i = j
+                continue
+            }
+            out.append(b)
+            i += 1
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 }
 
@@ -164,6 +214,15 @@ public struct PostgresBindings: Sendable, Hashable, CustomStringConvertible {
     public mutating func appendNull(type: UInt32 = 0) {
         offsets.append(-1)
         types.append(type)
+    }
+
+    /// Appends another query's values after these.
+    public mutating func append(contentsOf other: PostgresBindings) {
+        let base = storage.count
+        storage.append(contentsOf: other.storage)
+        offsets.append(contentsOf: other.offsets.map { $0 >= 0 ? $0 + base : -1 })
+        if invalid == nil, let reason = other.invalid { invalid = reason }
+        types.append(contentsOf: other.types)
     }
 
     public var description: String {

@@ -290,8 +290,7 @@ extension WorkflowStore {
                                                   ELSE greatest(last_number, \(wanted)) END
             WHERE year = \(new.year) RETURNING id, closed_on, last_number
             """,
-            memberQuery([new.lead]),
-            memberQuery(new.coAuthors),
+            memberQuery([new.lead] + new.coAuthors),
         ]
     }
 
@@ -299,33 +298,41 @@ extension WorkflowStore {
     private func insert(_ context: Context, _ new: CheckedProposal, filedAt: Date, looked: ArraySlice<PostgresRows>) throws -> String {
         let year = new.year
         let rows = Array(looked)
-        guard rows.count == 3 else { throw WorkflowError("filing: expected 3 lookups, got \(rows.count)") }
+        guard rows.count == 2 else { throw WorkflowError("filing: expected 2 lookups, got \(rows.count)") }
         guard let session = rows[0].first else {
             throw WorkflowError("session: no \(year) session in county \(county); open it with `tongxin session open --year \(year)`")
         }
         let (sessionID, closedOn, last) = try session.decode((Int64, CalendarDate?, Int).self)
-        var members = try memberIDs(rows[1], [new.lead], field: "lead", requireActive: true)
-        members.merge(try memberIDs(rows[2], new.coAuthors, field: "co_authors", requireActive: true)) { first, _ in first }
+        // One lookup for all authors; a problem names the field of the first author it concerns.
+        let members: [String: Int64]
+        do {
+            members = try memberIDs(rows[1], [new.lead] + new.coAuthors, field: "author", requireActive: true)
+        } catch {
+            _ = try memberIDs(rows[1], [new.lead], field: "lead", requireActive: true)
+            _ = try memberIDs(rows[1], new.coAuthors, field: "co_authors", requireActive: true)
+            throw error
+        }
         let number = new.number ?? ProposalNumber.format(year: year, sequence: last)
         let filedOn = LocalTime.day(of: filedAt)
         let during = closedOn.map { filedOn > $0 } == true ? "between_sessions" : "session"
         let authorIDs = ([new.lead] + new.coAuthors).compactMap { members[$0] }
-        context.batch.append("""
-            WITH p AS (
-                INSERT INTO proposal (session_id, number, title, body, category, local_category, kind, filed_during,
-                                      filed_at, updated_at)
-                VALUES (\(sessionID), \(number), \(new.title), \(new.body), \(new.category.rawValue), \(new.localCategory),
-                        \(new.kind.rawValue), \(during), \(filedAt), \(filedAt))
-                RETURNING id)
+        context.batch.append(.named("filed", """
+            INSERT INTO proposal (session_id, number, title, body, category, local_category, kind, filed_during,
+                                  filed_at, updated_at)
+            VALUES (\(sessionID), \(number), \(new.title), \(new.body), \(new.category.rawValue), \(new.localCategory),
+                    \(new.kind.rawValue), \(during), \(filedAt), \(filedAt))
+            RETURNING id
+            """))
+        context.batch.append(.write("""
             INSERT INTO proposal_author (proposal_id, member_id, lead)
-            SELECT p.id, member, member = \(members[new.lead]) FROM p, unnest(\(authorIDs)::bigint[]) AS member
-            """, check: nil)
-        context.batch.append(AuditLog.appendQuery(
-            schema: context.schema, actor: actor, entity: "proposal", entityID: number, action: "file",
+            SELECT filed.id, member, member = \(members[new.lead]) FROM filed, unnest(\(authorIDs)::bigint[]) AS member
+            """))
+        context.batch.append(.audit(Batch.AuditItem(
+            schema: context.schema, actor: actor, entity: "proposal", id: number, action: "file",
             detail: [
                 "to": "filed", "title": new.title, "kind": new.kind.rawValue, "category": new.category.rawValue,
                 "authors": ([new.lead] + new.coAuthors).joined(separator: "、"),
-            ], at: filedAt)) { [schema = context.schema] rows in try AuditLog.check(rows, schema: schema) }
+            ], at: filedAt)))
         return number
     }
 
@@ -430,12 +437,14 @@ extension WorkflowStore {
             let due = try calendar.adding(months: context.settings.handlingMonths, to: today)
             let next = try decide(.assign(units, on: today, dueOn: due), proposal)
             let ids = try unitIDs(context.prelude[1], units.map(\.unit), field: "unit")
-            for (unit, role) in units {
-                context.later("""
-                    INSERT INTO assignment (proposal_id, unit_id, role, assigned_at, due_on)
-                    VALUES (\(proposal.id), \(ids[unit]), \(role.rawValue), \(now), \(due))
-                    """)
-            }
+            // One INSERT: its rows take their ids in the order given (lead first).
+            let unitIDs = units.compactMap { ids[$0.unit] }
+            context.later("""
+                INSERT INTO assignment (proposal_id, unit_id, role, assigned_at, due_on)
+                SELECT \(proposal.id), unit, role, \(now), \(due)
+                FROM unnest(\(unitIDs)::bigint[], \(units.map(\.role.rawValue))::text[]) WITH ORDINALITY AS u(unit, role, n)
+                ORDER BY n
+                """)
             setStatus(context, proposal, .assigned)
             auditTransition(context, proposal, .assign(units, on: today, dueOn: due), to: next, [
                 "units": units.map { "\($0.unit):\($0.role.rawValue)" }.joined(separator: ","), "due_on": due.description,

@@ -50,30 +50,79 @@ public struct WorkflowStore: Sendable {
         let batch: Batch
 
         /// Queues a write (run in order with the other queued ones, before the commit).
-        func later(_ query: PostgresQuery) { batch.append(query, check: nil) }
+        func later(_ query: PostgresQuery) { batch.append(.write(query)) }
     }
 
-    /// Statements queued by an operation, and checks on their results.
+    /// What an operation queued: its writes and its audit entries. They go to the server as one
+    /// statement (the writes and the first entry as CTEs of one WITH; a further entry, which
+    /// moves the chain's head again, as a statement of its own), in one round trip with COMMIT.
+    /// A step must not update one row twice (CTEs of one statement cannot).
     final class Batch: Sendable {
-        typealias Check = @Sendable (PostgresRows) throws -> Void
-        private let items = Mutex<[(PostgresQuery, Check?)]>([])
+        enum Item: Sendable {
+            /// An INSERT, UPDATE or DELETE without WITH.
+            case write(PostgresQuery)
+            /// A named CTE later writes may read (`name AS (… RETURNING …)`).
+            case named(String, PostgresQuery)
+            case audit(AuditItem)
+        }
 
-        func append(_ query: PostgresQuery, check: Check?) { items.withLock { $0.append((query, check)) } }
+        struct AuditItem: Sendable {
+            var schema: PostgresIdentifier
+            var actor: String
+            var entity: String
+            var id: String
+            var action: String
+            var detail: [String: String]
+            var at: Date
+        }
+
+        private let items = Mutex<[Item]>([])
+
+        func append(_ item: Item) { items.withLock { $0.append(item) } }
 
         /// Forgets the queued statements (their savepoint was rolled back).
         func discard() { items.withLock { $0.removeAll() } }
 
-        /// Sends the queued statements in one pipeline and runs their checks; with `committing`,
-        /// COMMIT goes in the same round trip (the transaction must be the outermost).
-        func flush(on tx: PostgresConnection, committing: Bool = false) async throws {
+        /// The queued items as statements: one WITH …, then further audit entries.
+        func statements() -> [PostgresQuery] {
             let queued = items.withLock { items in
                 defer { items.removeAll() }
                 return items
             }
-            if queued.isEmpty, !committing { return }
-            let queries = queued.map(\.0)
-            let results = committing ? try await tx.commit(after: queries) : try await tx.pipeline(queries)
-            for ((_, check), rows) in zip(queued, results) { try check?(rows) }
+            var ctes: [PostgresQuery] = []
+            var more: [PostgresQuery] = []
+            var audited = false
+            for item in queued {
+                switch item {
+                case .write(let query):
+                    ctes.append("\(unescaped: "w\(ctes.count)") AS (\(fragment: query))")
+                case .named(let name, let query):
+                    ctes.append("\(unescaped: name) AS (\(fragment: query))")
+                case .audit(let a):
+                    if audited {
+                        more.append(AuditLog.appendQuery(
+                            schema: a.schema, actor: a.actor, entity: a.entity, entityID: a.id, action: a.action, detail: a.detail, at: a.at))
+                    } else {
+                        ctes.append(AuditLog.appendCTEs(
+                            schema: a.schema, actor: a.actor, entity: a.entity, entityID: a.id, action: a.action, detail: a.detail, at: a.at))
+                        audited = true
+                    }
+                }
+            }
+            guard var merged = ctes.first.map({ first -> PostgresQuery in "WITH \(fragment: first)" }) else { return more }
+            for cte in ctes.dropFirst() { merged = "\(fragment: merged), \(fragment: cte)" }
+            return ["\(fragment: merged) SELECT 1"] + more
+        }
+
+        /// Sends the queued statements in one pipeline; with `committing`, COMMIT goes in the
+        /// same round trip (the transaction must be the outermost).
+        func flush(on tx: PostgresConnection, committing: Bool = false) async throws {
+            let queries = statements()
+            if committing {
+                _ = try await tx.commit(after: queries)
+            } else if !queries.isEmpty {
+                _ = try await tx.pipeline(queries)
+            }
         }
     }
 
@@ -141,10 +190,8 @@ public struct WorkflowStore: Sendable {
     /// Queues the audit entry of a change made in `context`'s transaction (sent with the other
     /// queued writes; the transaction fails when it could not be appended).
     func audit(_ context: Context, entity: String, id: String, action: String, detail: [String: String] = [:]) {
-        let schema = context.schema
-        context.batch.append(AuditLog.appendQuery(
-            schema: schema, actor: actor, entity: entity, entityID: id, action: action, detail: detail, at: now
-        )) { rows in try AuditLog.check(rows, schema: schema) }
+        context.batch.append(.audit(Batch.AuditItem(
+            schema: context.schema, actor: actor, entity: entity, id: id, action: action, detail: detail, at: now)))
     }
 
     /// The county's deadline calendar: its counting, and (for working days) its holidays and
