@@ -142,38 +142,32 @@ extension WorkflowStore {
     /// The statement that reads a proposal as the rules see it (for a transaction's prelude).
     func loadQuery(_ number: String, lock: Bool, parts: LoadParts = .all) throws -> PostgresQuery {
         let number = try ProposalNumber.validated(number)
-        // What a step does not need is not read (an empty array in its place).
+        // What a step does not need is not read (an empty array in its place). Each element
+        // is `field|field|…|name`: names last (they may hold any character), no ORDER BY (no
+        // sort; the order is made here).
         let none = "'{}'::text[]"
-        let units = parts.contains(.assignments) ? """
-            ARRAY(SELECT u.name FROM assignment a JOIN unit u ON u.id = a.unit_id
-                  WHERE a.proposal_id = p.id ORDER BY a.id)
-            """ : none
         let assignments = parts.contains(.assignments) ? """
             ARRAY(SELECT concat_ws('|', a.id, a.role, (a.assigned_at AT TIME ZONE '\(LocalTime.zoneName)')::date, a.due_on,
                                    a.extended::int, (a.returned_at IS NOT NULL)::int, coalesce(r.category, ''),
-                                   coalesce(((r.replied_at AT TIME ZONE '\(LocalTime.zoneName)')::date)::text, ''))
-                  FROM assignment a LEFT JOIN reply r ON r.assignment_id = a.id AND r.round = p.round
-                  WHERE a.proposal_id = p.id ORDER BY a.id)
+                                   coalesce(((r.replied_at AT TIME ZONE '\(LocalTime.zoneName)')::date)::text, ''), u.name)
+                  FROM assignment a JOIN unit u ON u.id = a.unit_id
+                  LEFT JOIN reply r ON r.assignment_id = a.id AND r.round = p.round
+                  WHERE a.proposal_id = p.id)
             """ : none
         let raters = parts.contains(.raters) ? """
             ARRAY(SELECT m.name FROM proposal_author pa JOIN member m ON m.id = pa.member_id WHERE pa.proposal_id = p.id
-                  UNION
+                  UNION ALL
                   SELECT m.name FROM proposal x JOIN proposal_author pa ON pa.proposal_id = x.id
                   JOIN member m ON m.id = pa.member_id WHERE x.merged_into = p.id)
             """ : none
-        let raterNames = parts.contains(.raters) ? """
-            ARRAY(SELECT m.name FROM evaluation e JOIN member m ON m.id = e.member_id WHERE e.proposal_id = p.id ORDER BY e.id)
-            """ : none
         let ratings = parts.contains(.raters) ? """
-            ARRAY(SELECT e.round || '|' || e.rating FROM evaluation e WHERE e.proposal_id = p.id ORDER BY e.id)
+            ARRAY(SELECT e.round || '|' || e.rating || '|' || m.name FROM evaluation e JOIN member m ON m.id = e.member_id
+                  WHERE e.proposal_id = p.id)
             """ : none
-        // Assignments as parallel arrays (unit names apart: they may hold any character), the
-        // rest of each as `id|role|assigned on|due on|extended|returned|category|replied on`.
         return """
             SELECT p.id, p.number, p.status, p.round, p.is_key, p.needs_consultation,
                    (SELECT t.number FROM proposal t WHERE t.id = p.merged_into),
-                   \(unescaped: units), \(unescaped: assignments), \(unescaped: raters), \(unescaped: raterNames),
-                   \(unescaped: ratings)
+                   \(unescaped: assignments), \(unescaped: raters), \(unescaped: ratings)
             FROM proposal p WHERE p.number = \(number)
             \(unescaped: lock ? "FOR UPDATE OF p" : "")
             """
@@ -182,8 +176,8 @@ extension WorkflowStore {
     /// The proposal from `loadQuery`'s rows.
     func loaded(_ rows: PostgresRows?, _ context: Context, _ number: String) throws -> LoadedProposal {
         guard let row = rows?.first else { throw WorkflowError("no proposal \(number.prefix(40)) in county \(county)") }
-        let (id, storedNumber, status, round, key, consultation, mergedInto, units, assignments, raters, raterNames, ratings) =
-            try row.decode((Int64, String, String, Int, Bool, Bool, String?, [String], [String], [String], [String], [String]).self)
+        let (id, storedNumber, status, round, key, consultation, mergedInto, assignments, raters, ratings) =
+            try row.decode((Int64, String, String, Int, Bool, Bool, String?, [String], [String], [String]).self)
         var state = ProposalState(raters: Set(raters))
         state.status = ProposalStatus(rawValue: status) ?? .filed
         state.round = round
@@ -191,32 +185,32 @@ extension WorkflowStore {
         state.needsConsultation = consultation
         state.mergedInto = mergedInto
         let malformed = WorkflowError("proposal \(storedNumber): unreadable assignment row")
-        var ids: [Int64] = []
-        var repliedOn: CalendarDate?
-        for (unit, text) in zip(units, assignments) {
-            let f = text.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
-            guard f.count == 8, let assignmentID = Int64(f[0]), let role = AssignmentRole(rawValue: f[1]) else { throw malformed }
-            var assignment = AssignmentState(unit: unit, role: role, assignedOn: try CalendarDate(f[2]), dueOn: try CalendarDate(f[3]))
+        var rows: [(Int64, AssignmentState, CalendarDate?)] = []
+        for text in assignments {
+            let f = text.split(separator: "|", maxSplits: 8, omittingEmptySubsequences: false).map(String.init)
+            guard f.count == 9, let assignmentID = Int64(f[0]), let role = AssignmentRole(rawValue: f[1]) else { throw malformed }
+            var assignment = AssignmentState(unit: f[8], role: role, assignedOn: try CalendarDate(f[2]), dueOn: try CalendarDate(f[3]))
             assignment.extended = f[4] == "1"
             assignment.returned = f[5] == "1"
             assignment.replyCategory = ReplyCategory(rawValue: f[6])
             assignment.replied = assignment.replyCategory != nil
-            if !assignment.returned, role.replies, !f[7].isEmpty {
-                let day = try CalendarDate(f[7])
-                repliedOn = max(repliedOn ?? day, day)
-            }
-            state.assignments.append(assignment)
-            ids.append(assignmentID)
+            rows.append((assignmentID, assignment, f[7].isEmpty ? nil : try CalendarDate(f[7])))
         }
-        for (member, text) in zip(raterNames, ratings) {
-            let f = text.split(separator: "|")
-            guard f.count == 2, let round = Int(f[0]), let rating = Rating(rawValue: String(f[1])) else { throw malformed }
-            state.ratings[round, default: [:]][member] = rating
+        rows.sort { $0.0 < $1.0 }
+        var repliedOn: CalendarDate?
+        for (_, assignment, replied) in rows {
+            state.assignments.append(assignment)
+            if !assignment.returned, assignment.role.replies, let replied { repliedOn = max(repliedOn ?? replied, replied) }
+        }
+        for text in ratings {
+            let f = text.split(separator: "|", maxSplits: 2, omittingEmptySubsequences: false)
+            guard f.count == 3, let round = Int(f[0]), let rating = Rating(rawValue: String(f[1])) else { throw malformed }
+            state.ratings[round, default: [:]][String(f[2])] = rating
         }
         if state.status == .replied, let repliedOn {
             state.evaluationWindowEnds = try repliedOn.adding(days: context.settings.evaluationWindowDays)
         }
-        return LoadedProposal(id: id, number: storedNumber, state: state, assignmentIDs: ids, repliedOn: repliedOn)
+        return LoadedProposal(id: id, number: storedNumber, state: state, assignmentIDs: rows.map(\.0), repliedOn: repliedOn)
     }
 
     /// Applies `event` by the rules, or throws the refusal with the proposal's number.
