@@ -20,7 +20,7 @@ help:
 	@echo "  build   deps, then swift build"
 	@echo "  demo    build, then run scripts/demo.sh (tongxin db check, db info) on a throwaway server"
 	@echo "  test    deps, then swift build --build-tests and swift test"
-	@echo "  bench   deps, swift build -c release, then tongxin-bench on a throwaway server"
+	@echo "  bench   deps, swift build -c release --static-swift-stdlib, then tongxin-bench on a throwaway server"
 	@echo "  clean   rm -rf .build"
 
 deps:
@@ -54,7 +54,7 @@ test: deps
 	$(SWIFT) test --disable-xctest
 
 bench: deps
-	$(SWIFT) build -c release
+	$(SWIFT) build -c release --static-swift-stdlib
 	.build/release/tongxin-devdb run -- .build/release/tongxin-bench
 
 clean:

@@ -34,14 +34,22 @@ struct DemoCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "The county's year in figures, counted from its data.")
         @OptionGroup var staff: StaffOptions
         @Option(help: "The year.") var year = 2021
-        @Option(help: "Output: table (text lines) or json.") var format: OutputFormat = .table
+        @OptionGroup var output: FormatOptions
         func run() async throws {
             try await reportingFailures {
                 let summary = try await staff.withStore { try await $0.summary(year: year) }
-                if format == .json {
-                    print(try JSONOutput.render(summary))
-                } else {
-                    print(summary.lines.joined(separator: "\n"))
+                switch output.format {
+                case .table: print(summary.lines.joined(separator: "\n"))
+                case .json: print(try JSONOutput.render(summary))
+                case .csv:
+                    // One figure per row, as its JSON key and value.
+                    let object = try JSONSerialization.jsonObject(with: Data(try JSONOutput.render(summary).utf8)) as? [String: Any] ?? [:]
+                    let rows = object.keys.sorted().map { key -> [String] in
+                        let value = object[key]
+                        if let list = value as? [Any] { return [key, list.map { "\($0)" }.joined(separator: "、")] }
+                        return [key, value.map { "\($0)" } ?? ""]
+                    }
+                    try output.emit(summary, columns: ["figure", "value"], rows: rows)
                 }
             }
         }

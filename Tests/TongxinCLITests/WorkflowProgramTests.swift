@@ -173,4 +173,40 @@ import Testing
             #expect(try await tongxin(["member", "list", "--format", "json"], configuration).output.contains("\"'); DROP TABLE member; -- \\\"引号\\\"\""))
         }
     }
+
+    @Test func suggestionsActivitiesAndTheDemoYearWorkFromTheCommandLine() async throws {
+        try await TestDatabase.withDatabase { configuration in
+            try await setUp(configuration, Self.reference)
+            let filed = try await tongxin(["suggestion", "file", "--member", "王委员", "--title", "路灯不亮", "--as-of", "2021-03-10T09:00"], configuration)
+            #expect(filed.lines == ["filed micro-suggestion W2021-001 路灯不亮"])
+            let routed = try await tongxin(["suggestion", "route", "W2021-001", "--unit", "城管局", "--as-of", "2021-03-10T10:00"], configuration)
+            #expect(routed.lines == ["W2021-001 routed to 城管局, due 2021-03-31"])
+            try await setUp(configuration, [
+                ["suggestion", "reply", "W2021-001", "--unit", "城管局", "--text", "已修复", "--as-of", "2021-03-20"],
+                ["suggestion", "evaluate", "W2021-001", "--rating", "满意"],
+                ["activity", "add", "--kind", "visit-hosted", "--peer", "昭平县政协", "--on", "2021-05-01"],
+                ["activity", "add", "--kind", "duty-day", "--member", "王委员", "--days", "3", "--on", "2021-04-02"],
+            ])
+            let suggestions = try await tongxin(["suggestion", "list", "--format", "json"], configuration)
+            let list = try JSONSerialization.jsonObject(with: Data(suggestions.output.utf8)) as? [[String: Any]]
+            #expect(list?.first?["status"] as? String == "closed")
+            #expect(list?.first?["on_time"] as? Bool == true)
+            let activities = try await tongxin(["activity", "list", "--year", "2021", "--format", "csv"], configuration)
+            #expect(activities.output == "on,kind,member,unit,peer,days,note\r\n2021-04-02,duty_day,王委员,,,3,\r\n2021-05-01,visit_hosted,,,昭平县政协,1,\r\n")
+            let log = try await tongxin(["audit", "log", "--proposal", "W2021-001", "--format", "json"], configuration)
+            let entries = try JSONSerialization.jsonObject(with: Data(log.output.utf8)) as? [[String: Any]]
+            #expect(entries?.compactMap { $0["action"] as? String } == ["file", "route", "reply", "evaluate"])
+            // The demo year in a second county, and its summary.
+            try await setUp(configuration, [["county", "create", "zhaoping", "--name", "昭平县"]])
+            let fill = try await tongxin(["demo", "fill", "--year", "2021"], configuration, county: "zhaoping")
+            #expect(fill.status == 0, "\(fill.output)")
+            #expect(fill.lines.first?.hasPrefix("filled 昭平县 2021: 78 proposals, 21 micro-suggestions") == true)
+            let summary = try await tongxin(["demo", "summary", "--format", "json"], configuration, county: "zhaoping")
+            let figures = try JSONSerialization.jsonObject(with: Data(summary.output.utf8)) as? [String: Any]
+            #expect(figures?["filed"] as? Int == 78)
+            let unknown = try await tongxin(["demo", "fill"], configuration, county: "leiyang")
+            #expect(unknown.status == 1)
+            #expect(unknown.lines == ["tongxin: demo: county leiyang has a 2021 session already; fill a year once"])
+        }
+    }
 }
