@@ -96,7 +96,7 @@ CREATE TABLE calendar_day (
 CREATE TABLE proposal (
     id                 bigint PRIMARY KEY DEFAULT nextval('id_seq'),
     session_id         bigint NOT NULL REFERENCES session (id),
-    number             text NOT NULL UNIQUE CHECK (number ~ '^[0-9]{4}-[0-9]{3,4}$'),
+    number             text NOT NULL UNIQUE CHECK (number ~ '^[0-9]{4}-([0-9]{3}|[1-9][0-9]{3})$'),
     title              text NOT NULL CHECK (length(title) BETWEEN 1 AND 300),
     body               text NOT NULL DEFAULT '',
     category           text NOT NULL CHECK (category IN ('economy', 'urban_rural', 'livelihood', 'education_culture',

@@ -239,7 +239,8 @@ public struct SchemaMigrator: Sendable {
     public func applyAll(inOpenTransaction connection: PostgresConnection, prefix: String = "") async throws {
         do {
             try await connection.executeUnsafeScript(prefix + creationScript)
-        } catch let error as PostgresError where error.sqlState == .duplicateSchema {
+        } catch let error as PostgresError where error.sqlState == .duplicateSchema || error.sqlState == .uniqueViolation {
+            // The schema exists (a concurrent creator wins with a unique violation on its name).
             throw error
         } catch {
             let range = migrations.isEmpty ? "none" : "\(migrations.first?.fileName ?? "")…\(migrations.last?.fileName ?? "")"

@@ -119,8 +119,13 @@ extension PostgresConnection {
             }
             throw error
         }
-        // The body may have committed already, with its last statements (`commit(after:)`).
-        if try await !inTransaction { return value }
+        // The body may have committed already, with its last statements (`commit(after:)`):
+        // then it is done, cancelled or not (a committed step must not be reported as failed).
+        let open = try await performIgnoringCancellation { core -> Bool in
+            guard let pg = core.pg else { return false }
+            return PQtransactionStatus(pg) != PQTRANS_IDLE
+        }
+        if !open { return value }
         let tag: String
         do {
             tag = try await perform { core in try core.execute("COMMIT").commandTag }

@@ -1,3 +1,4 @@
+import Counties
 import Foundation
 import PostgresClient
 public import Workflow
@@ -77,6 +78,9 @@ extension WorkflowStore {
                         problems.append("line \(record.line): \(text)")
                     }
                 } catch let error as PostgresError {
+                    // Not the row's fault: the whole import fails (and may be retried).
+                    if error.isRetryableTransactionFailure || error.isConnectionFailure { throw error }
+                    if AuditLog.isMissingHead(error) { throw AuditLog.missingHead(context.schema) }
                     problems.append("line \(record.line): \(error.message)")
                 }
                 if problems.count >= 1000 { break }
@@ -102,9 +106,10 @@ extension WorkflowStore {
                 }
             }
             if let sector {
-                try await context.tx.query("""
+                let added = try await context.tx.query("""
                     INSERT INTO sector (name) VALUES (\(sector)) ON CONFLICT (name) DO NOTHING
-                    """)
+                    """).affectedRows
+                if added == 1 { audit(context, entity: "sector", id: sector, action: "add") }
             }
             try await insertMember(context, name: name, sector: sector, active: active, field: "name")
         }

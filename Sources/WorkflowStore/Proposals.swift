@@ -96,8 +96,9 @@ public enum ProposalNumber {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         let bytes = Array(trimmed.utf8)
         let digits = { (slice: ArraySlice<UInt8>) in slice.allSatisfy { $0 >= 48 && $0 <= 57 } }
+        // One spelling per number: three digits, four only from 1000 (2021-057, not 2021-0057).
         guard (8...9).contains(bytes.count), bytes.count > 4, bytes[4] == UInt8(ascii: "-"),
-            digits(bytes[0..<4]), digits(bytes[5...])
+            digits(bytes[0..<4]), digits(bytes[5...]), bytes.count == 8 || bytes[5] != UInt8(ascii: "0")
         else {
             throw WorkflowError("\(field): \"\(trimmed.prefix(40))\" is not a proposal number like 2021-057")
         }

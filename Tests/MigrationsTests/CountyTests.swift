@@ -65,6 +65,30 @@ func withRegistry<R: Sendable>(
         }
     }
 
+    @Test func twoCreatorsOfOneCodeAtOnceGiveOneCountyAndOneClearRefusal() async throws {
+        try await withRegistry { registry, _ in
+            try await registry.migrateControl()
+            for round in 0..<5 {
+                let code = try CountyCode("race\(round)")
+                let results = await withTaskGroup(of: String?.self) { group in
+                    for _ in 0..<2 {
+                        group.addTask {
+                            do {
+                                _ = try await registry.create(code: code, name: "县", region: nil)
+                                return nil
+                            } catch {
+                                return "\(error)"
+                            }
+                        }
+                    }
+                    return await group.reduce(into: [String?]()) { $0.append($1) }
+                }
+                #expect(results.filter { $0 == nil }.count == 1)
+                #expect(results.compactMap { $0 } == ["county race\(round) already exists"])
+            }
+        }
+    }
+
     @Test func injectionAttemptsInCodesAndNamesAreRefusedOrStoredAsData() async throws {
         for bad in ["x", "Leiyang", "lei-yang", "lei yang", "1abc", "a\"; DROP SCHEMA tongxin; --", "county'", "", String(repeating: "a", count: 32), "耒阳"] {
             #expect(throws: CountyError.self) { try CountyCode(bad) }

@@ -127,6 +127,7 @@ func auditCount(_ store: WorkflowStore) async throws -> Int {
             #expect(await refusal { try await store.file(NewProposal(title: "x", category: .other, kind: .individual, lead: "王委员", sessionYear: 2022)) }?
                 .hasPrefix("session: no 2022 session") == true)
             #expect(await refusal { _ = try await store.show("57") } == "proposal: \"57\" is not a proposal number like 2021-057")
+            #expect(await refusal { _ = try await store.show("2021-0001") } == "proposal: \"2021-0001\" is not a proposal number like 2021-057")
             // Accepted steps: decline, register, assign, reply, evaluate.
             #expect(try await auditCount(store) == before + 5)
             #expect(try await store.show("2021-002").declineReason == "personal_matter")
