@@ -157,7 +157,7 @@ public final class EmbeddedPostgres: Sendable {
             ("fsync", "off"),
             ("synchronous_commit", "off"),
             ("full_page_writes", "off"),
-            ("max_connections", "300"),
+            ("max_connections", "1000"),  // tests run in parallel, some open hundreds
             ("shared_buffers", "128MB"),
             ("max_prepared_transactions", "0"),
             ("logging_collector", "off"),
