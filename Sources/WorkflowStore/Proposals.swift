@@ -128,8 +128,6 @@ struct LoadedProposal: Sendable {
     var state: ProposalState
     /// Assignment ids, parallel to `state.assignments`.
     var assignmentIDs: [Int64]
-    /// The day the last answering unit replied in this round.
-    var repliedOn: CalendarDate?
 }
 
 extension WorkflowStore {
@@ -211,7 +209,7 @@ extension WorkflowStore {
         if state.status == .replied, let repliedOn {
             state.evaluationWindowEnds = try repliedOn.adding(days: context.settings.evaluationWindowDays)
         }
-        return LoadedProposal(id: id, number: storedNumber, state: state, assignmentIDs: rows.map(\.0), repliedOn: repliedOn)
+        return LoadedProposal(id: id, number: storedNumber, state: state, assignmentIDs: rows.map(\.0))
     }
 
     /// Applies `event` by the rules, or throws the refusal with the proposal's number.
