@@ -66,10 +66,16 @@ let package = Package(
             dependencies: ["PostgresClient", "Counties", "Workflow"],
             swiftSettings: swiftSettings
         ),
+        // The job queue in the control schema: enqueue, claim, complete, retry, rescue, prune.
+        .target(
+            name: "JobQueue",
+            dependencies: ["PostgresClient", "Counties"],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "TongxinCLI",
             dependencies: [
-                "PostgresClient", "Migrations", "Counties", "Workflow", "WorkflowStore",
+                "PostgresClient", "Migrations", "Counties", "Workflow", "WorkflowStore", "JobQueue",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -78,7 +84,7 @@ let package = Package(
         .target(
             name: "TongxinWorker",
             dependencies: [
-                "PostgresClient",
+                "PostgresClient", "JobQueue", "Counties", "Workflow", "WorkflowStore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -92,7 +98,7 @@ let package = Package(
         .executableTarget(
             name: "tongxin-worker",
             dependencies: [
-                "TongxinWorker",
+                "TongxinWorker", "WorkflowStore", "PostgresClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -104,7 +110,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "tongxin-bench",
-            dependencies: ["PostgresClient", "EmbeddedPostgres", "Migrations", "Counties", "Workflow", "WorkflowStore"],
+            dependencies: ["PostgresClient", "EmbeddedPostgres", "Migrations", "Counties", "Workflow", "WorkflowStore", "JobQueue", "TongxinWorker"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -131,6 +137,11 @@ let package = Package(
         .testTarget(
             name: "WorkflowStoreTests",
             dependencies: ["WorkflowStore", "Workflow", "Counties", "Migrations", "PostgresClient", "PostgresTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "JobQueueTests",
+            dependencies: ["JobQueue", "TongxinWorker", "Counties", "Migrations", "PostgresClient", "PostgresTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,39 +1,83 @@
+import Dispatch
+import JobQueue
 public import Logging
 public import PostgresClient
 public import ServiceLifecycle
+import Synchronization
 
-/// The worker's database service: connects, reports ready, and holds the connection until
-/// graceful shutdown. Deadlines, reminders and rollups will run inside it as jobs.
+/// The worker as a service: the job worker, and `/metrics` and `/healthz` when a port is given.
+/// Graceful shutdown (SIGTERM/SIGINT) stops claiming, lets running jobs finish within the
+/// grace period and releases the rest.
 public struct WorkerService: Service {
-    let configuration: PostgresConfiguration
+    public let worker: JobWorker
+    let metricsAddress: (host: String, port: Int)?
     let logger: Logger
 
-    public init(configuration: PostgresConfiguration, logger: Logger) {
-        self.configuration = configuration
+    public init(worker: JobWorker, metricsHost: String = "127.0.0.1", metricsPort: Int?, logger: Logger) {
+        self.worker = worker
+        self.metricsAddress = metricsPort.map { (metricsHost, $0) }
         self.logger = logger
     }
 
     public func run() async throws {
-        let connection = try await PostgresConnection.connect(configuration: configuration, logger: logger)
-        logger.info("ready", metadata: [
-            "db.backend_pid": "\(connection.backendPID)",
-            "db.server_version": "\(connection.serverVersion)",
-        ])
-        // Wait for SIGTERM/SIGINT (or the group's end); then close cleanly.
-        try? await gracefulShutdown()
-        logger.info("shutting down")
-        await connection.close()
-        logger.info("stopped")
+        var server: MetricsServer?
+        if let (host, port) = metricsAddress {
+            let worker = self.worker
+            let started = try MetricsServer(host: host, port: port) { path in
+                switch path {
+                case "/metrics":
+                    let text = Mutex("")
+                    let done = DispatchSemaphore(value: 0)
+                    Task {
+                        let rendered = await worker.metricsText()
+                        text.withLock { $0 = rendered }
+                        done.signal()
+                    }
+                    done.wait()
+                    return ("200 OK", "text/plain; version=0.0.4; charset=utf-8", text.withLock { $0 })
+                case "/healthz":
+                    return worker.isHealthy ? ("200 OK", "text/plain", "ok\n") : ("503 Service Unavailable", "text/plain", "database unreachable\n")
+                default:
+                    return ("404 Not Found", "text/plain", "not found: /metrics or /healthz\n")
+                }
+            }
+            started.start()
+            server = started
+            logger.info("metrics on http://\(host):\(started.port)/metrics and /healthz")
+        }
+        defer { server?.stop() }
+        let worker = self.worker
+        let grace = worker.configuration.shutdownGrace
+        try await withGracefulShutdownHandler {
+            try await worker.run()
+        } onGracefulShutdown: {
+            worker.stop()
+            // Past the grace period the process exits anyway; leases of unfinished jobs expire
+            // and another worker runs them.
+            Task {
+                try? await Task.sleep(for: grace)
+                worker.logger.warning("shutdown grace of \(grace) passed")
+            }
+        }
     }
 }
 
-/// Runs the worker until SIGTERM or SIGINT.
+/// Runs the worker until SIGTERM or SIGINT (or, draining, until nothing is due).
 public enum Worker {
-    public static func run(configuration: PostgresConfiguration, logger: Logger) async throws {
-        let service = WorkerService(configuration: configuration, logger: logger)
+    /// The handlers this build knows.
+    public static func handlers() -> [any JobHandler] {
+        [NoopHandler()]
+    }
+
+    public static func run(
+        configuration: PostgresConfiguration, worker: WorkerConfiguration, metricsHost: String = "127.0.0.1", metricsPort: Int?,
+        logger: Logger
+    ) async throws {
+        let jobWorker = JobWorker(configuration: configuration, worker: worker, handlers: handlers(), logger: logger)
+        let service = WorkerService(worker: jobWorker, metricsHost: metricsHost, metricsPort: metricsPort, logger: logger)
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: [.init(service: service)],
+                services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             )

@@ -3,37 +3,104 @@ import Foundation
 public import Logging
 import PostgresClient
 import TongxinWorker
+import WorkflowStore
 
-/// `tongxin-worker`: deadlines, reminders, escalation, notifications and rollups.
+/// `tongxin-worker`: runs the job queue's jobs (deadlines, reminders, notifications, rollups).
 @main
 struct TongxinWorkerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tongxin-worker",
-        abstract: "Tongxin's background worker; runs until SIGTERM or SIGINT.",
-        version: "0.1.0"
+        abstract: "Tongxin's background worker: runs queued jobs until SIGTERM or SIGINT (or, with --drain, until nothing is due).",
+        version: "0.2.0"
     )
 
     @Option(name: .customLong("database-url"), help: "libpq connection URI or key=value string (default: DATABASE_URL, then PG* defaults).")
     var databaseURL: String?
 
+    @Option(help: "Runners, each with its own connection.")
+    var concurrency: Int = 4
+
+    @Option(help: "Jobs one runner claims at once.")
+    var batchSize: Int = 100
+
+    @Option(help: "Only these queues (comma-separated; default: all).")
+    var queues: String?
+
+    @Option(help: "Only these counties' jobs (comma-separated codes; default: all).")
+    var county: String?
+
+    @Flag(help: "Exit once nothing is due.")
+    var drain = false
+
+    @Option(name: .customLong("as-of"), help: "Replay the clock: run what is due by this time (2021-06-30 or 2021-06-30T18:00), each job acting at its due time.")
+    var asOf: String?
+
+    @Option(help: "Serve /metrics and /healthz on this local port (0: any free port).")
+    var metricsPort: Int?
+
+    @Option(help: "Address for --metrics-port.")
+    var metricsHost = "127.0.0.1"
+
+    @Option(help: "Seconds a claimed job stays this worker's without a heartbeat.")
+    var leaseSeconds: Int = 15
+
+    @Option(help: "On SIGTERM/SIGINT, seconds to let running jobs finish.")
+    var shutdownGrace: Int = 10
+
+    @Option(help: "Days to keep completed and cancelled jobs.")
+    var retentionDays: Int = 7
+
+    @Option(help: "Log format: text or json.")
+    var logFormat = "text"
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = .info
 
+    func validate() throws {
+        guard (1...256).contains(concurrency) else { throw ValidationError("--concurrency: use 1 to 256") }
+        guard (1...10_000).contains(batchSize) else { throw ValidationError("--batch-size: use 1 to 10000") }
+        guard (3...3600).contains(leaseSeconds) else { throw ValidationError("--lease-seconds: use 3 to 3600") }
+        guard (0...3600).contains(shutdownGrace) else { throw ValidationError("--shutdown-grace: use 0 to 3600") }
+        guard (0...3650).contains(retentionDays) else { throw ValidationError("--retention-days: use 0 to 3650") }
+        guard ["text", "json"].contains(logFormat) else { throw ValidationError("--log-format: text or json") }
+        if let metricsPort, !(0...65535).contains(metricsPort) { throw ValidationError("--metrics-port: use 0 to 65535") }
+    }
+
     func run() async throws {
         let level = logLevel
+        let json = logFormat == "json"
         LoggingSystem.bootstrap { label in
+            if json {
+                var handler = JSONLogHandler(label: label)
+                handler.logLevel = level
+                return handler
+            }
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level
             return handler
         }
         let logger = Logger(label: "tongxin.worker")
         do {
-            try await Worker.run(configuration: PostgresConfiguration.resolve(explicit: databaseURL), logger: logger)
+            let clock = try asOf.map { try LocalTime.parse($0, field: "--as-of") }
+            let lease = Duration.seconds(leaseSeconds)
+            let worker = WorkerConfiguration(
+                concurrency: concurrency, batchSize: batchSize, queues: list(queues), counties: list(county), drain: drain,
+                clock: clock, lease: lease, heartbeatInterval: lease / 3, retention: .seconds(retentionDays * 86_400),
+                shutdownGrace: .seconds(shutdownGrace))
+            try await Worker.run(
+                configuration: PostgresConfiguration.resolve(explicit: databaseURL), worker: worker, metricsHost: metricsHost,
+                metricsPort: metricsPort, logger: logger)
         } catch {
             let line = "\(error)".split(whereSeparator: \.isNewline).joined(separator: " ")
             logger.error("\(line)")
             throw ExitCode.failure
         }
+    }
+
+    private func list(_ text: String?) -> [String]? {
+        guard let text else { return nil }
+        let items = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        return items.isEmpty ? nil : items
     }
 }
 

@@ -1,0 +1,78 @@
+public import Foundation
+public import JobQueue
+public import PostgresClient
+import Synchronization
+
+/// Runs one kind of job.
+public protocol JobHandler: Sendable {
+    var kind: String { get }
+    /// Whether the job's work is in the database. Such a job runs inside a transaction that also
+    /// completes it, so its database effects happen exactly once; others (deliveries, no-ops) are
+    /// completed after they return, in batches (at least once).
+    var transactional: Bool { get }
+    func run(_ job: Job, _ context: JobContext) async throws
+}
+
+/// What a handler works with.
+public final class JobContext: Sendable {
+    /// For transactional handlers: the connection, inside the transaction that completes the job
+    /// (with other jobs of its batch). Qualify table names (no search_path is set).
+    public let connection: PostgresConnection
+    /// The job's time: now, or when replaying a clock, the time the job was due.
+    public let now: Date
+    let queued: Mutex<[PostgresQuery]>
+    let queueNow: Date?
+
+    init(connection: PostgresConnection, now: Date, queueNow: Date?) {
+        self.connection = connection
+        self.now = now
+        self.queueNow = queueNow
+        self.queued = Mutex([])
+    }
+
+    /// Queues a write for the commit (sent with the completion, in one round trip).
+    public func later(_ query: PostgresQuery) {
+        queued.withLock { $0.append(query) }
+    }
+
+    /// Enqueues follow-up jobs in the same transaction.
+    public func enqueue(_ jobs: [NewJob]) throws {
+        let queries = try JobQueue.enqueueQueries(jobs, now: queueNow)
+        queued.withLock { $0.append(contentsOf: queries) }
+    }
+
+    func takeQueued() -> [PostgresQuery] {
+        queued.withLock { queued in
+            defer { queued.removeAll() }
+            return queued
+        }
+    }
+}
+
+/// A failure that retrying will not fix (bad arguments): the job is dead at once.
+public struct PermanentJobError: Error, Sendable, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// `noop`: does nothing, for benchmarks and smoke tests. Arguments (all optional):
+/// `sleep_ms` (work that takes time), `fail_attempts` (fail the first N attempts).
+public struct NoopHandler: JobHandler {
+    public init() {}
+    public var kind: String { "noop" }
+    public var transactional: Bool { false }
+
+    struct Arguments: Decodable {
+        var sleep_ms: Int?
+        var fail_attempts: Int?
+    }
+
+    public func run(_ job: Job, _ context: JobContext) async throws {
+        guard job.args != "{}" else { return }
+        let arguments = try job.arguments(Arguments.self)
+        if let ms = arguments.sleep_ms, ms > 0 { try await Task.sleep(for: .milliseconds(min(ms, 600_000))) }
+        if let failing = arguments.fail_attempts, job.attempt <= failing {
+            throw JobError("noop: failing attempt \(job.attempt) of the first \(failing), as asked")
+        }
+    }
+}

@@ -1,0 +1,391 @@
+public import Foundation
+import JobQueue
+public import Logging
+public import PostgresClient
+import Synchronization
+
+/// How a worker runs.
+public struct WorkerConfiguration: Sendable {
+    /// Runners, each claiming and running batches on its own connection.
+    public var concurrency: Int
+    /// Jobs claimed at once by one runner.
+    public var batchSize: Int
+    /// Only these queues (nil: all).
+    public var queues: [String]?
+    /// Only these counties' jobs (nil: all).
+    public var counties: [String]?
+    /// Exit once nothing is due (instead of waiting for more).
+    public var drain: Bool
+    /// The queue's clock: nil for real time; a date replays time (jobs due by then run, each
+    /// acting at its due time).
+    public var clock: Date?
+    /// How long a claimed job stays ours without a heartbeat.
+    public var lease: Duration
+    public var heartbeatInterval: Duration
+    /// The backstop when no NOTIFY arrives.
+    public var pollInterval: Duration
+    public var rescueInterval: Duration
+    public var pruneInterval: Duration
+    /// Completed and cancelled jobs are deleted this long after they finished.
+    public var retention: Duration
+    /// On SIGTERM/SIGINT: finish what runs for up to this long, release what has not started.
+    public var shutdownGrace: Duration
+    /// This worker's name on the jobs it holds.
+    public var workerID: String
+
+    public init(
+        concurrency: Int = 4, batchSize: Int = 100, queues: [String]? = nil, counties: [String]? = nil, drain: Bool = false,
+        clock: Date? = nil, lease: Duration = .seconds(15), heartbeatInterval: Duration = .seconds(5),
+        pollInterval: Duration = .seconds(1), rescueInterval: Duration = .seconds(5), pruneInterval: Duration = .seconds(60),
+        retention: Duration = .seconds(7 * 86_400), shutdownGrace: Duration = .seconds(10), workerID: String? = nil
+    ) {
+        self.concurrency = max(1, concurrency)
+        self.batchSize = max(1, min(batchSize, 10_000))
+        self.queues = queues
+        self.counties = counties
+        self.drain = drain
+        self.clock = clock
+        self.lease = lease
+        self.heartbeatInterval = heartbeatInterval
+        self.pollInterval = pollInterval
+        self.rescueInterval = rescueInterval
+        self.pruneInterval = pruneInterval
+        self.retention = retention
+        self.shutdownGrace = shutdownGrace
+        self.workerID = workerID ?? WorkerConfiguration.defaultWorkerID()
+    }
+
+    /// `host:pid:random`.
+    public static func defaultWorkerID() -> String {
+        let host = ProcessInfo.processInfo.hostName.prefix(40)
+        return "\(host):\(ProcessInfo.processInfo.processIdentifier):\(String(UInt32.random(in: 0...UInt32.max), radix: 36))"
+    }
+}
+
+/// Claims jobs from the queue and runs them: runners with their own connections, a LISTEN
+/// connection that wakes them, heartbeats for the leases, and the rescue of expired leases and
+/// pruning of finished jobs.
+public final class JobWorker: Sendable {
+    public let configuration: WorkerConfiguration
+    public let metrics = WorkerMetrics()
+    let pool: PostgresPool
+    let handlers: [String: any JobHandler]
+    let logger: Logger
+    let waker = Waker()
+    /// Wakes the background loops when stopping.
+    let stopSignal = Waker()
+    let stopping = Atomic<Bool>(false)
+    /// Jobs this worker holds, by id (heartbeats renew their leases).
+    let held = Mutex<[Int64: Job]>([:])
+    /// Whether the last database contact worked (`/healthz`).
+    let healthy = Atomic<Bool>(false)
+
+    public init(configuration: PostgresConfiguration, worker: WorkerConfiguration, handlers: [any JobHandler], logger: Logger) {
+        self.configuration = worker
+        self.pool = PostgresPool(
+            configuration: configuration,
+            options: PostgresPoolOptions(maxConnections: worker.concurrency + 2),
+            logger: logger)
+        var byKind: [String: any JobHandler] = [:]
+        for handler in handlers { byKind[handler.kind] = handler }
+        self.handlers = byKind
+        self.logger = logger
+    }
+
+    public var isHealthy: Bool { healthy.load(ordering: .relaxed) }
+
+    /// Stops claiming; what runs finishes (up to the shutdown grace), what has not started is
+    /// released; `run()` then returns.
+    public func stop() {
+        stopping.store(true, ordering: .relaxed)
+        waker.wake()
+        stopSignal.wake()
+    }
+
+    var isStopping: Bool { stopping.load(ordering: .relaxed) }
+
+    /// Runs until `stop()`, or with `drain` until nothing is due.
+    public func run() async throws {
+        logger.info("worker started", metadata: [
+            "worker.id": "\(configuration.workerID)", "worker.concurrency": "\(configuration.concurrency)",
+            "worker.drain": "\(configuration.drain)",
+        ])
+        await rescueOnce()
+        await withTaskGroup(of: Void.self) { background in
+            if !configuration.drain { background.addTask { await self.listen() } }
+            background.addTask { await self.heartbeats() }
+            background.addTask { await self.maintenance() }
+            await withTaskGroup(of: Void.self) { runners in
+                for n in 0..<configuration.concurrency {
+                    runners.addTask { await self.runner(n) }
+                }
+                await runners.waitForAll()
+            }
+            // The runners are done: end the background loops.
+            self.stop()
+            await background.waitForAll()
+        }
+        await pool.close()
+        logger.info("worker stopped", metadata: ["worker.processed": "\(metrics.processedTotal)"])
+    }
+
+    // MARK: Runners
+
+    func runner(_ n: Int) async {
+        var failures = 0
+        while !isStopping {
+            let generation = waker.generation
+            do {
+                let claimed = try await pool.withConnection { connection in
+                    let jobs = try await JobQueue.claim(
+                        worker: configuration.workerID, limit: configuration.batchSize, lease: configuration.lease,
+                        queues: configuration.queues, counties: configuration.counties, now: configuration.clock, on: connection)
+                    if !jobs.isEmpty { try await self.process(jobs, on: connection) }
+                    return jobs.count
+                }
+                healthy.store(true, ordering: .relaxed)
+                failures = 0
+                if claimed == 0 {
+                    if configuration.drain { return }
+                    await waker.wait(since: generation, timeout: configuration.pollInterval)
+                }
+            } catch {
+                if isStopping { return }
+                healthy.store(false, ordering: .relaxed)
+                failures += 1
+                let delay = min(5.0, 0.1 * pow(2, Double(min(failures, 10) - 1)))
+                logger.warning("runner \(n): \(oneLine(error)); again in \(String(format: "%.1f", delay)) s")
+                try? await Task.sleep(for: .milliseconds(Int(delay * 1000)))
+            }
+        }
+    }
+
+    /// Runs a claimed batch and records each job's outcome.
+    func process(_ jobs: [Job], on connection: PostgresConnection) async throws {
+        held.withLock { held in for job in jobs { held[job.id] = job } }
+        defer { held.withLock { held in for job in jobs { held[job.id] = nil } } }
+        if configuration.clock == nil {
+            let now = Date()
+            for job in jobs { metrics.pickedUp(queue: job.queue, seconds: now.timeIntervalSince(max(job.runAt, job.createdAt))) }
+        }
+        var plain: [Job] = []
+        var transactional: [Job] = []
+        var unknown: [JobQueue.Failure] = []
+        for job in jobs {
+            guard let handler = handlers[job.kind] else {
+                unknown.append(JobQueue.Failure(job: job, error: "no handler for kind \(job.kind) in this worker", permanent: true))
+                continue
+            }
+            if handler.transactional { transactional.append(job) } else { plain.append(job) }
+        }
+        if !unknown.isEmpty { try await record(succeeded: [], failed: unknown, on: connection) }
+        if !plain.isEmpty { try await runPlain(plain, on: connection) }
+        if !transactional.isEmpty { try await runTransactional(transactional, on: connection) }
+    }
+
+    /// The time a job acts at.
+    func now(for job: Job) -> Date { configuration.clock == nil ? Date() : job.runAt }
+
+    /// Jobs without database work: run one after another, then completed (or failed) together.
+    func runPlain(_ jobs: [Job], on connection: PostgresConnection) async throws {
+        var succeeded: [Job] = []
+        var failed: [JobQueue.Failure] = []
+        var notStarted: [Job] = []
+        for job in jobs {
+            if isStopping { notStarted.append(job); continue }
+            guard let handler = handlers[job.kind] else { continue }
+            let start = ContinuousClock.now
+            do {
+                try await handler.run(job, JobContext(connection: connection, now: now(for: job), queueNow: configuration.clock))
+                succeeded.append(job)
+                metrics.completed(kind: job.kind, seconds: elapsed(since: start))
+            } catch {
+                failed.append(failure(job, error))
+            }
+        }
+        try await record(succeeded: succeeded, failed: failed, on: connection)
+        if !notStarted.isEmpty { try await JobQueue.release(notStarted, worker: configuration.workerID, on: connection) }
+    }
+
+    /// Jobs with database work: the whole batch in one transaction with its completion; when a
+    /// job fails, the batch rolls back and each job runs again in a transaction of its own.
+    func runTransactional(_ jobs: [Job], on connection: PostgresConnection) async throws {
+        if isStopping {
+            try await JobQueue.release(jobs, worker: configuration.workerID, on: connection)
+            return
+        }
+        let start = ContinuousClock.now
+        do {
+            try await transaction(jobs, on: connection)
+            let seconds = elapsed(since: start) / Double(jobs.count)
+            for job in jobs { metrics.completed(kind: job.kind, seconds: seconds) }
+            return
+        } catch where jobs.count > 1 && !isConnectionError(error) {
+            // Find the failing job: one transaction each.
+        } catch {
+            if JobQueue.isLeaseLost(error) {
+                logger.warning("job \(jobs[0].id) (\(jobs[0].kind)): lease lost to another worker; its work was rolled back")
+                return
+            }
+            if isConnectionError(error) { throw error }
+            try await record(succeeded: [], failed: [failure(jobs[0], error)], on: connection)
+            return
+        }
+        for job in jobs {
+            if isStopping {
+                try await JobQueue.release([job], worker: configuration.workerID, on: connection)
+                continue
+            }
+            try await runTransactional([job], on: connection)
+        }
+    }
+
+    private func transaction(_ jobs: [Job], on connection: PostgresConnection) async throws {
+        try await connection.withTransaction { tx in
+            var writes: [PostgresQuery] = []
+            for job in jobs {
+                guard let handler = handlers[job.kind] else { continue }
+                let context = JobContext(connection: tx, now: now(for: job), queueNow: configuration.clock)
+                try await handler.run(job, context)
+                writes += context.takeQueued()
+            }
+            writes.append(JobQueue.completeQuery(jobs, worker: configuration.workerID, strict: true))
+            _ = try await tx.commit(after: writes)
+        }
+    }
+
+    func failure(_ job: Job, _ error: any Error) -> JobQueue.Failure {
+        let permanent = error is PermanentJobError
+        let message = oneLine(error)
+        let retried = !permanent && job.attempt < job.maxAttempts
+        metrics.failed(kind: job.kind, retried: retried)
+        logger.warning("job \(job.id) (\(job.kind)) attempt \(job.attempt) of \(job.maxAttempts) failed: \(message)\(retried ? "" : "; dead")")
+        return JobQueue.Failure(job: job, error: message, retryIn: Backoff.delay(afterAttempt: job.attempt), permanent: permanent)
+    }
+
+    /// Completions and failures in one round trip.
+    func record(succeeded: [Job], failed: [JobQueue.Failure], on connection: PostgresConnection) async throws {
+        var queries: [PostgresQuery] = []
+        if !succeeded.isEmpty { queries.append(JobQueue.completeQuery(succeeded, worker: configuration.workerID, strict: false)) }
+        if !failed.isEmpty { queries.append(JobQueue.failQuery(failed, worker: configuration.workerID, now: configuration.clock)) }
+        guard !queries.isEmpty else { return }
+        _ = try await connection.pipeline(queries)
+    }
+
+    // MARK: Background loops
+
+    /// LISTEN on the jobs channel and wake the runners; reconnects with backoff.
+    func listen() async {
+        var failures = 0
+        while !isStopping {
+            do {
+                let connection = try await PostgresConnection.connect(configuration: pool.configuration, logger: logger)
+                defer { Task { await connection.close() } }
+                try await connection.listen(JobQueue.channel)
+                failures = 0
+                // Jobs announced while we were not listening.
+                waker.wake()
+                while !isStopping {
+                    if let _ = try await connection.nextNotification(timeout: .milliseconds(500)) {
+                        waker.wake()
+                    }
+                }
+            } catch {
+                if isStopping { return }
+                failures += 1
+                let delay = min(5.0, 0.1 * pow(2, Double(min(failures, 10) - 1)))
+                logger.warning("listener: \(oneLine(error)); reconnecting in \(String(format: "%.1f", delay)) s")
+                await stopSignal.wait(since: stopSignal.generation, timeout: .milliseconds(Int(delay * 1000)))
+            }
+        }
+    }
+
+    /// Renews the leases of the jobs this worker holds.
+    func heartbeats() async {
+        while !isStopping {
+            await stopSignal.wait(since: stopSignal.generation, timeout: configuration.heartbeatInterval)
+            let ids = held.withLock { Array($0.keys) }
+            guard !ids.isEmpty else { continue }
+            do {
+                try await pool.withConnection { connection in
+                    try await JobQueue.heartbeat(worker: configuration.workerID, ids: ids, lease: configuration.lease, on: connection)
+                }
+            } catch {
+                logger.warning("heartbeat: \(oneLine(error))")
+            }
+        }
+    }
+
+    /// Rescues expired leases often, prunes finished jobs now and then.
+    func maintenance() async {
+        var lastPrune = ContinuousClock.now - configuration.pruneInterval
+        while !isStopping {
+            await stopSignal.wait(since: stopSignal.generation, timeout: configuration.rescueInterval)
+            if isStopping { return }
+            await rescueOnce()
+            if ContinuousClock.now - lastPrune >= configuration.pruneInterval {
+                lastPrune = ContinuousClock.now
+                do {
+                    let pruned = try await pool.withConnection { connection in
+                        try await JobQueue.prune(olderThan: configuration.retention, on: connection)
+                    }
+                    metrics.pruned(pruned)
+                } catch {
+                    logger.warning("prune: \(oneLine(error))")
+                }
+            }
+        }
+    }
+
+    func rescueOnce() async {
+        do {
+            let rescued = try await pool.withConnection { connection in try await JobQueue.rescue(on: connection) }
+            if rescued > 0 {
+                metrics.rescued(rescued)
+                logger.info("rescued \(rescued) jobs whose lease expired")
+                waker.wake()
+            }
+        } catch {
+            logger.warning("rescue: \(oneLine(error))")
+        }
+    }
+
+    /// Queue depths by queue and state, for `/metrics`.
+    func depths() async throws -> [(queue: String, state: String, count: Int)] {
+        try await pool.withConnection { connection in
+            let rows = try await connection.query("""
+                SELECT queue, state, count(*) FROM \(identifier: JobQueue.schema).job
+                WHERE state IN ('available', 'running', 'dead') GROUP BY queue, state ORDER BY queue, state
+                """)
+            return try rows.map { row in
+                let (queue, state, count) = try row.decode((String, String, Int).self)
+                return (queue, state, count)
+            }
+        }
+    }
+
+    /// Closes the worker's connections (`run()` does when it returns).
+    public func close() async { await pool.close() }
+
+    public func metricsText() async -> String {
+        let depths = (try? await depths()) ?? []
+        return metrics.render(depths: depths)
+    }
+}
+
+func elapsed(since start: ContinuousClock.Instant) -> Double {
+    let (s, atto) = (ContinuousClock.now - start).components
+    return Double(s) + Double(atto) / 1e18
+}
+
+func oneLine(_ error: any Error) -> String {
+    "\(error)".split(whereSeparator: \.isNewline).joined(separator: " ")
+}
+
+func isConnectionError(_ error: any Error) -> Bool {
+    guard let error = error as? PostgresError else { return false }
+    switch error.kind {
+    case .connectionFailed, .connectionClosed, .poolClosed, .timeout: return true
+    default: return error.sqlState == .adminShutdown || error.sqlState?.errorClass == "08"
+    }
+}

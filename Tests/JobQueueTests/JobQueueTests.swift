@@ -1,0 +1,246 @@
+import Counties
+import Foundation
+import JobQueue
+import Migrations
+import PostgresClient
+import PostgresTestSupport
+import Testing
+
+/// A fresh database with the control schema (job queue included).
+func withQueue<R: Sendable>(_ body: (PostgresConfiguration, PostgresPool) async throws -> R) async throws -> R {
+    try await TestDatabase.withDatabase { configuration in
+        let pool = PostgresPool(configuration: configuration, options: PostgresPoolOptions(maxConnections: 6))
+        do {
+            let registry = CountyRegistry(pool: pool, migrations: try MigrationSet.builtIn(), actor: "test")
+            _ = try await registry.migrateControl()
+            let value = try await body(configuration, pool)
+            await pool.close()
+            return value
+        } catch {
+            await pool.close()
+            throw error
+        }
+    }
+}
+
+func count(_ pool: PostgresPool, state: String? = nil) async throws -> Int {
+    try await pool.query("SELECT count(*) FROM tongxin.job WHERE \(state)::text IS NULL OR state = \(state)").single().decode(Int.self)
+}
+
+@Suite struct JobQueueTests {
+    @Test func jobsEnqueuedInATransactionCommitWithItOrNotAtAll() async throws {
+        try await withQueue { _, pool in
+            struct Abort: Error {}
+            await #expect(throws: Abort.self) {
+                try await pool.withTransaction { tx in
+                    try await JobQueue.enqueue([NewJob(kind: "noop")], on: tx)
+                    throw Abort()
+                }
+            }
+            #expect(try await count(pool) == 0)
+            let inserted = try await pool.withTransaction { tx in
+                try await JobQueue.enqueue([NewJob(kind: "noop"), NewJob(kind: "noop", county: "leiyang")], on: tx)
+            }
+            #expect(inserted == 2)
+            #expect(try await count(pool, state: "available") == 2)
+        }
+    }
+
+    @Test func aDedupeKeyKeepsOneJobWhateverItsState() async throws {
+        try await withQueue { _, pool in
+            let job = NewJob(kind: "remind", county: "leiyang", dedupeKey: "leiyang:assignment:7:15d")
+            let first = try await pool.withConnection { try await JobQueue.enqueue([job, job], on: $0) }
+            #expect(first == 1)
+            try await pool.withConnection { c in
+                let claimed = try await JobQueue.claim(worker: "w", limit: 10, lease: .seconds(30), on: c)
+                #expect(claimed.count == 1)
+                #expect(try await JobQueue.complete(claimed, worker: "w", on: c) == 1)
+            }
+            let again = try await pool.withConnection { try await JobQueue.enqueue([job], on: $0) }
+            #expect(again == 0)
+            #expect(try await count(pool) == 1)
+            #expect(try await count(pool, state: "completed") == 1)
+        }
+    }
+
+    @Test func aScheduledJobIsClaimedOnlyOnceItsTimeHasCome() async throws {
+        try await withQueue { _, pool in
+            let later = Date().addingTimeInterval(3600)
+            try await pool.withConnection { c in
+                try await JobQueue.enqueue([NewJob(kind: "noop", runAt: later)], on: c)
+                #expect(try await JobQueue.claim(worker: "w", limit: 10, lease: .seconds(30), on: c).isEmpty)
+                // A replayed clock just before: still not due; at its time: due.
+                #expect(try await JobQueue.claim(worker: "w", limit: 10, lease: .seconds(30), now: later.addingTimeInterval(-1), on: c).isEmpty)
+                let due = try await JobQueue.claim(worker: "w", limit: 10, lease: .seconds(30), now: later, on: c)
+                #expect(due.count == 1)
+                #expect(abs(due[0].runAt.timeIntervalSince(later)) < 0.001)
+                #expect(due[0].attempt == 1)
+            }
+        }
+    }
+
+    @Test func claimsGoByPriorityThenDueTime() async throws {
+        try await withQueue { _, pool in
+            let now = Date()
+            try await pool.withConnection { c in
+                try await JobQueue.enqueue([
+                    NewJob(kind: "b", runAt: now.addingTimeInterval(-10)),
+                    NewJob(kind: "a", runAt: now.addingTimeInterval(-20)),
+                    NewJob(kind: "urgent", priority: -1, runAt: now.addingTimeInterval(-1)),
+                    NewJob(kind: "other-queue", queue: "mail", runAt: now.addingTimeInterval(-30)),
+                ], on: c)
+                let claimed = try await JobQueue.claim(worker: "w", limit: 10, lease: .seconds(30), queues: ["default"], on: c)
+                #expect(claimed.map(\.kind) == ["urgent", "a", "b"])
+                let mail = try await JobQueue.claim(worker: "w", limit: 10, lease: .seconds(30), queues: ["mail"], on: c)
+                #expect(mail.map(\.kind) == ["other-queue"])
+            }
+        }
+    }
+
+    @Test func aFailedJobBacksOffThenDiesAndCanBeRetried() async throws {
+        try await withQueue { _, pool in
+            try await pool.withConnection { c in
+                try await JobQueue.enqueue([NewJob(kind: "flaky", maxAttempts: 2)], on: c)
+                var claimed = try await JobQueue.claim(worker: "w", limit: 1, lease: .seconds(30), on: c)
+                #expect(try await JobQueue.fail([JobQueue.Failure(job: claimed[0], error: "boom", retryIn: 30)], worker: "w", on: c) == 1)
+                let waiting = try await JobQueue.list(JobQueue.Filter(), on: c)[0]
+                #expect(waiting.state == "available")
+                #expect(waiting.lastError == "boom")
+                #expect(waiting.runAt.timeIntervalSinceNow > 25 && waiting.runAt.timeIntervalSinceNow < 35)
+                // Not due during the backoff; due after it.
+                #expect(try await JobQueue.claim(worker: "w", limit: 1, lease: .seconds(30), on: c).isEmpty)
+                claimed = try await JobQueue.claim(worker: "w", limit: 1, lease: .seconds(30), now: Date().addingTimeInterval(40), on: c)
+                #expect(claimed.first?.attempt == 2)
+                try await JobQueue.fail([JobQueue.Failure(job: claimed[0], error: "boom again", retryIn: 60)], worker: "w", on: c)
+                let dead = try await JobQueue.list(JobQueue.Filter(states: [.dead]), on: c)
+                #expect(dead.map(\.attempt) == [2])
+                #expect(dead.first?.finishedAt != nil)
+                let retried = try await JobQueue.retry(id: dead[0].id, on: c)
+                #expect(retried.state == "available" && retried.attempt == 0)
+                #expect(try await JobQueue.claim(worker: "w", limit: 1, lease: .seconds(30), on: c).count == 1)
+                // Retrying a job that is not dead says so.
+                let error = await thrownError { _ = try await JobQueue.retry(id: dead[0].id, on: c) }
+                #expect("\(error.map { "\($0)" } ?? "")" == "job \(dead[0].id) is running, not dead or cancelled")
+                let missing = await thrownError { _ = try await JobQueue.cancel(id: 999_999, on: c) }
+                #expect("\(missing.map { "\($0)" } ?? "")" == "no job 999999")
+            }
+        }
+    }
+
+    @Test func aPermanentFailureIsDeadAtOnce() async throws {
+        try await withQueue { _, pool in
+            try await pool.withConnection { c in
+                try await JobQueue.enqueue([NewJob(kind: "bad", maxAttempts: 5)], on: c)
+                let claimed = try await JobQueue.claim(worker: "w", limit: 1, lease: .seconds(30), on: c)
+                try await JobQueue.fail([JobQueue.Failure(job: claimed[0], error: "bad arguments", permanent: true)], worker: "w", on: c)
+                #expect(try await JobQueue.list(JobQueue.Filter(states: [.dead]), on: c).map(\.attempt) == [1])
+            }
+        }
+    }
+
+    @Test func twoClaimersNeverHoldTheSameJob() async throws {
+        try await withQueue { configuration, pool in
+            try await pool.withConnection { c in
+                try await JobQueue.enqueue(Array(repeating: NewJob(kind: "noop"), count: 3000), on: c)
+            }
+            let claimed = try await withThrowingTaskGroup(of: [Int64].self) { group in
+                for w in 0..<3 {
+                    group.addTask {
+                        try await PostgresConnection.withConnection(configuration: configuration) { c in
+                            var ids: [Int64] = []
+                            while true {
+                                let jobs = try await JobQueue.claim(worker: "w\(w)", limit: 37, lease: .seconds(30), on: c)
+                                if jobs.isEmpty { return ids }
+                                ids += jobs.map(\.id)
+                            }
+                        }
+                    }
+                }
+                return try await group.reduce(into: [Int64]()) { $0 += $1 }
+            }
+            #expect(claimed.count == 3000)
+            #expect(Set(claimed).count == 3000)
+        }
+    }
+
+    @Test func anExpiredLeaseIsRescuedAndItsOldHolderCannotCompleteIt() async throws {
+        try await withQueue { _, pool in
+            try await pool.withConnection { c in
+                try await JobQueue.enqueue([NewJob(kind: "noop")], on: c)
+                let mine = try await JobQueue.claim(worker: "dying", limit: 1, lease: .milliseconds(200), on: c)
+                #expect(try await JobQueue.rescue(on: c) == 0)
+                try await Task.sleep(for: .milliseconds(300))
+                #expect(try await JobQueue.rescue(on: c) == 1)
+                let rescued = try await JobQueue.list(JobQueue.Filter(), on: c)[0]
+                #expect(rescued.state == "available")
+                #expect(rescued.lastError == "lease expired: worker dying stopped renewing it")
+                let theirs = try await JobQueue.claim(worker: "alive", limit: 1, lease: .seconds(30), on: c)
+                #expect(theirs.first?.attempt == 2)
+                // The old holder's completion, inside its work's transaction, fails.
+                let error = await thrownError {
+                    try await c.withTransaction { tx in
+                        _ = try await tx.query(JobQueue.completeQuery(mine, worker: "dying", strict: true))
+                    }
+                }
+                #expect(error.map(JobQueue.isLeaseLost) == true)
+                #expect(try await JobQueue.complete(mine, worker: "dying", on: c) == 0)
+                #expect(try await JobQueue.complete(theirs, worker: "alive", on: c) == 1)
+            }
+        }
+    }
+
+    @Test func aJobOnItsLastAttemptWhoseLeaseExpiresIsDead() async throws {
+        try await withQueue { _, pool in
+            try await pool.withConnection { c in
+                try await JobQueue.enqueue([NewJob(kind: "noop", maxAttempts: 1)], on: c)
+                _ = try await JobQueue.claim(worker: "dying", limit: 1, lease: .milliseconds(100), on: c)
+                try await Task.sleep(for: .milliseconds(200))
+                #expect(try await JobQueue.rescue(on: c) == 1)
+                #expect(try await JobQueue.list(JobQueue.Filter(), on: c).map(\.state) == ["dead"])
+            }
+        }
+    }
+
+    @Test func oneCountysFloodDoesNotStarveAnother() async throws {
+        try await withQueue { _, pool in
+            try await pool.withConnection { c in
+                try await JobQueue.enqueue(Array(repeating: NewJob(kind: "noop", county: "flood"), count: 5000), on: c)
+                try await JobQueue.enqueue([NewJob(kind: "noop", county: "quiet")], on: c)
+                // Without fairness the quiet county's job would come after all 5,000.
+                let first = try await JobQueue.claim(worker: "w", limit: 300, lease: .seconds(30), on: c)
+                #expect(first.contains { $0.county == "quiet" })
+                // A county enqueuing again keeps its place behind its own earlier jobs.
+                try await JobQueue.enqueue([NewJob(kind: "noop", county: "flood")], on: c)
+                let rest = try await JobQueue.claim(worker: "w", limit: 10_000, lease: .seconds(30), on: c)
+                #expect(rest.last?.id == rest.map(\.id).max())
+            }
+        }
+    }
+
+    @Test func finishedJobsArePrunedAfterTheRetention() async throws {
+        try await withQueue { _, pool in
+            try await pool.withConnection { c in
+                try await JobQueue.enqueue(Array(repeating: NewJob(kind: "noop"), count: 5), on: c)
+                let jobs = try await JobQueue.claim(worker: "w", limit: 3, lease: .seconds(30), on: c)
+                try await JobQueue.complete(jobs, worker: "w", on: c)
+                #expect(try await JobQueue.prune(olderThan: .seconds(3600), on: c) == 0)
+                try await c.query("UPDATE tongxin.job SET finished_at = now() - interval '2 hours' WHERE state = 'completed'")
+                #expect(try await JobQueue.prune(olderThan: .seconds(3600), on: c) == 3)
+                #expect(try await count(pool) == 2)
+            }
+        }
+    }
+
+    @Test func invalidJobsAreRefusedWithOneLine() async throws {
+        let cases: [(NewJob, String)] = [
+            (NewJob(kind: "Bad Kind"), "kind: \"Bad Kind\" is not a valid kind name"),
+            (NewJob(kind: "noop", county: "x; DROP"), "county: \"x; DROP\" is not a valid county name"),
+            (NewJob(kind: "noop", queue: ""), "queue: \"\" is not a valid queue name"),
+            (NewJob(kind: "noop", maxAttempts: 0), "max attempts: 0, use 1 to 100"),
+        ]
+        for (job, message) in cases {
+            let error = await thrownError { _ = try JobQueue.enqueueQueries([job]) }
+            #expect("\(error.map { "\($0)" } ?? "")" == message)
+        }
+    }
+}

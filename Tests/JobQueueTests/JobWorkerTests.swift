@@ -1,0 +1,188 @@
+import Foundation
+import JobQueue
+import Logging
+import PostgresClient
+import PostgresTestSupport
+import Testing
+import TongxinWorker
+
+/// Writes one row per run into `effect` (unique per job): the database work of a job.
+/// `{"fail": true}` makes it fail after writing (the write must roll back).
+struct EffectHandler: JobHandler {
+    var kind: String { "effect" }
+    var transactional: Bool { true }
+
+    struct Arguments: Decodable { var fail: Bool? }
+
+    func run(_ job: Job, _ context: JobContext) async throws {
+        try await context.connection.query("INSERT INTO public.effect (job_id, at) VALUES (\(job.id), \(context.now))")
+        if try job.arguments(Arguments.self).fail == true { throw JobError("effect: failing as asked") }
+        context.later("UPDATE public.effect SET completed_in_batch = true WHERE job_id = \(job.id)")
+    }
+}
+
+func makeWorker(_ configuration: PostgresConfiguration, _ worker: WorkerConfiguration) -> JobWorker {
+    var logger = Logger(label: "test.worker")
+    logger.logLevel = .critical
+    return JobWorker(configuration: configuration, worker: worker, handlers: [NoopHandler(), EffectHandler()], logger: logger)
+}
+
+func createEffectTable(_ pool: PostgresPool) async throws {
+    try await pool.query("CREATE TABLE public.effect (job_id bigint PRIMARY KEY, at timestamptz NOT NULL, completed_in_batch bool NOT NULL DEFAULT false)")
+}
+
+@Suite struct JobWorkerTests {
+    @Test func aDrainingWorkerRunsEveryDueJobAndExits() async throws {
+        try await withQueue { configuration, pool in
+            try await pool.withConnection { c in
+                try await JobQueue.enqueue(Array(repeating: NewJob(kind: "noop"), count: 2500), on: c)
+                try await JobQueue.enqueue([NewJob(kind: "noop", runAt: Date().addingTimeInterval(3600))], on: c)
+            }
+            let worker = makeWorker(configuration, WorkerConfiguration(concurrency: 3, batchSize: 200, drain: true))
+            try await worker.run()
+            #expect(worker.metrics.processedTotal == 2500)
+            #expect(try await count(pool, state: "completed") == 2500)
+            #expect(try await count(pool, state: "available") == 1)
+        }
+    }
+
+    @Test func databaseWorkHappensOnceEvenWhenABatchHasAFailingJob() async throws {
+        try await withQueue { configuration, pool in
+            try await createEffectTable(pool)
+            let good = (0..<40).map { _ in NewJob(kind: "effect") }
+            let bad = NewJob(kind: "effect", args: #"{"fail": true}"#, maxAttempts: 1)
+            try await pool.withConnection { c in try await JobQueue.enqueue(good + [bad] + good, on: c) }
+            let worker = makeWorker(configuration, WorkerConfiguration(concurrency: 1, batchSize: 100, drain: true))
+            try await worker.run()
+            // Every good job's effect once, completed with its queued write; none of the bad one.
+            let (effects, batched) = try await pool.query("SELECT count(*), count(*) FILTER (WHERE completed_in_batch) FROM public.effect")
+                .single().decode((Int, Int).self)
+            #expect(effects == 80 && batched == 80)
+            #expect(try await count(pool, state: "completed") == 80)
+            let dead = try await pool.withConnection { try await JobQueue.list(JobQueue.Filter(states: [.dead]), on: $0) }
+            #expect(dead.count == 1)
+            #expect(dead.first?.lastError == "effect: failing as asked")
+        }
+    }
+
+    @Test func aReplayedClockRunsJobsDueByThenAtTheirDueTime() async throws {
+        try await withQueue { configuration, pool in
+            try await createEffectTable(pool)
+            let june = Date(timeIntervalSince1970: 1_622_505_600)  // 2021-06-01T00:00Z
+            try await pool.withConnection { c in
+                try await JobQueue.enqueue([
+                    NewJob(kind: "effect", runAt: june),
+                    NewJob(kind: "effect", runAt: june.addingTimeInterval(86_400 * 30)),
+                ], now: june.addingTimeInterval(-86_400), on: c)
+            }
+            let worker = makeWorker(configuration, WorkerConfiguration(concurrency: 1, drain: true, clock: june.addingTimeInterval(3600)))
+            try await worker.run()
+            let times = try await pool.query("SELECT at FROM public.effect").decode(Date.self)
+            #expect(times == [june])
+            #expect(try await count(pool, state: "available") == 1)
+        }
+    }
+
+    @Test func anAnnouncedJobIsPickedUpWithoutWaitingForThePoll() async throws {
+        try await withQueue { configuration, pool in
+            let worker = makeWorker(configuration, WorkerConfiguration(concurrency: 1, pollInterval: .seconds(60)))
+            let running = Task { try await worker.run() }
+            // Let the worker claim (nothing) and begin waiting.
+            try await Task.sleep(for: .milliseconds(500))
+            let start = ContinuousClock.now
+            try await pool.withConnection { c in try await JobQueue.enqueue([NewJob(kind: "noop")], on: c) }
+            while worker.metrics.processedTotal < 1, ContinuousClock.now - start < .seconds(10) {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            #expect(worker.metrics.processedTotal == 1)
+            #expect(ContinuousClock.now - start < .seconds(5))
+            worker.stop()
+            try await running.value
+        }
+    }
+
+    @Test func aDeadWorkersJobIsRunAgainOnceItsLeaseExpires() async throws {
+        try await withQueue { configuration, pool in
+            try await pool.withConnection { c in
+                try await JobQueue.enqueue([NewJob(kind: "noop")], on: c)
+                // A worker claims it and dies: no heartbeat, no completion.
+                _ = try await JobQueue.claim(worker: "dead-worker", limit: 1, lease: .seconds(1), on: c)
+            }
+            let worker = makeWorker(configuration, WorkerConfiguration(
+                concurrency: 1, pollInterval: .milliseconds(200), rescueInterval: .milliseconds(300)))
+            let running = Task { try await worker.run() }
+            let start = ContinuousClock.now
+            while try await count(pool, state: "completed") < 1, ContinuousClock.now - start < .seconds(15) {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            worker.stop()
+            try await running.value
+            let job = try await pool.withConnection { try await JobQueue.list(JobQueue.Filter(), on: $0) }
+            #expect(job.map(\.state) == ["completed"])
+            #expect(job.map(\.attempt) == [2])
+            #expect(ContinuousClock.now - start < .seconds(10))
+        }
+    }
+
+    @Test func stoppingReleasesClaimedJobsThatHaveNotStarted() async throws {
+        try await withQueue { configuration, pool in
+            try await pool.withConnection { c in
+                try await JobQueue.enqueue(Array(repeating: NewJob(kind: "noop", args: #"{"sleep_ms": 300}"#), count: 10), on: c)
+            }
+            let worker = makeWorker(configuration, WorkerConfiguration(concurrency: 1, batchSize: 10))
+            let running = Task { try await worker.run() }
+            while try await count(pool, state: "running") < 10 { try await Task.sleep(for: .milliseconds(10)) }
+            try await Task.sleep(for: .milliseconds(100))
+            worker.stop()
+            try await running.value
+            // The one that had started finished; the rest are available, this attempt not counted.
+            #expect(try await count(pool, state: "completed") == 1)
+            #expect(try await count(pool, state: "running") == 0)
+            let available = try await pool.withConnection { try await JobQueue.list(JobQueue.Filter(states: [.available]), on: $0) }
+            #expect(available.count == 9)
+            #expect(available.allSatisfy { $0.attempt == 0 })
+        }
+    }
+
+    @Test func heartbeatsKeepALongJobFromBeingRescued() async throws {
+        try await withQueue { configuration, pool in
+            try await pool.withConnection { c in
+                try await JobQueue.enqueue([NewJob(kind: "noop", args: #"{"sleep_ms": 2500}"#)], on: c)
+            }
+            let worker = makeWorker(configuration, WorkerConfiguration(
+                concurrency: 1, drain: true, lease: .seconds(1), heartbeatInterval: .milliseconds(300), rescueInterval: .milliseconds(200)))
+            try await worker.run()
+            let job = try await pool.withConnection { try await JobQueue.list(JobQueue.Filter(), on: $0) }
+            #expect(job.map(\.state) == ["completed"])
+            #expect(job.map(\.attempt) == [1])
+        }
+    }
+
+    @Test func unknownKindsAreDeadWithTheReason() async throws {
+        try await withQueue { configuration, pool in
+            try await pool.withConnection { c in try await JobQueue.enqueue([NewJob(kind: "from-a-newer-build")], on: c) }
+            try await makeWorker(configuration, WorkerConfiguration(concurrency: 1, drain: true)).run()
+            let dead = try await pool.withConnection { try await JobQueue.list(JobQueue.Filter(states: [.dead]), on: $0) }
+            #expect(dead.first?.lastError == "no handler for kind from-a-newer-build in this worker")
+        }
+    }
+
+    @Test func metricsShowProcessedJobsAndQueueDepth() async throws {
+        try await withQueue { configuration, pool in
+            try await pool.withConnection { c in
+                try await JobQueue.enqueue(Array(repeating: NewJob(kind: "noop"), count: 5), on: c)
+                try await JobQueue.enqueue([NewJob(kind: "noop", queue: "later", runAt: Date().addingTimeInterval(600))], on: c)
+            }
+            let worker = makeWorker(configuration, WorkerConfiguration(concurrency: 1, drain: true))
+            try await worker.run()
+            // The worker's pool is closed after run(); read the text through a new worker.
+            let text = worker.metrics.text()
+            #expect(text.contains("tongxin_jobs_processed_total{kind=\"noop\"} 5\n"))
+            #expect(text.contains("tongxin_job_pickup_seconds_count{queue=\"default\"} 5\n"))
+            let reader = makeWorker(configuration, WorkerConfiguration(concurrency: 1))
+            let live = await reader.metricsText()
+            await reader.close()
+            #expect(live.contains("tongxin_queue_depth{queue=\"later\",state=\"available\"} 1\n"))
+        }
+    }
+}
