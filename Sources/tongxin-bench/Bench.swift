@@ -41,6 +41,11 @@ struct Bench {
             await pool.close()
             return
         }
+        if ProcessInfo.processInfo.environment["TONGXIN_BENCH_ONLY"] == "queue" {
+            try await queue(pool)
+            await pool.close()
+            return
+        }
         if ProcessInfo.processInfo.environment["TONGXIN_BENCH_ONLY"] == "counties" {
             try await counties(pool)
             await pool.close()
@@ -51,6 +56,7 @@ struct Bench {
         try await inserts(pool)
         try await memoryGrowth(pool)
         try await workflow(pool)
+        try await queue(pool)
         try await counties(pool)
         print(String(format: "memory: peak resident set %.1f MiB", peakRSSMiB()))
         await pool.close()

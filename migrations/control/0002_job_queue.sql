@@ -32,8 +32,10 @@ CREATE TABLE job (
 
 -- What workers claim: due jobs in order.
 CREATE INDEX job_due ON job (priority, fair_at) WHERE state = 'available';
--- Leases to rescue when a worker stops renewing them.
-CREATE INDEX job_leased ON job (lease_until) WHERE state = 'running';
+-- Leases to rescue when a worker stops renewing them. (Not "WHERE state = 'running'": then
+-- the planner would scan this index for completions, which name state = 'running', instead
+-- of looking the completed ids up by primary key.)
+CREATE INDEX job_leased ON job (lease_until) WHERE lease_until IS NOT NULL;
 CREATE UNIQUE INDEX job_dedupe ON job (dedupe_key) WHERE dedupe_key IS NOT NULL;
 
 -- Per county, how far its enqueued jobs reach in the fair order: each job moves next_at one

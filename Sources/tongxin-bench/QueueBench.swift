@@ -1,0 +1,138 @@
+import Counties
+import EmbeddedPostgres
+import Foundation
+import JobQueue
+import Logging
+import Migrations
+import PostgresClient
+import Synchronization
+import TongxinWorker
+
+extension Bench {
+    /// The job queue: batched enqueue, the `tongxin-worker` program's drain rate and memory,
+    /// pickup latency on an idle queue, idle memory.
+    static func queue(_ pool: PostgresPool) async throws {
+        let registry = CountyRegistry(pool: pool, migrations: try MigrationSet.builtIn(), actor: "bench")
+        _ = try await registry.migrateControl()
+        let program = try sibling("tongxin-worker")
+        let environment = ProcessInfo.processInfo.environment
+
+        // 1. Batched enqueue: 10,000 jobs per statement, 4 counties. 2. The worker program
+        // drains them (process start included), with batches of 100 (as pgqueuer's figure) and 1,000.
+        let total = 200_000
+        for batch in [100, 1000] {
+            let enqueueStart = ContinuousClock.now
+            try await pool.withConnection { connection in
+                var left = total
+                var n = 0
+                while left > 0 {
+                    let count = min(left, 10_000)
+                    try await connection.withTransaction { tx in
+                        try await JobQueue.enqueue(Array(repeating: NewJob(kind: "noop", county: "bench_q\(n % 4)"), count: count), on: tx)
+                    }
+                    left -= count
+                    n += 1
+                }
+            }
+            let enqueueRate = Double(total) / seconds(ContinuousClock.now - enqueueStart)
+            try await pool.query("VACUUM ANALYZE tongxin.job")
+            let drainStart = ContinuousClock.now
+            let child = try SpawnedProcess(
+                program, ["--drain", "--concurrency", "2", "--batch-size", "\(batch)", "--log-level", "warning"], environment: environment)
+            let peak = Mutex(0.0)
+            let sampling = Task.detached {
+                while !Task.isCancelled {
+                    if let hwm = processMemoryMiB(child.pid, field: "VmHWM:") { peak.withLock { $0 = max($0, hwm) } }
+                    try? await Task.sleep(for: .milliseconds(20))
+                }
+            }
+            let status = await Task.detached { child.waitForExit() }.value
+            let drainSeconds = seconds(ContinuousClock.now - drainStart)
+            sampling.cancel()
+            guard status == 0 else { throw BenchError("tongxin-worker --drain failed (\(status)): \(child.output.suffix(300))") }
+            let completed = try await pool.query("SELECT count(*) FROM tongxin.job WHERE state = 'completed'").single().decode(Int.self)
+            guard completed == total else { throw BenchError("the worker completed \(completed) of \(total) jobs") }
+            if batch == 100 {
+                print(String(format: "queue: enqueue %d no-op jobs in batches of 10,000: %.0f jobs/s", total, enqueueRate))
+            }
+            print(String(format: "queue: tongxin-worker --drain --concurrency 2 --batch-size %d drains %d no-op jobs: %.0f jobs/s (target ≥ 15,000; process start included), peak RSS %.1f MiB",
+                         batch, total, Double(total) / drainSeconds, peak.withLock { $0 }))
+            try await pool.query("DELETE FROM tongxin.job")
+            try await pool.query("VACUUM ANALYZE tongxin.job")
+        }
+
+        // 3. Pickup latency: enqueue one job, wait until its handler starts, again.
+        let probe = PickupProbe()
+        var logger = Logger(label: "bench.worker")
+        logger.logLevel = .critical
+        let worker = JobWorker(
+            configuration: pool.configuration, worker: WorkerConfiguration(concurrency: 2, batchSize: 100, pollInterval: .seconds(5)),
+            handlers: [probe], logger: logger)
+        let running = Task { try await worker.run() }
+        try await Task.sleep(for: .milliseconds(500))
+        var latencies: [Double] = []
+        try await pool.withConnection { connection in
+            for i in 0..<300 {
+                let sent = ContinuousClock.now
+                try await JobQueue.enqueue([NewJob(kind: "bench.pickup", args: "{\"n\": \(i)}")], on: connection)
+                let started = try await probe.waitForStart(of: i)
+                if i >= 20 { latencies.append(seconds(started - sent) * 1000) }
+                try await Task.sleep(for: .milliseconds(3))
+            }
+        }
+        worker.stop()
+        try await running.value
+        latencies.sort()
+        print(String(format: "queue: pickup latency from enqueue (commit included) to handler start on an idle queue: p50 %.2f ms, p99 %.2f ms (targets: p50 ≤ 5 ms; %d samples)",
+                     latencies[latencies.count / 2], latencies[min(latencies.count - 1, latencies.count * 99 / 100)], latencies.count))
+
+        // 4. The worker program idle.
+        let idle = try SpawnedProcess(program, ["--concurrency", "4", "--log-level", "warning"], environment: environment)
+        try await Task.sleep(for: .seconds(2))
+        let idleRSS = processMemoryMiB(idle.pid, field: "VmRSS:") ?? -1
+        idle.signal(SIGTERM)
+        let idleStatus = await Task.detached { idle.waitForExit() }.value
+        guard idleStatus == 0 else { throw BenchError("tongxin-worker exited \(idleStatus) on SIGTERM: \(idle.output.suffix(300))") }
+        print(String(format: "queue: tongxin-worker idle (4 runners, listening): RSS %.1f MiB (target ≤ 40 MB)", idleRSS))
+    }
+
+    static func sibling(_ name: String) throws -> String {
+        let path = URL(fileURLWithPath: CommandLine.arguments.first ?? "tongxin-bench").deletingLastPathComponent().appendingPathComponent(name).path
+        guard FileManager.default.isExecutableFile(atPath: path) else { throw BenchError("no \(name) program next to the benchmark at \(path)") }
+        return path
+    }
+
+    /// A field of /proc/PID/status in MiB (VmRSS:, VmHWM:).
+    static func processMemoryMiB(_ pid: Int32, field: String) -> Double? {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
+        for line in text.split(separator: "\n") where line.hasPrefix(field) {
+            let kb = line.dropFirst(field.count).trimmingCharacters(in: .whitespaces).split(separator: " ").first.flatMap { Double($0) }
+            return kb.map { $0 / 1024 }
+        }
+        return nil
+    }
+}
+
+/// Records when each `bench.pickup` job's handler starts.
+final class PickupProbe: JobHandler, Sendable {
+    var kind: String { "bench.pickup" }
+    var transactional: Bool { false }
+    private let started = Mutex<[Int: ContinuousClock.Instant]>([:])
+
+    struct Arguments: Decodable { var n: Int }
+
+    func run(_ job: Job, _ context: JobContext) async throws {
+        let now = ContinuousClock.now
+        let n = try job.arguments(Arguments.self).n
+        started.withLock { $0[n] = now }
+    }
+
+    func waitForStart(of n: Int) async throws -> ContinuousClock.Instant {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline {
+            if let at = started.withLock({ $0[n] }) { return at }
+            try await Task.sleep(for: .microseconds(100))
+        }
+        throw Bench.BenchError("job \(n) did not start within 10 s")
+    }
+}
