@@ -63,7 +63,7 @@ let package = Package(
         // The workflow in a county's schema: each step one audited transaction.
         .target(
             name: "WorkflowStore",
-            dependencies: ["PostgresClient", "Counties", "Workflow"],
+            dependencies: ["PostgresClient", "Counties", "Workflow", "JobQueue"],
             swiftSettings: swiftSettings
         ),
         // The job queue in the control schema: enqueue, claim, complete, retry, rescue, prune.

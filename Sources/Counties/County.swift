@@ -67,8 +67,41 @@ public struct CountySettings: Sendable, Hashable, Codable {
     public var dayCounting = "calendar"
     /// Minimum count for a place in a league table.
     public var leagueMinimumCount = 10
+    /// Days before a unit's deadline when it is reminded, largest first (`15,7,1`).
+    public var reminderDays = "15,7,1"
+    /// Days after the deadline when an unanswered proposal is escalated to the proposal office.
+    public var escalationDays = 30
+    /// Days before a co-handling unit's view is due when it is reminded.
+    public var coOpinionReminderDays = 7
+    /// Days before the evaluation window ends when proposers who have not rated are reminded.
+    public var evaluationReminderDays = 7
+    /// Days between supervision reminders for an open key proposal.
+    public var keyReminderDays = 30
+    /// Days before a micro-suggestion's reply is due when its unit is reminded.
+    public var suggestionReminderDays = 3
 
     public init() {}
+
+    /// `reminder_days` as numbers, largest first (a stored value that does not parse gives the default).
+    public var reminderDayList: [Int] {
+        (try? CountySettings.parseDays(reminderDays, key: "reminder_days")) ?? [15, 7, 1]
+    }
+
+    /// Parses `15,7,1`: distinct whole numbers from 1 to 90, largest first.
+    static func parseDays(_ text: String, key: String) throws -> [Int] {
+        let parts = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        var days: [Int] = []
+        for part in parts {
+            guard let n = Int(part), (1...90).contains(n) else {
+                throw CountyError("setting \(key): \"\(text.prefix(40))\" is not a list of days from 1 to 90 like 15,7,1")
+            }
+            days.append(n)
+        }
+        guard !days.isEmpty, Set(days).count == days.count else {
+            throw CountyError("setting \(key): \"\(text.prefix(40))\" must list distinct days like 15,7,1")
+        }
+        return days.sorted(by: >)
+    }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case handlingMonths = "handling_months"
@@ -80,6 +113,12 @@ public struct CountySettings: Sendable, Hashable, Codable {
         case microSuggestionReplyDays = "micro_suggestion_reply_days"
         case dayCounting = "day_counting"
         case leagueMinimumCount = "league_minimum_count"
+        case reminderDays = "reminder_days"
+        case escalationDays = "escalation_days"
+        case coOpinionReminderDays = "co_opinion_reminder_days"
+        case evaluationReminderDays = "evaluation_reminder_days"
+        case keyReminderDays = "key_reminder_days"
+        case suggestionReminderDays = "suggestion_reminder_days"
     }
 
     /// Settings missing from stored JSON take their defaults.
@@ -95,6 +134,12 @@ public struct CountySettings: Sendable, Hashable, Codable {
         microSuggestionReplyDays = try c.decodeIfPresent(Int.self, forKey: .microSuggestionReplyDays) ?? d.microSuggestionReplyDays
         dayCounting = try c.decodeIfPresent(String.self, forKey: .dayCounting) ?? d.dayCounting
         leagueMinimumCount = try c.decodeIfPresent(Int.self, forKey: .leagueMinimumCount) ?? d.leagueMinimumCount
+        reminderDays = try c.decodeIfPresent(String.self, forKey: .reminderDays) ?? d.reminderDays
+        escalationDays = try c.decodeIfPresent(Int.self, forKey: .escalationDays) ?? d.escalationDays
+        coOpinionReminderDays = try c.decodeIfPresent(Int.self, forKey: .coOpinionReminderDays) ?? d.coOpinionReminderDays
+        evaluationReminderDays = try c.decodeIfPresent(Int.self, forKey: .evaluationReminderDays) ?? d.evaluationReminderDays
+        keyReminderDays = try c.decodeIfPresent(Int.self, forKey: .keyReminderDays) ?? d.keyReminderDays
+        suggestionReminderDays = try c.decodeIfPresent(Int.self, forKey: .suggestionReminderDays) ?? d.suggestionReminderDays
     }
 
     /// The setting names `county set` accepts.
@@ -124,6 +169,12 @@ public struct CountySettings: Sendable, Hashable, Codable {
         case .microSuggestionReplyDays: microSuggestionReplyDays = try number(1...90)
         case .dayCounting: dayCounting = try choice(["calendar", "working"])
         case .leagueMinimumCount: leagueMinimumCount = try number(1...1000)
+        case .reminderDays: reminderDays = try CountySettings.parseDays(text, key: key).map(String.init).joined(separator: ",")
+        case .escalationDays: escalationDays = try number(1...365)
+        case .coOpinionReminderDays: coOpinionReminderDays = try number(1...60)
+        case .evaluationReminderDays: evaluationReminderDays = try number(1...60)
+        case .keyReminderDays: keyReminderDays = try number(1...365)
+        case .suggestionReminderDays: suggestionReminderDays = try number(1...30)
         case nil:
             throw CountyError("unknown setting \"\(key.prefix(40))\"; settings are \(CountySettings.keys.joined(separator: ", "))")
         }
@@ -155,7 +206,10 @@ public struct CountySettings: Sendable, Hashable, Codable {
             "co_handling_view_months=\(coHandlingViewMonths)", "unit_return_days=\(unitReturnDays)",
             "evaluation_window_days=\(evaluationWindowDays)", "after_evaluation_window=\(afterEvaluationWindow)",
             "micro_suggestion_reply_days=\(microSuggestionReplyDays)", "day_counting=\(dayCounting)",
-            "league_minimum_count=\(leagueMinimumCount)",
+            "league_minimum_count=\(leagueMinimumCount)", "reminder_days=\(reminderDays)",
+            "escalation_days=\(escalationDays)", "co_opinion_reminder_days=\(coOpinionReminderDays)",
+            "evaluation_reminder_days=\(evaluationReminderDays)", "key_reminder_days=\(keyReminderDays)",
+            "suggestion_reminder_days=\(suggestionReminderDays)",
         ]
     }
 }

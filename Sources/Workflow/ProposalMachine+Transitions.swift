@@ -163,6 +163,18 @@ public enum ProposalMachine {
             guard !state.key else { throw refuse("the proposal is a key proposal already") }
             next.key = true
 
+        case .closeEvaluation(let day, let deemSatisfied):
+            try require(.replied)
+            guard !state.needsConsultation else { throw refuse("round \(state.round) is rated; a consultation is due") }
+            guard let ends = state.evaluationWindowEnds else { throw refuse("the proposal has no evaluation window") }
+            guard day > ends else { throw refuse("the evaluation window runs until \(ends)") }
+            if deemSatisfied {
+                for member in state.raters where state.ratings[state.round]?[member] == nil {
+                    next.ratings[state.round, default: [:]][member] = .satisfied
+                }
+            }
+            next.status = .closed
+
         case .absorb(let authors):
             try require(.registered, .assigned, .replied, .rehandling)
             guard state.ratings.isEmpty else { throw refuse("rating has begun; merge before the reply is rated") }

@@ -108,6 +108,10 @@ public enum ProposalEvent: Sendable {
     case rehandleDue(CalendarDate)
     case consult
     case markKey
+    /// The evaluation window ended on `on` without every rating: the proposal closes; with
+    /// `deemSatisfied` (the county's setting) the missing ratings count as satisfied, else as
+    /// not evaluated (no rating).
+    case closeEvaluation(on: CalendarDate, deemSatisfied: Bool)
     /// Another proposal was merged into this one: its authors rate this one's reply.
     case absorb(authors: Set<String>)
 
@@ -131,6 +135,7 @@ public enum ProposalEvent: Sendable {
         case .rehandleDue: "rehandle"
         case .consult: "consult"
         case .markKey: "mark-key"
+        case .closeEvaluation: "close-evaluation"
         case .absorb: "absorb"
         }
     }

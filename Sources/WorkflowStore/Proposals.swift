@@ -1,5 +1,6 @@
 import Counties
 import Foundation
+import JobQueue
 public import PostgresClient
 public import Workflow
 
@@ -128,6 +129,8 @@ struct LoadedProposal: Sendable {
     var state: ProposalState
     /// Assignment ids, parallel to `state.assignments`.
     var assignmentIDs: [Int64]
+    /// The assigned units' ids, parallel to `state.assignments`.
+    var unitIDs: [Int64] = []
 }
 
 extension WorkflowStore {
@@ -146,7 +149,7 @@ extension WorkflowStore {
         // sort; the order is made here).
         let none = "'{}'::text[]"
         let assignments = parts.contains(.assignments) ? """
-            ARRAY(SELECT concat_ws('|', a.id, a.role, (a.assigned_at AT TIME ZONE '\(LocalTime.zoneName)')::date, a.due_on,
+            ARRAY(SELECT concat_ws('|', a.id, a.unit_id, a.role, (a.assigned_at AT TIME ZONE '\(LocalTime.zoneName)')::date, a.due_on,
                                    a.extended::int, (a.returned_at IS NOT NULL)::int, coalesce(r.category, ''),
                                    coalesce(((r.replied_at AT TIME ZONE '\(LocalTime.zoneName)')::date)::text, ''), u.name)
                   FROM assignment a JOIN unit u ON u.id = a.unit_id
@@ -184,20 +187,22 @@ extension WorkflowStore {
         state.needsConsultation = consultation
         state.mergedInto = mergedInto
         let malformed = WorkflowError("proposal \(storedNumber): unreadable assignment row")
-        var rows: [(Int64, AssignmentState, CalendarDate?)] = []
+        var rows: [(Int64, AssignmentState, CalendarDate?, Int64)] = []
         for text in assignments {
-            let f = text.split(separator: "|", maxSplits: 8, omittingEmptySubsequences: false).map(String.init)
-            guard f.count == 9, let assignmentID = Int64(f[0]), let role = AssignmentRole(rawValue: f[1]) else { throw malformed }
-            var assignment = AssignmentState(unit: f[8], role: role, assignedOn: try CalendarDate(f[2]), dueOn: try CalendarDate(f[3]))
-            assignment.extended = f[4] == "1"
-            assignment.returned = f[5] == "1"
-            assignment.replyCategory = ReplyCategory(rawValue: f[6])
+            let f = text.split(separator: "|", maxSplits: 9, omittingEmptySubsequences: false).map(String.init)
+            guard f.count == 10, let assignmentID = Int64(f[0]), let unitID = Int64(f[1]), let role = AssignmentRole(rawValue: f[2]) else {
+                throw malformed
+            }
+            var assignment = AssignmentState(unit: f[9], role: role, assignedOn: try CalendarDate(f[3]), dueOn: try CalendarDate(f[4]))
+            assignment.extended = f[5] == "1"
+            assignment.returned = f[6] == "1"
+            assignment.replyCategory = ReplyCategory(rawValue: f[7])
             assignment.replied = assignment.replyCategory != nil
-            rows.append((assignmentID, assignment, f[7].isEmpty ? nil : try CalendarDate(f[7])))
+            rows.append((assignmentID, assignment, f[8].isEmpty ? nil : try CalendarDate(f[8]), unitID))
         }
         rows.sort { $0.0 < $1.0 }
         var repliedOn: CalendarDate?
-        for (_, assignment, replied) in rows {
+        for (_, assignment, replied, _) in rows {
             state.assignments.append(assignment)
             if !assignment.returned, assignment.role.replies, let replied { repliedOn = max(repliedOn ?? replied, replied) }
         }
@@ -209,7 +214,7 @@ extension WorkflowStore {
         if state.status == .replied, let repliedOn {
             state.evaluationWindowEnds = try repliedOn.adding(days: context.settings.evaluationWindowDays)
         }
-        return LoadedProposal(id: id, number: storedNumber, state: state, assignmentIDs: rows.map(\.0))
+        return LoadedProposal(id: id, number: storedNumber, state: state, assignmentIDs: rows.map(\.0), unitIDs: rows.map(\.3))
     }
 
     /// Applies `event` by the rules, or throws the refusal with the proposal's number.
@@ -438,6 +443,17 @@ extension WorkflowStore {
                 FROM unnest(\(unitIDs)::bigint[], \(units.map(\.role.rawValue))::text[]) WITH ORDINALITY AS u(unit, role, n)
                 ORDER BY n
                 """)
+            // The clocks: each replying unit's deadline, each co-handling unit's view.
+            let viewDue = try calendar.adding(months: context.settings.coHandlingViewMonths, to: today)
+            var jobs: [NewJob] = []
+            for unit in units {
+                guard let unitID = ids[unit.unit] else { continue }
+                let job = unit.role == .co
+                    ? try opinionJob(context, proposal: proposal.id, unit: unitID, due: viewDue)
+                    : try deadlineJob(context, proposal: proposal.id, unit: unitID, round: proposal.state.round, due: due)
+                if let job { jobs.append(job) }
+            }
+            try schedule(context, jobs)
             setStatus(context, proposal, .assigned)
             auditTransition(context, proposal, .assign(units, on: today, dueOn: due), to: next, [
                 "units": units.map { "\($0.unit):\($0.role.rawValue)" }.joined(separator: ","), "due_on": due.description,
@@ -463,6 +479,8 @@ extension WorkflowStore {
             let event = ProposalEvent.unitReturn(unit: unit, on: today, windowEnds: windowEnds)
             let next = try decide(event, proposal)
             context.later("UPDATE assignment SET returned_at = \(now) WHERE id = \(proposal.assignmentIDs[index])")
+            let returned = proposal.state.assignments[index]
+            cancelJobs(context, [deadlineKey(proposal: proposal.id, unit: proposal.unitIDs[index], round: proposal.state.round, due: returned.dueOn)])
             setStatus(context, proposal, next.status)
             var detail = ["unit": unit]
             if let reason { detail["reason"] = reason }
@@ -499,6 +517,12 @@ extension WorkflowStore {
                 UPDATE assignment SET due_on = \(newDue), extended = true WHERE id = \(proposal.assignmentIDs[index])
                 """)
             context.later("UPDATE proposal SET updated_at = \(now) WHERE id = \(proposal.id)")
+            let unitID = proposal.unitIDs[index]
+            let old = proposal.state.assignments[index].dueOn
+            if proposal.state.assignments[index].role.replies {
+                cancelJobs(context, [deadlineKey(proposal: proposal.id, unit: unitID, round: proposal.state.round, due: old)])
+                try schedule(context, [try deadlineJob(context, proposal: proposal.id, unit: unitID, round: proposal.state.round, due: newDue)].compactMap { $0 })
+            }
             auditTransition(context, proposal, event, to: next, [
                 "unit": unit, "due_on": newDue.description, "was": proposal.state.assignments[index].dueOn.description,
             ])
@@ -544,6 +568,12 @@ extension WorkflowStore {
                         \(proposal.state.assignments[index].dueOn))
                 """)
             context.later("UPDATE assignment SET replied_at = \(now) WHERE id = \(assignment)")
+            cancelJobs(context, [deadlineKey(proposal: proposal.id, unit: proposal.unitIDs[index], round: proposal.state.round,
+                                             due: proposal.state.assignments[index].dueOn)])
+            if next.status == .replied {
+                let ends = try today.adding(days: context.settings.evaluationWindowDays)
+                try schedule(context, [try evaluationJob(context, proposal: proposal.id, round: proposal.state.round, ends: ends)].compactMap { $0 })
+            }
             setStatus(context, proposal, next.status)
             let due = proposal.state.assignments[index].dueOn
             auditTransition(context, proposal, event, to: next, [
@@ -590,6 +620,11 @@ extension WorkflowStore {
                     UPDATE proposal SET status = 'rehandling', round = 2, updated_at = \(now) WHERE id = \(proposal.id)
                     """)
                 detail["due_on"] = due.description
+                var jobs: [NewJob] = []
+                for (i, assignment) in proposal.state.assignments.enumerated() where assignment.role.replies && !assignment.returned {
+                    if let job = try deadlineJob(context, proposal: proposal.id, unit: proposal.unitIDs[i], round: 2, due: due) { jobs.append(job) }
+                }
+                try schedule(context, jobs)
             case .closed:
                 setStatus(context, proposal, .closed)
             default:
@@ -598,6 +633,10 @@ extension WorkflowStore {
                         UPDATE proposal SET needs_consultation = true, updated_at = \(now) WHERE id = \(proposal.id)
                         """)
                 }
+            }
+            if next.status != .replied || next.needsConsultation {
+                // Rated: the evaluation window's clock is pointless.
+                cancelJobs(context, [WorkflowJobs.evaluationKey(county, .init(proposal: proposal.id, round: proposal.state.round, ends: ""))])
             }
             auditTransition(context, proposal, event, to: next, detail)
             let message: String
@@ -639,6 +678,7 @@ extension WorkflowStore {
             context.later("""
                 UPDATE proposal SET is_key = true, supervisor = \(supervisor), updated_at = \(now) WHERE id = \(proposal.id)
                 """)
+            try schedule(context, [try keyJob(context, proposal: proposal.id)])
             auditTransition(context, proposal, .markKey, to: next, ["supervisor": supervisor])
             return Outcome(number: proposal.number, status: next.status.rawValue, message: "\(proposal.number) is a key proposal, supervised by \(supervisor)")
         }

@@ -126,6 +126,7 @@ extension WorkflowStore {
                 UPDATE micro_suggestion SET status = 'routed', unit_id = \(unitID), routed_at = \(now), due_on = \(due),
                        updated_at = \(now) WHERE id = \(s.id)
                 """)
+            try schedule(context, [try suggestionJob(context, suggestion: s.id, due: due)].compactMap { $0 })
             audit(context, entity: "suggestion", id: s.number, action: "route", detail: [
                 "from": s.state.status.rawValue, "to": next.status.rawValue, "unit": unit, "due_on": due.description,
             ])
@@ -159,6 +160,9 @@ extension WorkflowStore {
                 UPDATE micro_suggestion SET status = 'replied', replied_at = \(now), reply_text = \(text), updated_at = \(now)
                 WHERE id = \(s.id)
                 """)
+            if let due = s.dueOn {
+                cancelJobs(context, [WorkflowJobs.suggestionKey(county, .init(suggestion: s.id, due: due.description))])
+            }
             let onTime = s.dueOn.map { today <= $0 } ?? true
             audit(context, entity: "suggestion", id: s.number, action: "reply", detail: [
                 "from": s.state.status.rawValue, "to": next.status.rawValue, "unit": unit, "on_time": String(onTime),

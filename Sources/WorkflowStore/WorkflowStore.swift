@@ -64,6 +64,9 @@ public struct WorkflowStore: Sendable {
             /// A named CTE later writes may read (`name AS (… RETURNING …)`).
             case named(String, PostgresQuery)
             case audit(AuditItem)
+            /// A statement on the control schema (jobs): a statement of its own, after the
+            /// county's (one statement never mixes the two, for Citus).
+            case control(PostgresQuery)
         }
 
         struct AuditItem: Sendable {
@@ -91,6 +94,7 @@ public struct WorkflowStore: Sendable {
             }
             var ctes: [PostgresQuery] = []
             var more: [PostgresQuery] = []
+            var control: [PostgresQuery] = []
             var audited = false
             for item in queued {
                 switch item {
@@ -107,11 +111,13 @@ public struct WorkflowStore: Sendable {
                             schema: a.schema, actor: a.actor, entity: a.entity, entityID: a.id, action: a.action, detail: a.detail, at: a.at))
                         audited = true
                     }
+                case .control(let query):
+                    control.append(query)
                 }
             }
-            guard var merged = ctes.first.map({ first -> PostgresQuery in "WITH \(fragment: first)" }) else { return more }
+            guard var merged = ctes.first.map({ first -> PostgresQuery in "WITH \(fragment: first)" }) else { return more + control }
             for cte in ctes.dropFirst() { merged = "\(fragment: merged), \(fragment: cte)" }
-            return ["\(fragment: merged) SELECT 1"] + more
+            return ["\(fragment: merged) SELECT 1"] + more + control
         }
 
         /// Sends the queued statements in one pipeline; with `committing`, COMMIT goes in the
