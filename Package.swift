@@ -75,7 +75,7 @@ let package = Package(
         .target(
             name: "TongxinCLI",
             dependencies: [
-                "PostgresClient", "Migrations", "Counties", "Workflow", "WorkflowStore", "JobQueue",
+                "PostgresClient", "Migrations", "Counties", "Workflow", "WorkflowStore", "JobQueue", "TongxinWorker",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

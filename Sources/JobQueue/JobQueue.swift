@@ -142,6 +142,24 @@ public enum JobQueue {
         return "WITH done AS (\(fragment: done)) SELECT count(*) FROM done"
     }
 
+    /// Puts jobs back to sleep until their next time (a watcher between milestones), with
+    /// fresh attempts, if `worker` still holds each one; `strict` as in `completeQuery`.
+    public static func snoozeQuery(_ jobs: [(job: Job, until: Date)], worker: String, strict: Bool) -> PostgresQuery {
+        let done: PostgresQuery = """
+            UPDATE \(identifier: schema).job AS j
+            SET state = 'available', run_at = to_timestamp(d.until::float8), fair_at = to_timestamp(d.until::float8), attempt = 0,
+                worker = NULL, lease_until = NULL, last_error = NULL
+            FROM unnest(\(jobs.map(\.job.id))::int8[], \(jobs.map(\.job.attempt))::int4[], \(jobs.map { epoch($0.until) })::text[])
+                 AS d(id, attempt, until)
+            WHERE j.id = d.id AND j.attempt = d.attempt AND j.state = 'running' AND j.worker = \(worker)
+            RETURNING j.id
+            """
+        if strict {
+            return "WITH done AS (\(fragment: done)) SELECT \(identifier: schema).job_lease_check(count(*), \(Int64(jobs.count))) FROM done"
+        }
+        return "WITH done AS (\(fragment: done)) SELECT count(*) FROM done"
+    }
+
     @discardableResult
     public static func complete(_ jobs: [Job], worker: String, on connection: PostgresConnection) async throws -> Int {
         guard !jobs.isEmpty else { return 0 }

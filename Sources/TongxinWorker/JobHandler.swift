@@ -22,6 +22,7 @@ public final class JobContext: Sendable {
     public let now: Date
     let queued: Mutex<[PostgresQuery]>
     let queueNow: Date?
+    let wakeAt = Mutex<Date?>(nil)
 
     init(connection: PostgresConnection, now: Date, queueNow: Date?) {
         self.connection = connection
@@ -40,6 +41,14 @@ public final class JobContext: Sendable {
         let queries = try JobQueue.enqueueQueries(jobs, now: queueNow)
         queued.withLock { $0.append(contentsOf: queries) }
     }
+
+    /// Instead of completing, the job sleeps until `time` and runs again then (with fresh
+    /// attempts): a watcher between its milestones.
+    public func snooze(until time: Date) {
+        wakeAt.withLock { $0 = time }
+    }
+
+    var snoozedUntil: Date? { wakeAt.withLock { $0 } }
 
     func takeQueued() -> [PostgresQuery] {
         queued.withLock { queued in

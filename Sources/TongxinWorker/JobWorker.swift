@@ -3,6 +3,7 @@ import JobQueue
 public import Logging
 public import PostgresClient
 import Synchronization
+import WorkflowStore
 
 /// How a worker runs.
 public struct WorkerConfiguration: Sendable {
@@ -80,12 +81,20 @@ public final class JobWorker: Sendable {
     /// Whether the last database contact worked (`/healthz`).
     let healthy = Atomic<Bool>(false)
 
-    public init(configuration: PostgresConfiguration, worker: WorkerConfiguration, handlers: [any JobHandler], logger: Logger) {
+    public convenience init(configuration: PostgresConfiguration, worker: WorkerConfiguration, handlers: [any JobHandler], logger: Logger) {
+        self.init(pool: JobWorker.pool(configuration, worker, logger), worker: worker, handlers: handlers, logger: logger)
+    }
+
+    /// A pool the size a worker needs: a connection per runner, and two for heartbeats and
+    /// maintenance (handlers that read through a pool of their own may share it).
+    public static func pool(_ configuration: PostgresConfiguration, _ worker: WorkerConfiguration, _ logger: Logger) -> PostgresPool {
+        PostgresPool(configuration: configuration, options: PostgresPoolOptions(maxConnections: worker.concurrency + 3), logger: logger)
+    }
+
+    /// A worker on `pool` (closed when `run()` returns).
+    public init(pool: PostgresPool, worker: WorkerConfiguration, handlers: [any JobHandler], logger: Logger) {
         self.configuration = worker
-        self.pool = PostgresPool(
-            configuration: configuration,
-            options: PostgresPoolOptions(maxConnections: worker.concurrency + 2),
-            logger: logger)
+        self.pool = pool
         var byKind: [String: any JobHandler] = [:]
         for handler in handlers { byKind[handler.kind] = handler }
         self.handlers = byKind
@@ -161,10 +170,11 @@ public final class JobWorker: Sendable {
     }
 
     /// Runs a claimed batch and records each job's outcome.
-    func process(_ jobs: [Job], on connection: PostgresConnection) async throws {
+    func process(_ jobs: [Job], on connection: PostgresConnection, clock: Date? = nil) async throws {
+        let clock = clock ?? configuration.clock
         held.withLock { held in for job in jobs { held[job.id] = job } }
         defer { held.withLock { held in for job in jobs { held[job.id] = nil } } }
-        if configuration.clock == nil {
+        if clock == nil {
             let now = Date()
             for job in jobs { metrics.pickedUp(queue: job.queue, seconds: now.timeIntervalSince(max(job.runAt, job.createdAt))) }
         }
@@ -178,17 +188,20 @@ public final class JobWorker: Sendable {
             }
             if handler.transactional { transactional.append(job) } else { plain.append(job) }
         }
-        if !unknown.isEmpty { try await record(succeeded: [], failed: unknown, on: connection) }
-        if !plain.isEmpty { try await runPlain(plain, on: connection) }
-        if !transactional.isEmpty { try await runTransactional(transactional, on: connection) }
+        if !unknown.isEmpty { try await record(succeeded: [], failed: unknown, clock: clock, on: connection) }
+        if !plain.isEmpty { try await runPlain(plain, clock: clock, on: connection) }
+        // One lock order for every runner (county by county): batches do not deadlock each other.
+        transactional.sort { ($0.county ?? "", $0.id) < ($1.county ?? "", $1.id) }
+        if !transactional.isEmpty { try await runTransactional(transactional, clock: clock, on: connection) }
     }
 
-    /// The time a job acts at.
-    func now(for job: Job) -> Date { configuration.clock == nil ? Date() : job.runAt }
+    /// The time a job acts at: now, or on a replayed clock the time it was due.
+    func now(for job: Job, clock: Date?) -> Date { clock == nil ? Date() : job.runAt }
 
     /// Jobs without database work: run one after another, then completed (or failed) together.
-    func runPlain(_ jobs: [Job], on connection: PostgresConnection) async throws {
+    func runPlain(_ jobs: [Job], clock: Date?, on connection: PostgresConnection) async throws {
         var succeeded: [Job] = []
+        var snoozed: [(job: Job, until: Date)] = []
         var failed: [JobQueue.Failure] = []
         var notStarted: [Job] = []
         for job in jobs {
@@ -196,27 +209,28 @@ public final class JobWorker: Sendable {
             guard let handler = handlers[job.kind] else { continue }
             let start = ContinuousClock.now
             do {
-                try await handler.run(job, JobContext(connection: connection, now: now(for: job), queueNow: configuration.clock))
-                succeeded.append(job)
+                let context = JobContext(connection: connection, now: now(for: job, clock: clock), queueNow: clock)
+                try await handler.run(job, context)
+                if let until = context.snoozedUntil { snoozed.append((job, until)) } else { succeeded.append(job) }
                 metrics.completed(kind: job.kind, seconds: elapsed(since: start))
             } catch {
                 failed.append(failure(job, error))
             }
         }
-        try await record(succeeded: succeeded, failed: failed, on: connection)
+        try await record(succeeded: succeeded, snoozed: snoozed, failed: failed, clock: clock, on: connection)
         if !notStarted.isEmpty { try await JobQueue.release(notStarted, worker: configuration.workerID, on: connection) }
     }
 
     /// Jobs with database work: the whole batch in one transaction with its completion; when a
     /// job fails, the batch rolls back and each job runs again in a transaction of its own.
-    func runTransactional(_ jobs: [Job], on connection: PostgresConnection) async throws {
+    func runTransactional(_ jobs: [Job], clock: Date?, on connection: PostgresConnection) async throws {
         if isStopping {
             try await JobQueue.release(jobs, worker: configuration.workerID, on: connection)
             return
         }
         let start = ContinuousClock.now
         do {
-            try await transaction(jobs, on: connection)
+            try await transaction(jobs, clock: clock, on: connection)
             let seconds = elapsed(since: start) / Double(jobs.count)
             for job in jobs { metrics.completed(kind: job.kind, seconds: seconds) }
             return
@@ -228,7 +242,7 @@ public final class JobWorker: Sendable {
                 return
             }
             if isConnectionError(error) { throw error }
-            try await record(succeeded: [], failed: [failure(jobs[0], error)], on: connection)
+            try await record(succeeded: [], failed: [failure(jobs[0], error)], clock: clock, on: connection)
             return
         }
         for job in jobs {
@@ -236,20 +250,24 @@ public final class JobWorker: Sendable {
                 try await JobQueue.release([job], worker: configuration.workerID, on: connection)
                 continue
             }
-            try await runTransactional([job], on: connection)
+            try await runTransactional([job], clock: clock, on: connection)
         }
     }
 
-    private func transaction(_ jobs: [Job], on connection: PostgresConnection) async throws {
+    private func transaction(_ jobs: [Job], clock: Date?, on connection: PostgresConnection) async throws {
         try await connection.withTransaction { tx in
             var writes: [PostgresQuery] = []
+            var completed: [Job] = []
+            var snoozed: [(job: Job, until: Date)] = []
             for job in jobs {
                 guard let handler = handlers[job.kind] else { continue }
-                let context = JobContext(connection: tx, now: now(for: job), queueNow: configuration.clock)
+                let context = JobContext(connection: tx, now: now(for: job, clock: clock), queueNow: clock)
                 try await handler.run(job, context)
                 writes += context.takeQueued()
+                if let until = context.snoozedUntil { snoozed.append((job, until)) } else { completed.append(job) }
             }
-            writes.append(JobQueue.completeQuery(jobs, worker: configuration.workerID, strict: true))
+            if !completed.isEmpty { writes.append(JobQueue.completeQuery(completed, worker: configuration.workerID, strict: true)) }
+            if !snoozed.isEmpty { writes.append(JobQueue.snoozeQuery(snoozed, worker: configuration.workerID, strict: true)) }
             _ = try await tx.commit(after: writes)
         }
     }
@@ -264,10 +282,13 @@ public final class JobWorker: Sendable {
     }
 
     /// Completions and failures in one round trip.
-    func record(succeeded: [Job], failed: [JobQueue.Failure], on connection: PostgresConnection) async throws {
+    func record(
+        succeeded: [Job], snoozed: [(job: Job, until: Date)] = [], failed: [JobQueue.Failure], clock: Date?, on connection: PostgresConnection
+    ) async throws {
         var queries: [PostgresQuery] = []
         if !succeeded.isEmpty { queries.append(JobQueue.completeQuery(succeeded, worker: configuration.workerID, strict: false)) }
-        if !failed.isEmpty { queries.append(JobQueue.failQuery(failed, worker: configuration.workerID, now: configuration.clock)) }
+        if !snoozed.isEmpty { queries.append(JobQueue.snoozeQuery(snoozed, worker: configuration.workerID, strict: false)) }
+        if !failed.isEmpty { queries.append(JobQueue.failQuery(failed, worker: configuration.workerID, now: clock)) }
         guard !queries.isEmpty else { return }
         _ = try await connection.pipeline(queries)
     }
@@ -316,10 +337,24 @@ public final class JobWorker: Sendable {
         }
     }
 
-    /// Rescues expired leases often, prunes finished jobs now and then.
+    /// Rescues expired leases often, prunes finished jobs now and then, and once a day
+    /// enqueues each active county's statistics rollup.
     func maintenance() async {
         var lastPrune = ContinuousClock.now - configuration.pruneInterval
+        var rolledUp: CalendarDate?
         while !isStopping {
+            if configuration.clock == nil, !configuration.drain, handlers[WorkflowJobs.rollup] != nil {
+                let today = LocalTime.day(of: Date())
+                if rolledUp != today {
+                    do {
+                        let n = try await pool.withConnection { try await Self.enqueueRollups(day: today, on: $0) }
+                        rolledUp = today
+                        if n > 0 { logger.info("enqueued \(n) daily statistics rollups") }
+                    } catch {
+                        logger.warning("daily rollups: \(oneLine(error))")
+                    }
+                }
+            }
             await stopSignal.wait(since: stopSignal.generation, timeout: configuration.rescueInterval)
             if isStopping { return }
             await rescueOnce()
@@ -334,6 +369,35 @@ public final class JobWorker: Sendable {
                     logger.warning("prune: \(oneLine(error))")
                 }
             }
+        }
+    }
+
+    /// One `stats.rollup` job per active county for `day`'s year (once per day: dedupe keys).
+    static func enqueueRollups(day: CalendarDate, on connection: PostgresConnection) async throws -> Int {
+        let control = JobQueue.schema
+        return try await connection.execute("""
+            INSERT INTO \(identifier: control).job (queue, kind, county, args, run_at, fair_at, max_attempts, dedupe_key)
+            SELECT 'default', \(WorkflowJobs.rollup), code, jsonb_build_object('year', \(day.year)), now(), now(), 5,
+                   'rollup:' || code || ':' || \(day.description)
+            FROM \(identifier: control).county WHERE status = 'active'
+            ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING
+            """)
+    }
+
+    /// Runs every job due by `clock` (a replayed time) on this worker's pool, one runner, and
+    /// returns how many ran: `make demo` replays a year by calling this before each day's steps.
+    public func runDue(asOf clock: Date) async throws -> Int {
+        var total = 0
+        while true {
+            let claimed = try await pool.withConnection { connection in
+                let jobs = try await JobQueue.claim(
+                    worker: configuration.workerID, limit: configuration.batchSize, lease: configuration.lease,
+                    queues: configuration.queues, counties: configuration.counties, now: clock, on: connection)
+                if !jobs.isEmpty { try await self.process(jobs, on: connection, clock: clock) }
+                return jobs.count
+            }
+            if claimed == 0 { return total }
+            total += claimed
         }
     }
 
@@ -362,6 +426,11 @@ public final class JobWorker: Sendable {
                 return (queue, state, count)
             }
         }
+    }
+
+    /// One statement on the worker's pool.
+    public func query(_ query: PostgresQuery) async throws -> PostgresRows {
+        try await pool.query(query)
     }
 
     /// Closes the worker's connections (`run()` does when it returns).

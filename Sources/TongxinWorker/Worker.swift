@@ -64,16 +64,24 @@ public struct WorkerService: Service {
 
 /// Runs the worker until SIGTERM or SIGINT (or, draining, until nothing is due).
 public enum Worker {
-    /// The handlers this build knows.
-    public static func handlers() -> [any JobHandler] {
-        [NoopHandler()]
+    /// Where notifications go: the worker's log (default), a file of JSON lines, or a webhook.
+    public enum Sink: Sendable {
+        case log
+        case file(String)
+        case webhook(String)
     }
 
     public static func run(
-        configuration: PostgresConfiguration, worker: WorkerConfiguration, metricsHost: String = "127.0.0.1", metricsPort: Int?,
-        logger: Logger
+        configuration: PostgresConfiguration, worker: WorkerConfiguration, sink: Sink = .log, metricsHost: String = "127.0.0.1",
+        metricsPort: Int?, logger: Logger
     ) async throws {
-        let jobWorker = JobWorker(configuration: configuration, worker: worker, handlers: handlers(), logger: logger)
+        let notifications: any NotificationSink = switch sink {
+        case .log: LogSink(logger: logger)
+        case .file(let path): try FileSink(path: path)
+        case .webhook(let url): try WebhookSink(url: url)
+        }
+        let pool = JobWorker.pool(configuration, worker, logger)
+        let jobWorker = JobWorker(pool: pool, worker: worker, handlers: handlers(pool: pool, sink: notifications), logger: logger)
         let service = WorkerService(worker: jobWorker, metricsHost: metricsHost, metricsPort: metricsPort, logger: logger)
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(

@@ -25,8 +25,11 @@ public struct DemoYearReport: Sendable, Hashable, Codable {
 /// activities are sorted by the time they act at and run in that order, so the audit log reads
 /// as the year happened.
 public enum DemoYear {
+    /// `beforeStep` runs before each step with the time the step acts at: a replay runs the
+    /// worker's jobs due by then, so reminders and overdue marks land on their days.
     public static func fill(
-        _ store: WorkflowStore, profile: DemoProfile, year: Int, progress: (@Sendable (String) -> Void)? = nil
+        _ store: WorkflowStore, profile: DemoProfile, year: Int, progress: (@Sendable (String) -> Void)? = nil,
+        beforeStep: (@Sendable (Date) async throws -> Void)? = nil
     ) async throws -> DemoYearReport {
         try profile.validate()
         guard (2000...2100).contains(year) else { throw WorkflowError("demo: year \(year) is not from 2000 to 2100") }
@@ -69,6 +72,7 @@ public enum DemoYear {
         var runner = DemoRunner()
         for (index, step) in steps.enumerated() {
             do {
+                try await beforeStep?(step.at.date)
                 try await runner.run(step.action, on: store.at(step.at.date))
             } catch {
                 throw WorkflowError("demo \(label): \(step.action.label) at \(step.at.day): \(error)")

@@ -144,6 +144,15 @@ extension WorkflowStore {
     /// The statement that reads a proposal as the rules see it (for a transaction's prelude).
     func loadQuery(_ number: String, lock: Bool, parts: LoadParts = .all) throws -> PostgresQuery {
         let number = try ProposalNumber.validated(number)
+        return loadQuery(where: "p.number = \(number)", lock: lock, parts: parts)
+    }
+
+    /// The same, for the proposal with this id (the worker's jobs carry ids).
+    func loadQuery(id: Int64, lock: Bool, parts: LoadParts = .all) -> PostgresQuery {
+        loadQuery(where: "p.id = \(id)", lock: lock, parts: parts)
+    }
+
+    private func loadQuery(where filter: PostgresQuery, lock: Bool, parts: LoadParts) -> PostgresQuery {
         // What a step does not need is not read (an empty array in its place). Each element
         // is `field|field|…|name`: names last (they may hold any character), no ORDER BY (no
         // sort; the order is made here).
@@ -170,7 +179,7 @@ extension WorkflowStore {
             SELECT p.id, p.number, p.status, p.round, p.is_key, p.needs_consultation,
                    (SELECT t.number FROM proposal t WHERE t.id = p.merged_into),
                    \(unescaped: assignments), \(unescaped: raters), \(unescaped: ratings)
-            FROM proposal p WHERE p.number = \(number)
+            FROM proposal p WHERE \(fragment: filter)
             \(unescaped: lock ? "FOR UPDATE OF p" : "")
             """
     }

@@ -50,6 +50,12 @@ struct TongxinWorkerCommand: AsyncParsableCommand {
     @Option(help: "Days to keep completed and cancelled jobs.")
     var retentionDays: Int = 7
 
+    @Option(help: "Append notifications as JSON lines to this file (default: the worker's log).")
+    var notifyFile: String?
+
+    @Option(help: "POST notifications as JSON to this URL, with an Idempotency-Key header.")
+    var webhookURL: String?
+
     @Option(help: "Log format: text or json.")
     var logFormat = "text"
 
@@ -64,6 +70,7 @@ struct TongxinWorkerCommand: AsyncParsableCommand {
         guard (0...3650).contains(retentionDays) else { throw ValidationError("--retention-days: use 0 to 3650") }
         guard ["text", "json"].contains(logFormat) else { throw ValidationError("--log-format: text or json") }
         if let metricsPort, !(0...65535).contains(metricsPort) { throw ValidationError("--metrics-port: use 0 to 65535") }
+        if notifyFile != nil, webhookURL != nil { throw ValidationError("--notify-file and --webhook-url: choose one") }
     }
 
     func run() async throws {
@@ -87,8 +94,9 @@ struct TongxinWorkerCommand: AsyncParsableCommand {
                 concurrency: concurrency, batchSize: batchSize, queues: list(queues), counties: list(county), drain: drain,
                 clock: clock, lease: lease, heartbeatInterval: lease / 3, retention: .seconds(retentionDays * 86_400),
                 shutdownGrace: .seconds(shutdownGrace))
+            let sink: Worker.Sink = if let notifyFile { .file(notifyFile) } else if let webhookURL { .webhook(webhookURL) } else { .log }
             try await Worker.run(
-                configuration: PostgresConfiguration.resolve(explicit: databaseURL), worker: worker, metricsHost: metricsHost,
+                configuration: PostgresConfiguration.resolve(explicit: databaseURL), worker: worker, sink: sink, metricsHost: metricsHost,
                 metricsPort: metricsPort, logger: logger)
         } catch {
             let line = "\(error)".split(whereSeparator: \.isNewline).joined(separator: " ")

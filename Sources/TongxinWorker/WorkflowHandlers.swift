@@ -1,0 +1,83 @@
+import Counties
+public import Foundation
+import JobQueue
+public import PostgresClient
+import WorkflowStore
+
+/// A workflow clock's watcher: runs the store's watch inside the job's transaction, then
+/// sleeps until the next milestone or completes.
+struct WatcherHandler<Args: Decodable & Sendable>: JobHandler {
+    let kind: String
+    let pool: PostgresPool
+    let watch: @Sendable (WorkflowStore, Args, Date, PostgresConnection) async throws -> WorkflowStore.WatchResult
+
+    var transactional: Bool { true }
+
+    func run(_ job: Job, _ context: JobContext) async throws {
+        guard let code = job.county, let county = try? CountyCode(code) else {
+            throw PermanentJobError("\(kind) job \(job.id) has no valid county")
+        }
+        let args: Args
+        do {
+            args = try job.arguments(Args.self)
+        } catch {
+            throw PermanentJobError("\(error)")
+        }
+        let store = try WorkflowStore(pool: pool, county: county, actor: "tongxin-worker", now: context.now)
+        let result = try await watch(store, args, job.runAt, context.connection)
+        if let next = result.next { context.snooze(until: next) }
+    }
+}
+
+/// `stats.rollup`: a county's figures of a year, into the control schema's `county_rollup`
+/// (the cross-county comparison reads them). Idempotent: the latest computation wins.
+struct RollupHandler: JobHandler {
+    let pool: PostgresPool
+    var kind: String { WorkflowJobs.rollup }
+    var transactional: Bool { false }
+
+    func run(_ job: Job, _ context: JobContext) async throws {
+        guard let code = job.county, let county = try? CountyCode(code) else {
+            throw PermanentJobError("stats.rollup job \(job.id) has no valid county")
+        }
+        let args: WorkflowJobs.RollupArgs
+        do { args = try job.arguments(WorkflowJobs.RollupArgs.self) } catch { throw PermanentJobError("\(error)") }
+        let store = try WorkflowStore(pool: pool, county: county, actor: "tongxin-worker", now: context.now)
+        let summary = try await store.summary(year: args.year)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let figures = String(decoding: try encoder.encode(summary), as: UTF8.self)
+        try await context.connection.query("""
+            INSERT INTO \(identifier: CountyRegistry.controlSchema).county_rollup (county, year, figures, computed_at)
+            VALUES (\(county.value), \(args.year), \(figures)::jsonb, now())
+            ON CONFLICT (county, year) DO UPDATE SET figures = excluded.figures, computed_at = excluded.computed_at
+            """)
+    }
+}
+
+extension Worker {
+    /// Every handler of this build: the no-op, the workflow's watchers, notification delivery
+    /// through `sink`, and the statistics rollup.
+    public static func handlers(pool: PostgresPool, sink: any NotificationSink) -> [any JobHandler] {
+        [
+            NoopHandler(),
+            WatcherHandler<WorkflowJobs.DeadlineArgs>(kind: WorkflowJobs.deadline, pool: pool) { store, args, since, tx in
+                try await store.watchDeadline(args, since: since, on: tx)
+            },
+            WatcherHandler<WorkflowJobs.OpinionArgs>(kind: WorkflowJobs.opinion, pool: pool) { store, args, since, tx in
+                try await store.watchOpinion(args, since: since, on: tx)
+            },
+            WatcherHandler<WorkflowJobs.EvaluationArgs>(kind: WorkflowJobs.evaluation, pool: pool) { store, args, since, tx in
+                try await store.watchEvaluation(args, since: since, on: tx)
+            },
+            WatcherHandler<WorkflowJobs.SuggestionArgs>(kind: WorkflowJobs.suggestion, pool: pool) { store, args, since, tx in
+                try await store.watchSuggestion(args, since: since, on: tx)
+            },
+            WatcherHandler<WorkflowJobs.KeyArgs>(kind: WorkflowJobs.key, pool: pool) { store, args, since, tx in
+                try await store.watchKey(args, since: since, on: tx)
+            },
+            DeliveryHandler(sink: sink),
+            RollupHandler(pool: pool),
+        ]
+    }
+}
