@@ -141,7 +141,7 @@ let package = Package(
         ),
         .testTarget(
             name: "JobQueueTests",
-            dependencies: ["JobQueue", "TongxinWorker", "Counties", "Migrations", "PostgresClient", "PostgresTestSupport"],
+            dependencies: ["JobQueue", "TongxinWorker", "Counties", "Migrations", "PostgresClient", "PostgresTestSupport", "Workflow", "WorkflowStore"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -46,6 +46,21 @@ func refusal(_ event: ProposalEvent, _ state: ProposalState) -> String? {
         #expect(state.ratings[1] == ["王委员": .satisfied, "李委员": .basic])
     }
 
+    @Test func theEvaluationWindowClosesOnlyAfterItsLastDay() throws {
+        var replied = try run([.register, assignLead, .reply(unit: "城管局", category: .a)], from: authors)
+        replied = try ProposalMachine.apply(.evaluate(member: "王委员", rating: .basic), to: replied)
+        replied.evaluationWindowEnds = day("2021-07-01")
+        #expect(refusal(.closeEvaluation(on: day("2021-07-01"), deemSatisfied: false), replied)
+                == "cannot close-evaluation: the evaluation window runs until 2021-07-01")
+        let notEvaluated = try ProposalMachine.apply(.closeEvaluation(on: day("2021-07-02"), deemSatisfied: false), to: replied)
+        #expect(notEvaluated.status == .closed)
+        #expect(notEvaluated.ratings[1] == ["王委员": .basic])
+        let deemed = try ProposalMachine.apply(.closeEvaluation(on: day("2021-07-02"), deemSatisfied: true), to: replied)
+        #expect(deemed.ratings[1] == ["王委员": .basic, "李委员": .satisfied])
+        #expect(refusal(.closeEvaluation(on: day("2021-07-02"), deemSatisfied: false), notEvaluated)
+                == "cannot close-evaluation: the proposal is closed, not replied")
+    }
+
     @Test func refusedStepsSayWhyOnOneLine() throws {
         let filed = authors
         #expect(refusal(.reply(unit: "城管局", category: .a), filed) == "cannot reply: the proposal is filed, not assigned or rehandling")
