@@ -121,6 +121,14 @@ CREATE TABLE county_rollup (
     PRIMARY KEY (county, year)
 );
 
+-- What the built-in `effect` job kind writes, one row per committed run: crash tests and
+-- benchmarks count these rows to prove that a job's database work happens exactly once.
+CREATE TABLE job_effect (
+    job_id bigint NOT NULL,
+    worker text NOT NULL,
+    at     timestamptz NOT NULL DEFAULT now()
+);
+
 """#),
         ("county", "0001_audit_log.sql", #"""
 -- Every state change of a proposal or suggestion lands here, with who and when.

@@ -85,3 +85,22 @@ public struct NoopHandler: JobHandler {
         }
     }
 }
+
+/// `effect`: database work for crash tests and benchmarks. Writes one row into the control
+/// schema's `job_effect` in the transaction that completes the job, so a row per job, never
+/// two, proves exactly-once effects. Arguments: `sleep_ms` (optional).
+public struct EffectHandler: JobHandler {
+    let worker: String
+    public init(worker: String) { self.worker = worker }
+    public var kind: String { "effect" }
+    public var transactional: Bool { true }
+
+    struct Arguments: Decodable { var sleep_ms: Int? }
+
+    public func run(_ job: Job, _ context: JobContext) async throws {
+        if job.args != "{}", let ms = try job.arguments(Arguments.self).sleep_ms, ms > 0 {
+            try await Task.sleep(for: .milliseconds(min(ms, 60_000)))
+        }
+        context.later("INSERT INTO \(identifier: JobQueue.schema).job_effect (job_id, worker) VALUES (\(job.id), \(worker))")
+    }
+}

@@ -115,9 +115,20 @@ public final class JobWorker: Sendable {
 
     /// Runs until `stop()`, or with `drain` until nothing is due.
     public func run() async throws {
-        logger.info("worker started", metadata: [
+        // A worker that cannot reach the database, or finds no job queue there, says so and
+        // stops at once (a configuration error); later outages are waited out.
+        let (pid, version, queue) = try await pool.withConnection { connection in
+            let row = try await connection.query("SELECT to_regclass(\(JobQueue.schema.name + ".job")) IS NOT NULL").single()
+            return (connection.backendPID, connection.serverVersion, try row.decode(Bool.self))
+        }
+        guard queue else {
+            await pool.close()
+            throw JobError("no job queue in this database (\(JobQueue.schema.name).job): run `tongxin migrate up` first")
+        }
+        healthy.store(true, ordering: .relaxed)
+        logger.info("ready", metadata: [
             "worker.id": "\(configuration.workerID)", "worker.concurrency": "\(configuration.concurrency)",
-            "worker.drain": "\(configuration.drain)",
+            "worker.drain": "\(configuration.drain)", "db.backend_pid": "\(pid)", "db.server_version": "\(version)",
         ])
         await rescueOnce()
         await withTaskGroup(of: Void.self) { background in

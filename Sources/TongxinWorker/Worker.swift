@@ -81,7 +81,7 @@ public enum Worker {
         case .webhook(let url): try WebhookSink(url: url)
         }
         let pool = JobWorker.pool(configuration, worker, logger)
-        let jobWorker = JobWorker(pool: pool, worker: worker, handlers: handlers(pool: pool, sink: notifications), logger: logger)
+        let jobWorker = JobWorker(pool: pool, worker: worker, handlers: handlers(pool: pool, sink: notifications, workerID: worker.workerID), logger: logger)
         let service = WorkerService(worker: jobWorker, metricsHost: metricsHost, metricsPort: metricsPort, logger: logger)
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(

@@ -58,9 +58,10 @@ struct RollupHandler: JobHandler {
 extension Worker {
     /// Every handler of this build: the no-op, the workflow's watchers, notification delivery
     /// through `sink`, and the statistics rollup.
-    public static func handlers(pool: PostgresPool, sink: any NotificationSink) -> [any JobHandler] {
+    public static func handlers(pool: PostgresPool, sink: any NotificationSink, workerID: String = "") -> [any JobHandler] {
         [
             NoopHandler(),
+            EffectHandler(worker: workerID),
             WatcherHandler<WorkflowJobs.DeadlineArgs>(kind: WorkflowJobs.deadline, pool: pool) { store, args, since, tx in
                 try await store.watchDeadline(args, since: since, on: tx)
             },

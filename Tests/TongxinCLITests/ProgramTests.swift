@@ -136,6 +136,8 @@ enum Programs {
     /// Starts the worker, waits for "ready", sends `signal`, and returns the exit status and log.
     func runUntilSignal(_ signal: Int32) async throws -> Programs.Outcome {
         try await TestDatabase.withDatabase { configuration in
+            let migrated = try await Programs.run("tongxin", ["migrate", "up"], environment: ["DATABASE_URL": Programs.url(configuration)])
+            #expect(migrated.status == 0, "\(migrated.output)")
             let child = try SpawnedProcess(
                 Programs.directory + "/tongxin-worker", [],
                 environment: Programs.cleanEnvironment(["DATABASE_URL": Programs.url(configuration)]))
@@ -165,6 +167,15 @@ enum Programs {
         let outcome = try await runUntilSignal(SIGINT)
         #expect(outcome.status == 0, "\(outcome.output)")
         #expect(outcome.output.contains("stopped"))
+    }
+
+    @Test func workerWithoutAJobQueueSaysToMigrateAndExitsOne() async throws {
+        try await TestDatabase.withDatabase { configuration in
+            let outcome = try await Programs.run("tongxin-worker", [], environment: ["DATABASE_URL": Programs.url(configuration)])
+            #expect(outcome.status == 1)
+            #expect(outcome.lines.count == 1)
+            #expect(outcome.output.contains("no job queue in this database (tongxin.job): run `tongxin migrate up` first"))
+        }
     }
 
     @Test func workerWithAnUnreachableServerLogsOneErrorLineAndExitsOne() async throws {

@@ -33,3 +33,11 @@ CREATE TABLE county_rollup (
     computed_at timestamptz NOT NULL,
     PRIMARY KEY (county, year)
 );
+
+-- What the built-in `effect` job kind writes, one row per committed run: crash tests and
+-- benchmarks count these rows to prove that a job's database work happens exactly once.
+CREATE TABLE job_effect (
+    job_id bigint NOT NULL,
+    worker text NOT NULL,
+    at     timestamptz NOT NULL DEFAULT now()
+);
