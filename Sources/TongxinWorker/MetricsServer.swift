@@ -11,10 +11,18 @@ final class MetricsServer: Sendable {
     let port: Int
     private let socket: Int32
     private let stopped = Atomic<Bool>(false)
-    private let respond: @Sendable (String) -> (status: String, type: String, body: String)
+    private let respond: @Sendable (HTTPRequest) -> (status: String, type: String, body: String)
+
+    /// A request as the responder sees it (header names lowercased).
+    struct HTTPRequest: Sendable {
+        var method: String
+        var path: String
+        var headers: [String: String]
+        var body: String
+    }
 
     /// Binds `host:port` (port 0: any free port, see `port`).
-    init(host: String, port: Int, respond: @escaping @Sendable (String) -> (status: String, type: String, body: String)) throws {
+    init(host: String, port: Int, respond: @escaping @Sendable (HTTPRequest) -> (status: String, type: String, body: String)) throws {
         let fd = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw MetricsServerError("metrics: socket: \(String(cString: strerror(errno)))") }
         var yes: Int32 = 1
@@ -73,25 +81,41 @@ final class MetricsServer: Sendable {
         setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var request: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 4096)
-        while request.count < 16_384 {
+        var headerEnd: Int?
+        var contentLength = 0
+        while request.count < 1_048_576 {
+            if let end = headerEnd, request.count >= end + contentLength { break }
             let n = buffer.withUnsafeMutableBytes { recv(client, $0.baseAddress, $0.count, 0) }
             if n <= 0 { break }
             request += buffer[0..<n]
-            if request.count >= 4, request.suffix(4) == [13, 10, 13, 10] { break }
-            if request.contains(10) && String(decoding: request, as: UTF8.self).contains("\r\n\r\n") { break }
+            if headerEnd == nil, let end = Self.headerEnd(request) {
+                headerEnd = end
+                let head = String(decoding: request[0..<end], as: UTF8.self).lowercased()
+                for line in head.split(separator: "\r\n") where line.hasPrefix("content-length:") {
+                    contentLength = Int(line.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) ?? 0
+                }
+            }
         }
-        let line = String(decoding: request.prefix(while: { $0 != 13 && $0 != 10 }), as: UTF8.self)
-        let parts = line.split(separator: " ")
+        let end = headerEnd ?? request.count
+        let head = String(decoding: request[0..<min(end, request.count)], as: UTF8.self)
+        let lines = head.split(separator: "\r\n", omittingEmptySubsequences: false)
+        let parts = (lines.first ?? "").split(separator: " ")
+        var headers: [String: String] = [:]
+        for line in lines.dropFirst() {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        }
+        let requestBody = String(decoding: request.dropFirst(end), as: UTF8.self)
         let (status, type, body): (String, String, String)
-        if parts.count >= 2, parts[0] == "GET" {
+        if parts.count >= 2 {
             let path = String(parts[1].split(separator: "?", maxSplits: 1).first ?? "")
-            (status, type, body) = respond(path)
+            (status, type, body) = respond(HTTPRequest(method: String(parts[0]), path: path, headers: headers, body: requestBody))
         } else {
-            (status, type, body) = ("405 Method Not Allowed", "text/plain", "only GET\n")
+            (status, type, body) = ("400 Bad Request", "text/plain", "bad request\n")
         }
         let bytes = Array(body.utf8)
-        let head = "HTTP/1.0 \(status)\r\nContent-Type: \(type)\r\nContent-Length: \(bytes.count)\r\nConnection: close\r\n\r\n"
-        let out = Array(head.utf8) + bytes
+        let answer = "HTTP/1.0 \(status)\r\nContent-Type: \(type)\r\nContent-Length: \(bytes.count)\r\nConnection: close\r\n\r\n"
+        let out = Array(answer.utf8) + bytes
         var sent = 0
         while sent < out.count {
             let n = out.withUnsafeBytes { raw -> Int in
@@ -101,6 +125,17 @@ final class MetricsServer: Sendable {
             if n <= 0 { return }
             sent += n
         }
+    }
+}
+
+extension MetricsServer {
+    /// Where the blank line after the headers ends, if it has arrived.
+    static func headerEnd(_ bytes: [UInt8]) -> Int? {
+        guard bytes.count >= 4 else { return nil }
+        for i in 0...(bytes.count - 4) where bytes[i] == 13 && bytes[i + 1] == 10 && bytes[i + 2] == 13 && bytes[i + 3] == 10 {
+            return i + 4
+        }
+        return nil
     }
 }
 

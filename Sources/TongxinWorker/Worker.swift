@@ -23,8 +23,9 @@ public struct WorkerService: Service {
         var server: MetricsServer?
         if let (host, port) = metricsAddress {
             let worker = self.worker
-            let started = try MetricsServer(host: host, port: port) { path in
-                switch path {
+            let started = try MetricsServer(host: host, port: port) { request in
+                guard request.method == "GET" else { return ("405 Method Not Allowed", "text/plain", "only GET\n") }
+                switch request.path {
                 case "/metrics":
                     let text = Mutex("")
                     let done = DispatchSemaphore(value: 0)
