@@ -28,10 +28,27 @@ $T migrate up --all --jobs 2
 $T migrate status
 
 echo
-echo "== 2021 in each county: a deterministic year through the workflow (every step audited)"
+NOTIFY="${TMPDIR:-/tmp}/tongxin-demo-notifications.jsonl"
+rm -f "$NOTIFY"
+echo "== 2021 in each county: a deterministic year through the workflow (every step audited),"
+echo "   replayed through the worker: before each step it runs the jobs due by then, so each"
+echo "   reminder, overdue mark and escalation lands on its day"
 for county in leiyang changning linwu lingling zhaoping macheng; do
-    $T demo fill --county $county --year 2021 --actor 提案委
+    $T demo fill --county $county --year 2021 --actor 提案委 --replay --notify-file "$NOTIFY"
 done
+
+echo
+echo "== the worker program finishes the clocks due by 2022-03-31 (December's evaluation windows) and exits"
+W=.build/debug/tongxin-worker
+$W --drain --as-of 2022-03-31 --notify-file "$NOTIFY" --log-level warning
+$T jobs stats
+echo "notifications delivered to $NOTIFY: $(wc -l < "$NOTIFY") lines; the first:"
+head -1 "$NOTIFY"
+
+echo
+echo "== Macheng's late replies: what the worker told whom"
+$T notifications list --county macheng --kind deadline.overdue --limit 5
+$T notifications list --county macheng --kind deadline.escalate --limit 3
 
 echo
 echo "== one proposal of Leiyang, with its timeline"

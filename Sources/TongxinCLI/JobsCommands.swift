@@ -189,3 +189,58 @@ struct JobsCommand: AsyncParsableCommand {
         })
     }
 }
+
+/// `tongxin notifications …`: the outbox the worker's jobs write.
+struct NotificationsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "notifications", abstract: "What the worker told whom: reminders, overdue notices, escalations.",
+        subcommands: [List.self])
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List notifications, newest first.")
+        @OptionGroup var connection: ConnectionOptions
+        @OptionGroup var output: FormatOptions
+        @Option(help: "Only this county.") var county: String?
+        @Option(help: "Only this kind (deadline.remind, deadline.overdue, deadline.escalate, …).") var kind: String?
+        @Option(help: "Only pending or delivered ones.") var state: String?
+        @Option(help: "Only this proposal or micro-suggestion number.") var subject: String?
+        @Option(help: "At most this many.") var limit: Int = 100
+
+        struct Row: Encodable {
+            let id: Int64
+            let county: String
+            let kind: String
+            let recipient: String
+            let subject: String
+            let message: String
+            let created_at: String
+            let state: String
+            let channel: String?
+            let idempotency_key: String
+        }
+
+        func run() async throws {
+            try await reportingFailures {
+                if let state, !["pending", "delivered"].contains(state) {
+                    throw CommandFailure(message: "--state: \"\(state.prefix(20))\" is not pending or delivered")
+                }
+                let rows = try await PostgresConnection.withConnection(configuration: connection.configuration) { c in
+                    try await c.query("""
+                        SELECT id, county, kind, recipient, subject, message, created_at, state, channel, idempotency_key
+                        FROM tongxin.notification
+                        WHERE (\(county)::text IS NULL OR county = \(county)) AND (\(kind)::text IS NULL OR kind = \(kind))
+                          AND (\(state)::text IS NULL OR state = \(state)) AND (\(subject)::text IS NULL OR subject = \(subject))
+                        ORDER BY created_at DESC, id DESC LIMIT \(max(1, min(limit, 100_000)))
+                        """).decode((Int64, String, String, String, String, String, Date, String, String?, String).self)
+                }
+                let records = rows.map {
+                    Row(id: $0.0, county: $0.1, kind: $0.2, recipient: $0.3, subject: $0.4, message: $0.5, created_at: LocalTime.iso($0.6),
+                        state: $0.7, channel: $0.8, idempotency_key: $0.9)
+                }
+                try output.emit(records, columns: ["at", "county", "kind", "to", "subject", "state", "message"], rows: rows.map {
+                    [LocalTime.display($0.6), $0.1, $0.2, $0.3, $0.4, $0.7, $0.5]
+                })
+            }
+        }
+    }
+}
