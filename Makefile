@@ -16,7 +16,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || ! command -v sudo >/dev/null 2>&1 || echo
 help:
 	@echo "usage: make TARGET"
 	@echo
-	@echo "  deps    install postgresql, libpq-dev, pkg-config and docker-compose (validates the compose file) if missing"
+	@echo "  deps    install postgresql, libpq-dev, libcurl4-openssl-dev (webhooks in static builds), pkg-config and docker-compose if missing"
 	@echo "  build   deps, then swift build"
 	@echo "  demo    build, then run scripts/demo.sh (tongxin db check, db info) on a throwaway server"
 	@echo "  test    deps, then swift build --build-tests and swift test"
@@ -26,6 +26,7 @@ help:
 deps:
 	@missing=""; \
 	pkg-config --exists libpq 2>/dev/null || missing="$$missing libpq"; \
+	pkg-config --exists libcurl 2>/dev/null || missing="$$missing libcurl"; \
 	[ -x "$${TONGXIN_PG_BINDIR:-/nonexistent}/initdb" ] || compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null \
 		|| missing="$$missing initdb"; \
 	command -v pgbench >/dev/null 2>&1 || compgen -G '/usr/lib/postgresql/*/bin/pgbench' >/dev/null \
@@ -37,9 +38,9 @@ deps:
 				"and set TONGXIN_PG_BINDIR to its bin folder (Tongxin runs on Linux)" >&2; \
 			exit 1; \
 		fi; \
-		echo "make deps: missing:$$missing; installing postgresql libpq-dev pkg-config docker-compose"; \
+		echo "make deps: missing:$$missing; installing postgresql libpq-dev libcurl4-openssl-dev pkg-config docker-compose"; \
 		$(SUDO) apt-get update && \
-			$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql libpq-dev pkg-config docker-compose; \
+			$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql libpq-dev libcurl4-openssl-dev pkg-config docker-compose; \
 	fi
 
 build: deps

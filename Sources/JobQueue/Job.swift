@@ -42,7 +42,7 @@ public struct NewJob: Sendable, Hashable {
     }
 
     /// Checks the fields the table's constraints would refuse, with one clear line.
-    func validated() throws -> NewJob {
+    public func validated() throws -> NewJob {
         try JobName.check(kind, field: "kind", pattern: .kind)
         try JobName.check(queue, field: "queue", pattern: .queue)
         if let county { try JobName.check(county, field: "county", pattern: .county) }

@@ -23,6 +23,7 @@ public final class JobContext: Sendable {
     let queued: Mutex<[PostgresQuery]>
     let queueNow: Date?
     let wakeAt = Mutex<Date?>(nil)
+    let followUps = Mutex<[NewJob]>([])
 
     init(connection: PostgresConnection, now: Date, queueNow: Date?) {
         self.connection = connection
@@ -36,10 +37,18 @@ public final class JobContext: Sendable {
         queued.withLock { $0.append(query) }
     }
 
-    /// Enqueues follow-up jobs in the same transaction.
+    /// Enqueues follow-up jobs in the same transaction (with the batch's other follow-ups,
+    /// in one statement per county, before the completion).
     public func enqueue(_ jobs: [NewJob]) throws {
-        let queries = try JobQueue.enqueueQueries(jobs, now: queueNow)
-        queued.withLock { $0.append(contentsOf: queries) }
+        let checked = try jobs.map { try $0.validated() }
+        followUps.withLock { $0.append(contentsOf: checked) }
+    }
+
+    func takeFollowUps() -> [NewJob] {
+        followUps.withLock { jobs in
+            defer { jobs.removeAll() }
+            return jobs
+        }
     }
 
     /// Instead of completing, the job sleeps until `time` and runs again then (with fresh

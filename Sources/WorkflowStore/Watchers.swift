@@ -1,6 +1,6 @@
 import Counties
 public import Foundation
-import JobQueue
+public import JobQueue
 public import PostgresClient
 import Workflow
 
@@ -12,17 +12,24 @@ extension WorkflowStore {
     /// The proposal office, as a notification's recipient.
     public static let office = "提案委"
 
-    /// A watcher's outcome: wake again at `next`, or never (nil).
-    public struct WatchResult: Sendable, Hashable {
+    /// A watcher's outcome: wake again at `next`, or never (nil); and the writes it decided,
+    /// for the caller to send with the job's completion (`statements` in order, then `jobs`).
+    public struct WatchResult: Sendable {
         public var next: Date?
         /// The notifications written (their kinds), for logs and tests.
         public var notified: [String]
+        public var statements: [PostgresQuery] = []
+        public var jobs: [NewJob] = []
     }
 
     /// Runs `body` inside the open transaction `tx` (a job's): the county check and the
-    /// prelude in one round trip, then `body`, then the queued writes — without committing.
-    /// An archived or missing county gives nil: its clocks stop.
-    func write<R: Sendable>(on tx: PostgresConnection, prelude: [PostgresQuery], _ body: (Context) async throws -> R) async throws -> R? {
+    /// prelude in one round trip, then `body`. The writes it queued are not sent: they come
+    /// back (`deferred`) for the job to send with its completion, in one round trip with the
+    /// other jobs' of its batch. An archived or missing county gives nil: its clocks stop.
+    func write<R: Sendable>(
+        on tx: PostgresConnection, prelude: [PostgresQuery], deferred: inout (statements: [PostgresQuery], jobs: [NewJob]),
+        _ body: (Context) async throws -> R
+    ) async throws -> R? {
         let check: PostgresQuery = """
             SELECT status, settings::text, set_config('search_path', \(county.schema.quoted), true)
             FROM \(identifier: CountyRegistry.controlSchema).county WHERE code = \(county.value)
@@ -35,12 +42,23 @@ extension WorkflowStore {
         let batch = Batch()
         let context = Context(tx: tx, settings: settings, schema: county.schema, prelude: Array(rows.dropFirst()), batch: batch)
         let value = try await body(context)
-        do {
-            try await batch.flush(on: tx)
-        } catch let error as PostgresError where AuditLog.isMissingHead(error) {
-            throw AuditLog.missingHead(county.schema)
-        }
+        let (statements, jobs) = batch.split()
+        deferred.statements += statements
+        deferred.jobs += jobs
         return value
+    }
+
+    /// A watch: `body` inside the job's transaction; its writes deferred into the result.
+    private func watch(
+        on tx: PostgresConnection, prelude: [PostgresQuery], _ body: (Context) async throws -> WatchResult
+    ) async throws -> WatchResult {
+        var deferred: (statements: [PostgresQuery], jobs: [NewJob]) = ([], [])
+        guard var result = try await write(on: tx, prelude: prelude, deferred: &deferred, body) else {
+            return WatchResult(next: nil, notified: [])
+        }
+        result.statements = deferred.statements
+        result.jobs = deferred.jobs
+        return result
     }
 
     /// Queues a notification in the outbox and its delivery job. `event` makes the idempotency
@@ -80,7 +98,7 @@ extension WorkflowStore {
             ORDER BY a.id DESC LIMIT 1
             FOR UPDATE OF p
             """
-        let result = try await write(on: tx, prelude: [load]) { context -> WatchResult in
+        return try await watch(on: tx, prelude: [load]) { context -> WatchResult in
             guard let row = context.prelude.first?.first else { return WatchResult(next: nil, notified: []) }
             let (number, title, status, round, dueOn, replied, unit) = try row.decode((String, String, String, Int, CalendarDate, Bool, String).self)
             guard !replied, round == args.round, dueOn.description == args.due,
@@ -111,7 +129,6 @@ extension WorkflowStore {
             }
             return WatchResult(next: next(milestones), notified: notified)
         }
-        return result ?? WatchResult(next: nil, notified: [])
     }
 
     // MARK: A co-handling unit's view
@@ -128,7 +145,7 @@ extension WorkflowStore {
             WHERE a.proposal_id = \(args.proposal) AND a.unit_id = \(args.unit) AND a.returned_at IS NULL AND a.role = 'co'
             ORDER BY a.id DESC LIMIT 1
             """
-        let result = try await write(on: tx, prelude: [load]) { context -> WatchResult in
+        return try await watch(on: tx, prelude: [load]) { context -> WatchResult in
             guard let row = context.prelude.first?.first else { return WatchResult(next: nil, notified: []) }
             let (number, title, status, unit, sent, lead) = try row.decode((String, String, String, String, Bool, String?).self)
             guard !sent, status == ProposalStatus.assigned.rawValue || status == ProposalStatus.rehandling.rawValue,
@@ -154,7 +171,6 @@ extension WorkflowStore {
             }
             return WatchResult(next: next(milestones), notified: notified)
         }
-        return result ?? WatchResult(next: nil, notified: [])
     }
 
     // MARK: The evaluation window
@@ -162,7 +178,7 @@ extension WorkflowStore {
     /// `evaluation.watch`: reminds the authors who have not rated, and when the window is over
     /// closes the proposal by the county's setting (not evaluated, or deemed satisfied).
     public func watchEvaluation(_ args: WorkflowJobs.EvaluationArgs, since: Date, on tx: PostgresConnection) async throws -> WatchResult {
-        let result = try await write(on: tx, prelude: [loadQuery(id: args.proposal, lock: true)]) { context -> WatchResult in
+        return try await watch(on: tx, prelude: [loadQuery(id: args.proposal, lock: true)]) { context -> WatchResult in
             guard let rows = context.prelude.first, !rows.isEmpty else { return WatchResult(next: nil, notified: []) }
             let proposal = try loaded(rows, context, "#\(args.proposal)")
             guard proposal.state.status == .replied, proposal.state.round == args.round, !proposal.state.needsConsultation,
@@ -207,7 +223,6 @@ extension WorkflowStore {
             }
             return WatchResult(next: next(milestones), notified: notified)
         }
-        return result ?? WatchResult(next: nil, notified: [])
     }
 
     // MARK: Micro-suggestions
@@ -219,7 +234,7 @@ extension WorkflowStore {
             SELECT s.number, s.title, s.status, s.due_on, u.name FROM micro_suggestion s JOIN unit u ON u.id = s.unit_id
             WHERE s.id = \(args.suggestion) FOR UPDATE OF s
             """
-        let result = try await write(on: tx, prelude: [load]) { context -> WatchResult in
+        return try await watch(on: tx, prelude: [load]) { context -> WatchResult in
             guard let row = context.prelude.first?.first else { return WatchResult(next: nil, notified: []) }
             let (number, title, status, dueOn, unit) = try row.decode((String, String, String, CalendarDate?, String).self)
             guard status == SuggestionStatus.routed.rawValue, let dueOn, dueOn.description == args.due else {
@@ -241,7 +256,6 @@ extension WorkflowStore {
             }
             return WatchResult(next: next(milestones), notified: notified)
         }
-        return result ?? WatchResult(next: nil, notified: [])
     }
 
     // MARK: Key proposals
@@ -254,7 +268,7 @@ extension WorkflowStore {
                    (SELECT max(held_on) FROM supervision s WHERE s.proposal_id = p.id)
             FROM proposal p WHERE id = \(args.proposal)
             """
-        let result = try await write(on: tx, prelude: [load]) { context -> WatchResult in
+        return try await watch(on: tx, prelude: [load]) { context -> WatchResult in
             guard let row = context.prelude.first?.first else { return WatchResult(next: nil, notified: []) }
             let (number, title, status, supervisor, key, last) = try row.decode((String, String, String, String, Bool, CalendarDate?).self)
             let open: Set<String> = [ProposalStatus.registered, .assigned, .replied, .rehandling].map(\.rawValue).reduce(into: []) { $0.insert($1) }
@@ -267,7 +281,6 @@ extension WorkflowStore {
             let next = WorkflowJobs.nextKeyReminder(after: now, start: now, settings: context.settings)
             return WatchResult(next: next, notified: ["key.remind"])
         }
-        return result ?? WatchResult(next: nil, notified: [])
     }
 }
 

@@ -23,6 +23,13 @@ public enum WorkflowJobs {
         public var unit: Int64
         public var round: Int
         public var due: String
+
+        public init(proposal: Int64, unit: Int64, round: Int, due: String) {
+            self.proposal = proposal
+            self.unit = unit
+            self.round = round
+            self.due = due
+        }
     }
 
     /// A co-handling unit's view for the lead unit.
@@ -30,6 +37,12 @@ public enum WorkflowJobs {
         public var proposal: Int64
         public var unit: Int64
         public var due: String
+
+        public init(proposal: Int64, unit: Int64, due: String) {
+            self.proposal = proposal
+            self.unit = unit
+            self.due = due
+        }
     }
 
     /// The proposer's evaluation window of one round.
@@ -37,19 +50,38 @@ public enum WorkflowJobs {
         public var proposal: Int64
         public var round: Int
         public var ends: String
+
+        public init(proposal: Int64, round: Int, ends: String) {
+            self.proposal = proposal
+            self.round = round
+            self.ends = ends
+        }
     }
 
     public struct SuggestionArgs: Codable, Sendable, Hashable {
         public var suggestion: Int64
         public var due: String
+
+        public init(suggestion: Int64, due: String) {
+            self.suggestion = suggestion
+            self.due = due
+        }
     }
 
     public struct KeyArgs: Codable, Sendable, Hashable {
         public var proposal: Int64
+
+        public init(proposal: Int64) {
+            self.proposal = proposal
+        }
     }
 
     public struct RollupArgs: Codable, Sendable, Hashable {
         public var year: Int
+
+        public init(year: Int) {
+            self.year = year
+        }
     }
 
     public static func deadlineKey(_ county: CountyCode, _ a: DeadlineArgs) -> String {
@@ -140,8 +172,7 @@ public enum WorkflowJobs {
 extension WorkflowStore {
     /// Enqueues `jobs` with the step (same transaction).
     func schedule(_ context: Context, _ jobs: [NewJob]) throws {
-        guard !jobs.isEmpty else { return }
-        for query in try JobQueue.enqueueQueries(jobs) { context.batch.append(.control(query)) }
+        for job in jobs { context.batch.append(.job(try job.validated())) }
     }
 
     /// Cancels the open jobs with these keys, with the step.

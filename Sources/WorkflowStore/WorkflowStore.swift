@@ -1,6 +1,7 @@
 public import Counties
 public import Foundation
 public import PostgresClient
+import JobQueue
 import Synchronization
 import Workflow
 
@@ -67,6 +68,9 @@ public struct WorkflowStore: Sendable {
             /// A statement on the control schema (jobs): a statement of its own, after the
             /// county's (one statement never mixes the two, for Citus).
             case control(PostgresQuery)
+            /// A job to enqueue with the step: all of a step's jobs go in one statement per
+            /// county, after the county's statements.
+            case job(NewJob)
         }
 
         struct AuditItem: Sendable {
@@ -87,11 +91,19 @@ public struct WorkflowStore: Sendable {
         func discard() { items.withLock { $0.removeAll() } }
 
         /// The queued items as statements: one WITH …, then further audit entries.
-        func statements() -> [PostgresQuery] {
+        func statements() throws -> [PostgresQuery] {
+            let (statements, jobs) = split()
+            return statements + (jobs.isEmpty ? [] : try JobQueue.enqueueQueries(jobs))
+        }
+
+        /// The queued items as statements, and the jobs to enqueue (for a caller that merges
+        /// them with others': the worker, whose jobs' follow-ups go in one statement).
+        func split() -> (statements: [PostgresQuery], jobs: [NewJob]) {
             let queued = items.withLock { items in
                 defer { items.removeAll() }
                 return items
             }
+            var jobs: [NewJob] = []
             var ctes: [PostgresQuery] = []
             var more: [PostgresQuery] = []
             var control: [PostgresQuery] = []
@@ -113,17 +125,19 @@ public struct WorkflowStore: Sendable {
                     }
                 case .control(let query):
                     control.append(query)
+                case .job(let job):
+                    jobs.append(job)
                 }
             }
-            guard var merged = ctes.first.map({ first -> PostgresQuery in "WITH \(fragment: first)" }) else { return more + control }
+            guard var merged = ctes.first.map({ first -> PostgresQuery in "WITH \(fragment: first)" }) else { return (more + control, jobs) }
             for cte in ctes.dropFirst() { merged = "\(fragment: merged), \(fragment: cte)" }
-            return ["\(fragment: merged) SELECT 1"] + more + control
+            return (["\(fragment: merged) SELECT 1"] + more + control, jobs)
         }
 
         /// Sends the queued statements in one pipeline; with `committing`, COMMIT goes in the
         /// same round trip (the transaction must be the outermost).
         func flush(on tx: PostgresConnection, committing: Bool = false) async throws {
-            let queries = statements()
+            let queries = try statements()
             if committing {
                 _ = try await tx.commit(after: queries)
             } else if !queries.isEmpty {
