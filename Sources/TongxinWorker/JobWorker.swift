@@ -80,6 +80,8 @@ public final class JobWorker: Sendable {
     let held = Mutex<[Int64: Job]>([:])
     /// Whether the last database contact worked (`/healthz`).
     let healthy = Atomic<Bool>(false)
+    /// The runners, cancelled when the shutdown grace runs out.
+    let runnersTask = Mutex<Task<Void, Never>?>(nil)
 
     public convenience init(configuration: PostgresConfiguration, worker: WorkerConfiguration, handlers: [any JobHandler], logger: Logger) {
         self.init(pool: JobWorker.pool(configuration, worker, logger), worker: worker, handlers: handlers, logger: logger)
@@ -106,9 +108,19 @@ public final class JobWorker: Sendable {
     /// Stops claiming; what runs finishes (up to the shutdown grace), what has not started is
     /// released; `run()` then returns.
     public func stop() {
-        stopping.store(true, ordering: .relaxed)
+        guard !stopping.exchange(true, ordering: .relaxed) else { return }
         waker.wake()
         stopSignal.wake()
+        // Past the grace period, running handlers are cancelled and their jobs released.
+        let grace = configuration.shutdownGrace
+        Task { [self] in
+            try? await Task.sleep(for: grace)
+            let running = runnersTask.withLock { $0 }
+            if let running, !running.isCancelled {
+                logger.warning("shutdown grace of \(grace) passed: cancelling the jobs still running")
+                running.cancel()
+            }
+        }
     }
 
     var isStopping: Bool { stopping.load(ordering: .relaxed) }
@@ -135,12 +147,16 @@ public final class JobWorker: Sendable {
             if !configuration.drain { background.addTask { await self.listen() } }
             background.addTask { await self.heartbeats() }
             background.addTask { await self.maintenance() }
-            await withTaskGroup(of: Void.self) { runners in
-                for n in 0..<configuration.concurrency {
-                    runners.addTask { await self.runner(n) }
+            let runners = Task {
+                await withTaskGroup(of: Void.self) { runners in
+                    for n in 0..<configuration.concurrency {
+                        runners.addTask { await self.runner(n) }
+                    }
+                    await runners.waitForAll()
                 }
-                await runners.waitForAll()
             }
+            runnersTask.withLock { $0 = runners }
+            await runners.value
             // The runners are done: end the background loops.
             self.stop()
             await background.waitForAll()
@@ -226,9 +242,23 @@ public final class JobWorker: Sendable {
                 followUps += context.takeFollowUps()
                 if let until = context.snoozedUntil { snoozed.append((job, until)) } else { succeeded.append(job) }
                 metrics.completed(kind: job.kind, seconds: elapsed(since: start))
+            } catch where Task.isCancelled {
+                notStarted.append(job)  // cut short by the shutdown: released, not failed
             } catch {
                 failed.append(failure(job, error))
             }
+        }
+        if Task.isCancelled {
+            // Stopping past the grace: the finished ones are recorded, the rest released, on
+            // a task that is not cancelled.
+            let worker = configuration.workerID
+            let release = notStarted
+            let done = succeeded
+            try await Task.detached {
+                if !done.isEmpty { try await JobQueue.complete(done, worker: worker, on: connection) }
+                try await JobQueue.release(release, worker: worker, on: connection)
+            }.value
+            return
         }
         // Follow-ups of jobs without database work (at least once, like the jobs themselves).
         if !followUps.isEmpty { _ = try await connection.pipeline(try JobQueue.enqueueQueries(followUps, now: clock)) }
@@ -248,6 +278,11 @@ public final class JobWorker: Sendable {
             try await transaction(jobs, clock: clock, on: connection)
             let seconds = elapsed(since: start) / Double(jobs.count)
             for job in jobs { metrics.completed(kind: job.kind, seconds: seconds) }
+            return
+        } catch where Task.isCancelled {
+            // Stopping past the grace: rolled back; released on a task that is not cancelled.
+            let worker = configuration.workerID
+            try await Task.detached { try await JobQueue.release(jobs, worker: worker, on: connection) }.value
             return
         } catch where jobs.count > 1 && !isConnectionError(error) {
             // Find the failing job: one transaction each.

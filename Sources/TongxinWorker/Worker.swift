@@ -48,17 +48,12 @@ public struct WorkerService: Service {
         }
         defer { server?.stop() }
         let worker = self.worker
-        let grace = worker.configuration.shutdownGrace
         try await withGracefulShutdownHandler {
             try await worker.run()
         } onGracefulShutdown: {
+            // Stops claiming; running jobs finish within the grace period, or are cancelled
+            // and released.
             worker.stop()
-            // Past the grace period the process exits anyway; leases of unfinished jobs expire
-            // and another worker runs them.
-            Task {
-                try? await Task.sleep(for: grace)
-                worker.logger.warning("shutdown grace of \(grace) passed")
-            }
         }
     }
 }

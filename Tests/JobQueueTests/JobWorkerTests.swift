@@ -127,12 +127,12 @@ func createEffectTable(_ pool: PostgresPool) async throws {
     @Test func stoppingReleasesClaimedJobsThatHaveNotStarted() async throws {
         try await withQueue { configuration, pool in
             try await pool.withConnection { c in
-                try await JobQueue.enqueue(Array(repeating: NewJob(kind: "noop", args: #"{"sleep_ms": 300}"#), count: 10), on: c)
+                try await JobQueue.enqueue(Array(repeating: NewJob(kind: "noop", args: #"{"sleep_ms": 1500}"#), count: 10), on: c)
             }
             let worker = makeWorker(configuration, WorkerConfiguration(concurrency: 1, batchSize: 10))
             let running = Task { try await worker.run() }
+            // Claimed together; the first takes 1.5 s, and stopping comes during it.
             while try await count(pool, state: "running") < 10 { try await Task.sleep(for: .milliseconds(10)) }
-            try await Task.sleep(for: .milliseconds(100))
             worker.stop()
             try await running.value
             // The one that had started finished; the rest are available, this attempt not counted.
@@ -141,6 +141,41 @@ func createEffectTable(_ pool: PostgresPool) async throws {
             let available = try await pool.withConnection { try await JobQueue.list(JobQueue.Filter(states: [.available]), on: $0) }
             #expect(available.count == 9)
             #expect(available.allSatisfy { $0.attempt == 0 })
+        }
+    }
+
+    @Test func pastTheShutdownGraceRunningJobsAreCancelledAndReleased() async throws {
+        try await withQueue { configuration, pool in
+            try await pool.withConnection { c in
+                try await JobQueue.enqueue(Array(repeating: NewJob(kind: "noop", args: #"{"sleep_ms": 30000}"#), count: 3), on: c)
+            }
+            let worker = makeWorker(configuration, WorkerConfiguration(concurrency: 1, batchSize: 3, shutdownGrace: .milliseconds(300)))
+            let running = Task { try await worker.run() }
+            while try await count(pool, state: "running") < 3 { try await Task.sleep(for: .milliseconds(10)) }
+            let stopped = ContinuousClock.now
+            worker.stop()
+            try await running.value
+            #expect(ContinuousClock.now - stopped < .seconds(10))
+            let available = try await pool.withConnection { try await JobQueue.list(JobQueue.Filter(states: [.available]), on: $0) }
+            #expect(available.count == 3)
+            #expect(available.allSatisfy { $0.attempt == 0 })
+        }
+    }
+
+    @Test func twoWorkersDrainingTogetherRunEachEffectOnce() async throws {
+        try await withQueue { configuration, pool in
+            try await pool.withConnection { c in
+                try await JobQueue.enqueue(Array(repeating: NewJob(kind: "effect"), count: 2000), on: c)
+            }
+            try await createEffectTable(pool)
+            let a = makeWorker(configuration, WorkerConfiguration(concurrency: 2, batchSize: 20, drain: true, workerID: "a"))
+            let b = makeWorker(configuration, WorkerConfiguration(concurrency: 2, batchSize: 20, drain: true, workerID: "b"))
+            async let first: Void = a.run()
+            async let second: Void = b.run()
+            _ = try await (first, second)
+            let (effects, distinct) = try await pool.query("SELECT count(*), count(DISTINCT job_id) FROM public.effect").single().decode((Int, Int).self)
+            #expect(effects == 2000 && distinct == 2000)
+            #expect(a.metrics.processedTotal + b.metrics.processedTotal == 2000)
         }
     }
 

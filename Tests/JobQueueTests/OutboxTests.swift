@@ -52,10 +52,12 @@ final class WebhookReceiver: Sendable {
             let worker = JobWorker(configuration: configuration, worker: WorkerConfiguration(concurrency: 1), handlers: [], logger: logger)
             let handlers = Worker.handlers(pool: worker.pool, sink: sink)
             let delivering = JobWorker(pool: worker.pool, worker: WorkerConfiguration(concurrency: 1), handlers: handlers, logger: logger)
-            #expect(try await delivering.runDue(asOf: Date()) == 1)
-            // The failure waits for its backoff (about a second); then the delivery succeeds.
-            #expect(try await delivering.runDue(asOf: Date()) == 0)
-            #expect(try await delivering.runDue(asOf: Date().addingTimeInterval(10)) == 1)
+            let start = Date()
+            #expect(try await delivering.runDue(asOf: start) == 1)
+            // The failure waits for its backoff (about a second on the same clock); then the
+            // delivery succeeds.
+            #expect(try await delivering.runDue(asOf: start) == 0)
+            #expect(try await delivering.runDue(asOf: start.addingTimeInterval(10)) == 1)
             await delivering.close()
             let received = receiver.received
             #expect(received.count == 2)

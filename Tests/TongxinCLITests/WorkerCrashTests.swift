@@ -34,11 +34,11 @@ import Testing
             environment: Programs.cleanEnvironment(["DATABASE_URL": url]))
     }
 
-    static func prepare(_ url: String, jobs: Int) async throws {
+    static func prepare(_ url: String, jobs: Int, sleepMilliseconds: Int = 1) async throws {
         let migrated = try await Programs.run("tongxin", ["migrate", "up"], environment: ["DATABASE_URL": url])
         #expect(migrated.status == 0, "\(migrated.output)")
         let enqueued = try await Programs.run(
-            "tongxin", ["jobs", "enqueue", "effect", "--count", "\(jobs)", "--args", #"{"sleep_ms": 1}"#], environment: ["DATABASE_URL": url])
+            "tongxin", ["jobs", "enqueue", "effect", "--count", "\(jobs)", "--args", "{\"sleep_ms\": \(sleepMilliseconds)}"], environment: ["DATABASE_URL": url])
         #expect(enqueued.status == 0, "\(enqueued.output)")
     }
 
@@ -73,9 +73,13 @@ import Testing
         let configuration = PostgresConfiguration(connectionString: server.connectionString(database: "postgres"))
         let url = server.connectionString(database: "postgres")
         let total = 2000
-        try await Self.prepare(url, jobs: total)
+        try await Self.prepare(url, jobs: total, sleepMilliseconds: 3)
         let child = try Self.worker(url, ["--concurrency", "2", "--batch-size", "20"])
-        try await Task.sleep(for: .milliseconds(700))
+        // Restart once the worker is under way.
+        let started = ContinuousClock.now
+        while try await Self.tally(configuration).completed < 100, ContinuousClock.now - started < .seconds(30) {
+            try await Task.sleep(for: .milliseconds(20))
+        }
         try await offCooperativePool { try server.restart() }
         let midway = try await Self.tally(configuration)
         var final = midway
