@@ -282,7 +282,7 @@ public final class JobWorker: Sendable {
         } catch where Task.isCancelled {
             // Stopping past the grace: rolled back; released on a task that is not cancelled.
             let worker = configuration.workerID
-            try await Task.detached { try await JobQueue.release(jobs, worker: worker, on: connection) }.value
+            _ = try await Task.detached { try await JobQueue.release(jobs, worker: worker, on: connection) }.value
             return
         } catch where jobs.count > 1 && !isConnectionError(error) {
             // Find the failing job: one transaction each.

@@ -1,5 +1,5 @@
 import Counties
-public import Foundation
+import Foundation
 import JobQueue
 public import PostgresClient
 import WorkflowStore

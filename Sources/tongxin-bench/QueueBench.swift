@@ -92,7 +92,34 @@ extension Bench {
         // the next milestone, in the transaction that completes it.
         try await realisticJobs(pool, program: program, environment: environment)
 
-        // 5. The worker program idle.
+        // 5. A dead worker's job: SIGKILL the worker running it; another worker (default lease
+        // and rescue settings) runs it again.
+        try await pool.query("DELETE FROM tongxin.job")
+        try await pool.withConnection { c in try await JobQueue.enqueue([NewJob(kind: "noop", args: #"{"sleep_ms": 600000}"#)], on: c) }
+        let victim = try SpawnedProcess(program, ["--log-level", "warning"], environment: environment)
+        func attempt() async throws -> Int {
+            try await pool.query("SELECT coalesce(max(attempt), 0) FROM tongxin.job WHERE state = 'running'").single().decode(Int.self)
+        }
+        let waitStart = ContinuousClock.now
+        while try await attempt() < 1 {
+            guard ContinuousClock.now - waitStart < .seconds(30) else { throw BenchError("the worker never started the job") }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        victim.signal(SIGKILL)
+        _ = await Task.detached { victim.waitForExit() }.value
+        let killed = ContinuousClock.now
+        let rescuer = try SpawnedProcess(program, ["--log-level", "warning"], environment: environment)
+        while try await attempt() < 2 {
+            guard ContinuousClock.now - killed < .seconds(120) else { throw BenchError("the job was not run again within 120 s") }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        let rerun = seconds(ContinuousClock.now - killed)
+        rescuer.signal(SIGKILL)
+        _ = await Task.detached { rescuer.waitForExit() }.value
+        try await pool.query("DELETE FROM tongxin.job")
+        print(String(format: "queue: a SIGKILLed worker's job runs again on another worker after %.1f s (target ≤ 30 s; lease 15 s, rescue every 5 s)", rerun))
+
+        // 6. The worker program idle.
         let idle = try SpawnedProcess(program, ["--concurrency", "4", "--log-level", "warning"], environment: environment)
         try await Task.sleep(for: .seconds(2))
         let idleRSS = processMemoryMiB(idle.pid, field: "VmRSS:") ?? -1

@@ -182,10 +182,10 @@ func createEffectTable(_ pool: PostgresPool) async throws {
     @Test func heartbeatsKeepALongJobFromBeingRescued() async throws {
         try await withQueue { configuration, pool in
             try await pool.withConnection { c in
-                try await JobQueue.enqueue([NewJob(kind: "noop", args: #"{"sleep_ms": 2500}"#)], on: c)
+                try await JobQueue.enqueue([NewJob(kind: "noop", args: #"{"sleep_ms": 4000}"#)], on: c)
             }
             let worker = makeWorker(configuration, WorkerConfiguration(
-                concurrency: 1, drain: true, lease: .seconds(1), heartbeatInterval: .milliseconds(300), rescueInterval: .milliseconds(200)))
+                concurrency: 1, drain: true, lease: .seconds(3), heartbeatInterval: .milliseconds(250), rescueInterval: .milliseconds(200)))
             try await worker.run()
             let job = try await pool.withConnection { try await JobQueue.list(JobQueue.Filter(), on: $0) }
             #expect(job.map(\.state) == ["completed"])
