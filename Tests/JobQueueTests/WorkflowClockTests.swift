@@ -120,6 +120,31 @@ func assigned(_ store: WorkflowStore, _ title: String, member: String, unit: Str
         }
     }
 
+    @Test func theStatisticsRollupStoresTheCountysFiguresOfTheYear() async throws {
+        try await withReplay { store, worker, _, pool in
+            _ = try await assigned(store, "关于城区停车的建议", member: "王委员", unit: "城管局", at: "2021-03-10T09:00")
+            _ = try await assigned(store, "关于油茶产业的建议", member: "李委员", unit: "林业局", at: "2021-03-10T09:30")
+            try await pool.withConnection { c in
+                try await JobQueue.enqueue([NewJob(kind: "stats.rollup", county: "leiyang", args: #"{"year": 2021}"#)], on: c)
+            }
+            #expect(try await worker.runDue(asOf: Date()) >= 1)  // the rollup, and the 2021 clocks now due
+            let (county, year, filed, registered, members) = try await pool.query("""
+                SELECT county, year, (figures->>'filed')::int, (figures->>'registered')::int, (figures->>'members')::int
+                FROM tongxin.county_rollup
+                """).single().decode((String, Int, Int, Int, Int).self)
+            #expect(county == "leiyang" && year == 2021)
+            #expect(filed == 2 && registered == 2 && members == 2)
+            // Again after a change: the row is replaced, not added.
+            _ = try await assigned(store, "关于乡村公路的建议", member: "王委员", unit: "交通运输局", at: "2021-03-11T09:00")
+            try await pool.withConnection { c in
+                try await JobQueue.enqueue([NewJob(kind: "stats.rollup", county: "leiyang", args: #"{"year": 2021}"#)], on: c)
+            }
+            #expect(try await worker.runDue(asOf: Date()) >= 1)  // the rollup, and the 2021 clocks now due
+            let rows = try await pool.query("SELECT (figures->>'filed')::int FROM tongxin.county_rollup").decode(Int.self)
+            #expect(rows == [3])
+        }
+    }
+
     @Test func aReplyCancelsItsDeadlineClockAndRatingCancelsTheWindow() async throws {
         try await withReplay { store, worker, _, pool in
             let number = try await assigned(store, "关于城区停车的建议", member: "王委员", unit: "城管局", at: "2021-03-10T09:00")
