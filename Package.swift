@@ -84,7 +84,7 @@ let package = Package(
         .target(
             name: "TongxinWorker",
             dependencies: [
-                "PostgresClient", "JobQueue", "Counties", "Workflow", "WorkflowStore",
+                "PostgresClient", "JobQueue", "Counties", "Workflow", "WorkflowStore", "Migrations",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

@@ -65,6 +65,8 @@ public enum Worker {
         case log
         case file(String)
         case webhook(String)
+        /// `smtp://host:port`, the sender and the one mailbox every notification goes to.
+        case smtp(url: String, from: String, to: String)
     }
 
     public static func run(
@@ -75,6 +77,7 @@ public enum Worker {
         case .log: LogSink(logger: logger)
         case .file(let path): try FileSink(path: path)
         case .webhook(let url): try WebhookSink(url: url)
+        case .smtp(let url, let from, let to): try SMTPSink(url: url, from: from, to: to)
         }
         let pool = JobWorker.pool(configuration, worker, logger)
         let jobWorker = JobWorker(pool: pool, worker: worker, handlers: handlers(pool: pool, sink: notifications, workerID: worker.workerID), logger: logger)

@@ -56,6 +56,15 @@ struct TongxinWorkerCommand: AsyncParsableCommand {
     @Option(help: "POST notifications as JSON to this URL, with an Idempotency-Key header.")
     var webhookURL: String?
 
+    @Option(help: "Email notifications through this SMTP relay (smtp://host:25), to --smtp-to.")
+    var smtpURL: String?
+
+    @Option(help: "With --smtp-url: the sender address.")
+    var smtpFrom: String?
+
+    @Option(help: "With --smtp-url: the mailbox every notification goes to (the proposal office's).")
+    var smtpTo: String?
+
     @Option(help: "Log format: text or json.")
     var logFormat = "text"
 
@@ -70,7 +79,10 @@ struct TongxinWorkerCommand: AsyncParsableCommand {
         guard (0...3650).contains(retentionDays) else { throw ValidationError("--retention-days: use 0 to 3650") }
         guard ["text", "json"].contains(logFormat) else { throw ValidationError("--log-format: text or json") }
         if let metricsPort, !(0...65535).contains(metricsPort) { throw ValidationError("--metrics-port: use 0 to 65535") }
-        if notifyFile != nil, webhookURL != nil { throw ValidationError("--notify-file and --webhook-url: choose one") }
+        if [notifyFile, webhookURL, smtpURL].compactMap({ $0 }).count > 1 {
+            throw ValidationError("--notify-file, --webhook-url and --smtp-url: choose one")
+        }
+        if smtpURL != nil, smtpFrom == nil || smtpTo == nil { throw ValidationError("--smtp-url needs --smtp-from and --smtp-to") }
     }
 
     func run() async throws {
@@ -94,7 +106,11 @@ struct TongxinWorkerCommand: AsyncParsableCommand {
                 concurrency: concurrency, batchSize: batchSize, queues: list(queues), counties: list(county), drain: drain,
                 clock: clock, lease: lease, heartbeatInterval: lease / 3, retention: .seconds(retentionDays * 86_400),
                 shutdownGrace: .seconds(shutdownGrace))
-            let sink: Worker.Sink = if let notifyFile { .file(notifyFile) } else if let webhookURL { .webhook(webhookURL) } else { .log }
+            let sink: Worker.Sink =
+                if let notifyFile { .file(notifyFile) }
+                else if let webhookURL { .webhook(webhookURL) }
+                else if let smtpURL, let smtpFrom, let smtpTo { .smtp(url: smtpURL, from: smtpFrom, to: smtpTo) }
+                else { .log }
             try await Worker.run(
                 configuration: PostgresConfiguration.resolve(explicit: databaseURL), worker: worker, sink: sink, metricsHost: metricsHost,
                 metricsPort: metricsPort, logger: logger)

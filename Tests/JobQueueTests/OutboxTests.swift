@@ -150,3 +150,96 @@ func get(_ url: String) async throws -> String {
         return text.components(separatedBy: "\r\n\r\n").dropFirst().joined(separator: "\r\n\r\n")
     }
 }
+
+/// A scripted SMTP server for one session: records the commands and the message.
+final class FakeSMTPServer: Sendable {
+    let port: Int
+    let fd: Int32
+    let commands = Mutex<[String]>([])
+    let message = Mutex("")
+
+    init() throws {
+        let sock = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        inet_pton(AF_INET, "127.0.0.1", &address.sin_addr)
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(sock, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        listen(sock, 1)
+        var actual = sockaddr_in()
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &actual) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(sock, $0, &length) } }
+        fd = sock
+        port = Int(UInt16(bigEndian: actual.sin_port))
+        let thread = Thread { [self] in self.serve() }
+        thread.start()
+    }
+
+    private func serve() {
+        let client = accept(fd, nil, nil)
+        guard client >= 0 else { return }
+        defer { close(client) }
+        func say(_ text: String) { _ = Array(text.utf8).withUnsafeBytes { send(client, $0.baseAddress, $0.count, 0) } }
+        var buffer: [UInt8] = []
+        func line() -> String? {
+            while true {
+                if let i = buffer.firstIndex(of: 10) {
+                    let text = String(decoding: buffer[..<i], as: UTF8.self).trimmingCharacters(in: .newlines)
+                    buffer.removeFirst(i + 1)
+                    return text
+                }
+                var chunk = [UInt8](repeating: 0, count: 1024)
+                let n = chunk.withUnsafeMutableBytes { recv(client, $0.baseAddress, $0.count, 0) }
+                if n <= 0 { return nil }
+                buffer += chunk[0..<n]
+            }
+        }
+        say("220 fake ESMTP\r\n")
+        while let command = line() {
+            commands.withLock { $0.append(command) }
+            switch command.prefix(4).uppercased() {
+            case "EHLO": say("250-fake\r\n250 OK\r\n")
+            case "MAIL", "RCPT": say("250 OK\r\n")
+            case "DATA":
+                say("354 go ahead\r\n")
+                var lines: [String] = []
+                while let l = line(), l != "." { lines.append(l) }
+                message.withLock { $0 = lines.joined(separator: "\n") }
+                say("250 queued\r\n")
+            case "QUIT":
+                say("221 bye\r\n")
+                return
+            default: say("500 what\r\n")
+            }
+        }
+    }
+
+    deinit { close(fd) }
+}
+
+@Suite struct SMTPSinkTests {
+    @Test func aNotificationIsMailedToTheOfficeWithItsKey() async throws {
+        let server = try FakeSMTPServer()
+        let sink = try SMTPSink(url: "smtp://127.0.0.1:\(server.port)", from: "tongxin@leiyang.example", to: "office@leiyang.example")
+        let notification = OutboxNotification(
+            id: 7, county: "leiyang", kind: "deadline.overdue", recipient: "城管局", subject: "2021-001",
+            message: "提案 2021-001 的办理期限已过，尚未答复。", idempotencyKey: "leiyang:deadline:1:2:1:2021-06-10:overdue",
+            createdAt: Date(timeIntervalSince1970: 1_623_340_800))
+        try await sink.deliver(notification)
+        #expect(server.commands.withLock { $0 } == [
+            "EHLO tongxin", "MAIL FROM:<tongxin@leiyang.example>", "RCPT TO:<office@leiyang.example>", "DATA", "QUIT",
+        ])
+        let message = server.message.withLock { $0 }
+        #expect(message.contains("X-Idempotency-Key: leiyang:deadline:1:2:1:2021-06-10:overdue"))
+        #expect(message.contains("Subject: =?UTF-8?B?"))
+        let body = message.components(separatedBy: "\n\n").dropFirst().joined().replacingOccurrences(of: "\n", with: "")
+        let text = Data(base64Encoded: body).map { String(decoding: $0, as: UTF8.self) } ?? ""
+        #expect(text.hasPrefix("提案 2021-001 的办理期限已过，尚未答复。"))
+    }
+
+    @Test func badSMTPSettingsAreRefusedWithOneLine() {
+        #expect(throws: JobError.self) { try SMTPSink(url: "http://x", from: "a@b", to: "c@d") }
+        let error = #expect(throws: JobError.self) { try SMTPSink(url: "smtp://relay", from: "a@b", to: "c@d>\r\nRCPT TO:<evil@x") }
+        #expect(error?.description == "--smtp-to: \"c@d>\r\nRCPT TO:<evil@x\" is not an email address")
+    }
+}
