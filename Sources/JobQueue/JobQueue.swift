@@ -24,26 +24,58 @@ public enum JobQueue {
     /// transaction, in order. Jobs due at once also announce themselves on `channel` (delivered
     /// when the transaction commits).
     public static func enqueueQueries(_ jobs: [NewJob], now: Date? = nil) throws -> [PostgresQuery] {
+        let (inserts, announcements) = try enqueueStatements(jobs, now: now)
+        return inserts + announcements
+    }
+
+    /// A job this far ahead or more skips the fairness clock: its order is its run time.
+    static let scheduledAhead: TimeInterval = 60
+
+    /// The INSERTs (one per county, two when some of its jobs are scheduled ahead), then the
+    /// announcements of the queues that got due jobs.
+    static func enqueueStatements(_ jobs: [NewJob], now: Date?) throws -> (inserts: [PostgresQuery], announcements: [PostgresQuery]) {
         let checked = try jobs.map { try $0.validated() }
+        let reference = now ?? Date()
         var order: [String] = []
         var groups: [String: [NewJob]] = [:]
         for job in checked {
-            let key = job.county ?? ""
+            // Jobs due soon take their place in the county's fair order; jobs scheduled ahead
+            // (the workflow's clocks) are ordered by their time and touch no fairness row.
+            let ahead = (job.runAt ?? reference) > reference.addingTimeInterval(scheduledAhead)
+            let key = (ahead ? "+" : "") + (job.county ?? "")
             if groups[key] == nil { order.append(key) }
             groups[key, default: []].append(job)
         }
-        var queries: [PostgresQuery] = []
+        var inserts: [PostgresQuery] = []
         var dueQueues = Set<String>()
         let nowText = now.map { epoch($0) } ?? ""
         for key in order {
             guard let group = groups[key] else { continue }
-            let county: String? = key.isEmpty ? nil : key
+            let ahead = key.hasPrefix("+")
+            let countyKey = ahead ? String(key.dropFirst()) : key
+            let county: String? = countyKey.isEmpty ? nil : countyKey
+            let rows: PostgresQuery = """
+                unnest(\(group.map(\.queue))::text[], \(group.map(\.kind))::text[], \(group.map(\.args))::text[],
+                       \(group.map(\.priority))::int2[], \(group.map { $0.runAt.map(epoch) ?? "" })::text[],
+                       \(group.map(\.maxAttempts))::int4[], \(group.map { $0.dedupeKey ?? "" })::text[])
+                WITH ORDINALITY AS j(queue, kind, args, priority, run_at, max_attempts, dedupe_key, n)
+                """
+            if ahead {
+                inserts.append("""
+                    INSERT INTO \(identifier: schema).job (queue, kind, county, args, priority, run_at, fair_at, max_attempts, dedupe_key)
+                    SELECT j.queue, j.kind, \(county), j.args::jsonb, j.priority, to_timestamp(j.run_at::float8), to_timestamp(j.run_at::float8),
+                           j.max_attempts, nullif(j.dedupe_key, '')
+                    FROM \(fragment: rows)
+                    ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING
+                    """)
+                continue
+            }
             let quantum = Double(fairnessQuantumMicroseconds) / 1e6
             let spread = Double(group.count) * quantum
-            queries.append("""
+            inserts.append("""
                 WITH clock AS (
                     INSERT INTO \(identifier: schema).job_fairness AS f (county, next_at)
-                    VALUES (\(key), coalesce(to_timestamp(nullif(\(nowText), '')::float8), now()) + make_interval(secs => \(spread)))
+                    VALUES (\(countyKey), coalesce(to_timestamp(nullif(\(nowText), '')::float8), now()) + make_interval(secs => \(spread)))
                     ON CONFLICT (county) DO UPDATE
                         SET next_at = greatest(f.next_at, coalesce(to_timestamp(nullif(\(nowText), '')::float8), now()))
                                       + make_interval(secs => \(spread))
@@ -54,24 +86,18 @@ public enum JobQueue {
                        t.run_at + greatest(clock.start - coalesce(to_timestamp(nullif(\(nowText), '')::float8), now()), interval '0')
                                 + make_interval(secs => (j.n - 1) * \(quantum)),
                        j.max_attempts, nullif(j.dedupe_key, '')
-                FROM unnest(\(group.map(\.queue))::text[], \(group.map(\.kind))::text[], \(group.map(\.args))::text[],
-                            \(group.map(\.priority))::int2[], \(group.map { $0.runAt.map(epoch) ?? "" })::text[],
-                            \(group.map(\.maxAttempts))::int4[], \(group.map { $0.dedupeKey ?? "" })::text[])
-                     WITH ORDINALITY AS j(queue, kind, args, priority, run_at, max_attempts, dedupe_key, n)
+                FROM \(fragment: rows)
                 CROSS JOIN clock
                 CROSS JOIN LATERAL (SELECT coalesce(to_timestamp(nullif(j.run_at, '')::float8),
                                                     to_timestamp(nullif(\(nowText), '')::float8), now()) AS run_at) t
                 ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING
                 """)
-            let reference = now ?? Date()
             for job in group where (job.runAt ?? reference) <= reference {
                 dueQueues.insert(job.queue)
             }
         }
-        for queue in dueQueues.sorted() {
-            queries.append("SELECT pg_notify(\(channel.name), \(queue))")
-        }
-        return queries
+        let announcements: [PostgresQuery] = dueQueues.sorted().map { "SELECT pg_notify(\(channel.name), \($0))" }
+        return (inserts, announcements)
     }
 
     /// Enqueues `jobs` on `connection` (inside its transaction when one is open); returns how
@@ -79,11 +105,9 @@ public enum JobQueue {
     @discardableResult
     public static func enqueue(_ jobs: [NewJob], now: Date? = nil, on connection: PostgresConnection) async throws -> Int {
         guard !jobs.isEmpty else { return 0 }
-        let queries = try enqueueQueries(jobs, now: now)
-        let results = try await connection.pipeline(queries)
-        // The inserts come first, one per county; then the announcements.
-        let inserts = Set(jobs.map { $0.county ?? "" }).count
-        return results.prefix(inserts).reduce(0) { $0 + $1.affectedRows }
+        let (inserts, announcements) = try enqueueStatements(jobs, now: now)
+        let results = try await connection.pipeline(inserts + announcements)
+        return results.prefix(inserts.count).reduce(0) { $0 + $1.affectedRows }
     }
 
     // MARK: Claim, complete, fail
