@@ -3,7 +3,7 @@
 ARG SWIFT_IMAGE=swift:6.1-bookworm
 
 FROM ${SWIFT_IMAGE} AS build
-RUN apt-get update && apt-get install -y --no-install-recommends libpq-dev pkg-config && rm -rf /var/lib/apt/lists/*
+RUN apt-get update && apt-get install -y --no-install-recommends libpq-dev libcurl4-openssl-dev pkg-config && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Package.swift ./
 COPY Sources ./Sources
@@ -14,7 +14,7 @@ RUN swift build -c release --static-swift-stdlib --product tongxin \
  && mkdir /out && cp .build/release/tongxin .build/release/tongxin-worker /out/
 
 FROM debian:bookworm-slim
-RUN apt-get update && apt-get install -y --no-install-recommends libpq5 ca-certificates postgresql-client-15 \
+RUN apt-get update && apt-get install -y --no-install-recommends libpq5 libcurl4 ca-certificates postgresql-client-15 \
  && rm -rf /var/lib/apt/lists/* && useradd --system --home /nonexistent tongxin
 COPY --from=build /out/ /usr/local/bin/
 USER tongxin
