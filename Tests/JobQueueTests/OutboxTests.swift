@@ -243,3 +243,38 @@ final class FakeSMTPServer: Sendable {
         #expect(error?.description == "--smtp-to: \"c@d>\r\nRCPT TO:<evil@x\" is not an email address")
     }
 }
+
+@Suite struct SinkAndScheduleTests {
+    @Test func theFileSinkAppendsOneJSONLinePerNotification() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("tongxin-sink-\(UUID().uuidString).jsonl").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let sink = try FileSink(path: path)
+        for n in 1...2 {
+            try await sink.deliver(OutboxNotification(
+                id: Int64(n), county: "leiyang", kind: "deadline.remind", recipient: "城管局", subject: "2021-00\(n)",
+                message: "请按时答复。\"引号\"", idempotencyKey: "k\(n)", createdAt: Date(timeIntervalSince1970: 1_622_019_600)))
+        }
+        let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 2)
+        let first = try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any]
+        #expect(first?["message"] as? String == "请按时答复。\"引号\"")
+        #expect(first?["idempotency_key"] as? String == "k1")
+        #expect(first?["created_at"] as? String == "2021-05-26T17:00:00+08:00")
+    }
+
+    @Test func dailyRollupsAreEnqueuedOncePerActiveCountyAndDay() async throws {
+        try await withQueue { _, pool in
+            try await pool.query("""
+                INSERT INTO tongxin.county (code, name, schema_name, status) VALUES
+                    ('leiyang', '耒阳市', 'county_leiyang', 'active'), ('linwu', '临武县', 'county_linwu', 'active'),
+                    ('old', '旧县', 'county_old', 'archived')
+                """)
+            let day = try CalendarDate("2021-06-01")
+            let first = try await pool.withConnection { try await JobWorker.enqueueRollups(day: day, on: $0) }
+            let again = try await pool.withConnection { try await JobWorker.enqueueRollups(day: day, on: $0) }
+            #expect(first == 2 && again == 0)
+            let jobs = try await pool.query("SELECT county, args->>'year' FROM tongxin.job ORDER BY county").decode((String, String).self)
+            #expect(jobs.map { "\($0.0) \($0.1)" } == ["leiyang 2021", "linwu 2021"])
+        }
+    }
+}

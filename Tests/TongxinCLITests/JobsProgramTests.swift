@@ -61,3 +61,38 @@ import Testing
         }
     }
 }
+
+@Suite struct WorkerLogAndOutboxProgramTests {
+    @Test func theWorkerLogsJSONLinesWhenAsked() async throws {
+        try await TestDatabase.withDatabase { configuration in
+            let env = ["DATABASE_URL": Programs.url(configuration)]
+            #expect(try await Programs.run("tongxin", ["migrate", "up"], environment: env).status == 0)
+            let outcome = try await Programs.run("tongxin-worker", ["--drain", "--log-format", "json"], environment: env)
+            #expect(outcome.status == 0)
+            let objects = outcome.lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: String] }
+            #expect(objects.count == outcome.lines.count)
+            #expect(objects.contains { $0["message"] == "ready" && $0["level"] == "info" && $0["label"] == "tongxin.worker" })
+        }
+    }
+
+    @Test func notificationsListShowsTheOutbox() async throws {
+        try await TestDatabase.withDatabase { configuration in
+            let env = ["DATABASE_URL": Programs.url(configuration)]
+            #expect(try await Programs.run("tongxin", ["migrate", "up"], environment: env).status == 0)
+            try await PostgresConnection.withConnection(configuration: configuration) { c in
+                try await c.query("""
+                    INSERT INTO tongxin.notification (county, kind, recipient, subject, message, idempotency_key, created_at) VALUES
+                        ('leiyang', 'deadline.overdue', '城管局', '2021-001', '办理期限已过。', 'a', '2021-06-11 00:00+08'),
+                        ('linwu', 'deadline.remind', '林业局', '2021-002', '请按时答复。', 'b', '2021-05-26 09:00+08')
+                    """)
+            }
+            let listed = try await Programs.run("tongxin", ["notifications", "list", "--county", "leiyang", "--format", "json"], environment: env)
+            #expect(listed.status == 0)
+            let rows = try JSONSerialization.jsonObject(with: Data(listed.output.utf8)) as? [[String: Any]] ?? []
+            #expect(rows.count == 1)
+            #expect(rows.first?["recipient"] as? String == "城管局")
+            #expect(rows.first?["created_at"] as? String == "2021-06-11T00:00:00+08:00")
+            #expect(rows.first?["state"] as? String == "pending")
+        }
+    }
+}
