@@ -97,7 +97,7 @@ public enum AuditLog {
     }
 
     /// `{"key":"value",…}` with JSON string escapes, keys sorted.
-    static func jsonObject(_ object: [String: String]) -> String {
+    package static func jsonObject(_ object: [String: String]) -> String {
         var out = "{"
         for (index, key) in object.keys.sorted().enumerated() {
             if index > 0 { out += "," }

@@ -72,7 +72,7 @@ extension WorkflowStore {
             ON CONFLICT (idempotency_key) DO NOTHING
             """))
         try schedule(context, [NewJob(
-            kind: WorkflowJobs.deliver, county: county.value, args: "{\"key\": \(jsonString(key))}", queue: "notify",
+            kind: WorkflowJobs.deliver, county: county.value, args: AuditLog.jsonObject(["key": key]), queue: "notify",
             runAt: now, maxAttempts: 20, dedupeKey: "deliver:\(key)")])
     }
 
@@ -282,25 +282,4 @@ extension WorkflowStore {
             return WatchResult(next: next, notified: ["key.remind"])
         }
     }
-}
-
-/// A JSON string literal.
-func jsonString(_ text: String) -> String {
-    var out = "\""
-    for scalar in text.unicodeScalars {
-        switch scalar {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        default:
-            if scalar.value < 0x20 {
-                out += String(format: "\\u%04x", scalar.value)
-            } else {
-                out.unicodeScalars.append(scalar)
-            }
-        }
-    }
-    return out + "\""
 }
