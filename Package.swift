@@ -72,10 +72,17 @@ let package = Package(
             dependencies: ["PostgresClient", "Counties"],
             swiftSettings: swiftSettings
         ),
+        // Reports: the metrics of domain.md (rates with counts and Wilson intervals), the annual
+        // report, the unit league table, the cross-county comparison.
+        .target(
+            name: "Reports",
+            dependencies: ["PostgresClient", "Counties", "Workflow", "WorkflowStore"],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "TongxinCLI",
             dependencies: [
-                "PostgresClient", "Migrations", "Counties", "Workflow", "WorkflowStore", "JobQueue", "TongxinWorker",
+                "PostgresClient", "Migrations", "Counties", "Workflow", "WorkflowStore", "JobQueue", "TongxinWorker", "Reports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -84,7 +91,7 @@ let package = Package(
         .target(
             name: "TongxinWorker",
             dependencies: [
-                "PostgresClient", "JobQueue", "Counties", "Workflow", "WorkflowStore", "Migrations",
+                "PostgresClient", "JobQueue", "Counties", "Workflow", "WorkflowStore", "Migrations", "Reports",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -142,6 +149,11 @@ let package = Package(
         .testTarget(
             name: "JobQueueTests",
             dependencies: ["JobQueue", "TongxinWorker", "Counties", "Migrations", "PostgresClient", "PostgresTestSupport", "Workflow", "WorkflowStore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ReportsTests",
+            dependencies: ["Reports", "WorkflowStore", "Workflow", "Counties", "Migrations", "PostgresClient", "PostgresTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

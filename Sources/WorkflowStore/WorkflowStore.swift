@@ -158,6 +158,12 @@ public struct WorkflowStore: Sendable {
         try await transaction(writing: false, prelude: prelude, body)
     }
 
+    /// A read-only transaction in the county's schema (on its search_path), for readers in
+    /// other modules (reports); archived counties can be read.
+    public func reading<R: Sendable>(_ body: (PostgresConnection, CountySettings) async throws -> R) async throws -> R {
+        try await read { context in try await body(context.tx, context.settings) }
+    }
+
     private func transaction<R: Sendable>(
         writing: Bool, prelude: [PostgresQuery], _ body: (Context) async throws -> R
     ) async throws -> R {
