@@ -17,6 +17,22 @@ public struct UnitRecord: Codable, Sendable, Hashable {
     public var satisfactionRate: Rate
     public var rehandled: Int
 
+    public init(
+        unit: String, rank: Int?, assigned: Int, replied: Int, onTimeRate: Rate, overdueNow: Int, medianDaysToReply: Double?,
+        replyCategories: [String: Int], satisfactionRate: Rate, rehandled: Int
+    ) {
+        self.unit = unit
+        self.rank = rank
+        self.assigned = assigned
+        self.replied = replied
+        self.onTimeRate = onTimeRate
+        self.overdueNow = overdueNow
+        self.medianDaysToReply = medianDaysToReply
+        self.replyCategories = replyCategories
+        self.satisfactionRate = satisfactionRate
+        self.rehandled = rehandled
+    }
+
     enum CodingKeys: String, CodingKey {
         case unit, rank, assigned, replied, rehandled
         case onTimeRate = "on_time_rate"
