@@ -28,10 +28,8 @@ public enum JobQueue {
         return inserts + announcements
     }
 
-    /// A job this far ahead or more skips the fairness clock: its order is its run time.
-    static let scheduledAhead: TimeInterval = 60
-
-    /// The INSERTs (one per county, two when some of its jobs are scheduled ahead), then the
+    /// The INSERTs (one per county, two when some of its jobs are scheduled ahead: those skip
+    /// the fairness clock, their order is their time), then the
     /// announcements of the queues that got due jobs.
     static func enqueueStatements(_ jobs: [NewJob], now: Date?) throws -> (inserts: [PostgresQuery], announcements: [PostgresQuery]) {
         let checked = try jobs.map { try $0.validated() }
@@ -41,7 +39,7 @@ public enum JobQueue {
         for job in checked {
             // Jobs due soon take their place in the county's fair order; jobs scheduled ahead
             // (the workflow's clocks) are ordered by their time and touch no fairness row.
-            let ahead = (job.runAt ?? reference) > reference.addingTimeInterval(scheduledAhead)
+            let ahead = (job.runAt ?? reference) > reference
             let key = (ahead ? "+" : "") + (job.county ?? "")
             if groups[key] == nil { order.append(key) }
             groups[key, default: []].append(job)

@@ -2,6 +2,7 @@ import Counties
 import Foundation
 import JobQueue
 public import PostgresClient
+import Reports
 import WorkflowStore
 
 /// A workflow clock's watcher: runs the store's watch inside the job's transaction, then
@@ -31,7 +32,7 @@ struct WatcherHandler<Args: Decodable & Sendable>: JobHandler {
     }
 }
 
-/// `stats.rollup`: a county's figures of a year, into the control schema's `county_rollup`
+/// `stats.rollup`: a county's annual report of a year, into the control schema's `county_rollup`
 /// (the cross-county comparison reads them). Idempotent: the latest computation wins.
 struct RollupHandler: JobHandler {
     let pool: PostgresPool
@@ -45,10 +46,10 @@ struct RollupHandler: JobHandler {
         let args: WorkflowJobs.RollupArgs
         do { args = try job.arguments(WorkflowJobs.RollupArgs.self) } catch { throw PermanentJobError("\(error)") }
         let store = try WorkflowStore(pool: pool, county: county, actor: "tongxin-worker", now: context.now)
-        let summary = try await store.summary(year: args.year)
+        let report = try await AnnualReport.compute(store, year: args.year)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        let figures = String(decoding: try encoder.encode(summary), as: UTF8.self)
+        let figures = String(decoding: try encoder.encode(report), as: UTF8.self)
         try await context.connection.query("""
             INSERT INTO \(identifier: CountyRegistry.controlSchema).county_rollup (county, year, figures, computed_at)
             VALUES (\(county.value), \(args.year), \(figures)::jsonb, now())

@@ -163,6 +163,19 @@ public enum WorkflowJobs {
         return startDay.addingTimeInterval(Double(n) * period)
     }
 
+    /// Seconds per freshness bucket: a county's changes in one bucket share one rollup, which
+    /// runs just after the bucket ends (so the comparison is at most this plus a poll old).
+    public static let rollupBucket: TimeInterval = 30
+
+    /// The rollup a change asks for: due just after the current (real-time) bucket, one per
+    /// county, year and bucket (dedupe key).
+    public static func rollupJob(_ county: CountyCode, year: Int, now: Date = Date()) -> NewJob? {
+        let bucket = (now.timeIntervalSince1970 / rollupBucket).rounded(.down) + 1
+        let runAt = Date(timeIntervalSince1970: bucket * rollupBucket + 2)
+        return try? NewJob(kind: rollup, county: county.value, arguments: RollupArgs(year: year), runAt: runAt, maxAttempts: 5,
+                           dedupeKey: "rollup:\(county):\(year):\(Int(bucket))")
+    }
+
     /// The jobs for a step: each watcher starts at its first milestone.
     static func job<Args: Encodable>(_ kind: String, _ county: CountyCode, _ args: Args, key: String, at: Date) throws -> NewJob {
         try NewJob(kind: kind, county: county.value, arguments: args, runAt: at, maxAttempts: 10, dedupeKey: key)

@@ -87,8 +87,19 @@ public struct WorkflowStore: Sendable {
 
         func append(_ item: Item) { items.withLock { $0.append(item) } }
 
+        private let keys = Mutex<Set<String>>([])
+
+        /// Appends `item` unless an item with `key` was appended already.
+        func appendOnce(_ item: Item, key: String) {
+            guard keys.withLock({ $0.insert(key).inserted }) else { return }
+            append(item)
+        }
+
         /// Forgets the queued statements (their savepoint was rolled back).
-        func discard() { items.withLock { $0.removeAll() } }
+        func discard() {
+            items.withLock { $0.removeAll() }
+            keys.withLock { $0.removeAll() }
+        }
 
         /// The queued items as statements: one WITH …, then further audit entries.
         func statements() throws -> [PostgresQuery] {
@@ -218,6 +229,10 @@ public struct WorkflowStore: Sendable {
     func audit(_ context: Context, entity: String, id: String, action: String, detail: [String: String] = [:]) {
         context.batch.append(.audit(Batch.AuditItem(
             schema: context.schema, actor: actor, entity: entity, id: id, action: action, detail: detail, at: now)))
+        // The change's year (a proposal's or micro-suggestion's by its number) gets a fresh rollup.
+        let digits = id.drop { $0 == "W" }.prefix(4)
+        let year = digits.count == 4 && digits.allSatisfy(\.isASCII) ? Int(digits) ?? today.year : today.year
+        if let job = WorkflowJobs.rollupJob(county, year: year) { context.batch.appendOnce(.job(job), key: job.dedupeKey ?? "") }
     }
 
     /// The county's deadline calendar: its counting, and (for working days) its holidays and

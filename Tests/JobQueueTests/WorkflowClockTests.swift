@@ -150,9 +150,15 @@ func assigned(_ store: WorkflowStore, _ title: String, member: String, unit: Str
             let number = try await assigned(store, "关于城区停车的建议", member: "王委员", unit: "城管局", at: "2021-03-10T09:00")
             try await store.at(local("2021-04-01T10:00")).reply(number, unit: "城管局", category: .b, text: "正在解决")
             try await store.at(local("2021-04-02T10:00")).evaluate(number, member: "王委员", rating: .satisfied)
-            let states = try await pool.query("SELECT kind, state FROM tongxin.job ORDER BY id").decode((String, String).self)
+            let states = try await pool.query("SELECT kind, state FROM tongxin.job WHERE kind <> 'stats.rollup' ORDER BY id").decode((String, String).self)
             #expect(states.map { "\($0.0) \($0.1)" } == ["deadline.watch cancelled", "evaluation.watch cancelled"])
             #expect(try await worker.runDue(asOf: local("2021-12-31T00:00")) == 0)
+            // Each change asked for a fresh rollup of the proposal's year: one per 30 s bucket.
+            let rollups = try await pool.query("""
+                SELECT county, args->>'year', run_at > now(), run_at < now() + interval '33 seconds' FROM tongxin.job WHERE kind = 'stats.rollup'
+                """).decode((String?, String?, Bool, Bool).self)
+            #expect(!rollups.isEmpty && rollups.count <= 2)
+            #expect(rollups.allSatisfy { $0.0 == "leiyang" && $0.1 == "2021" && $0.2 && $0.3 })
         }
     }
 }

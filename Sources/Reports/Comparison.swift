@@ -1,0 +1,168 @@
+public import Counties
+public import Foundation
+public import PostgresClient
+import WorkflowStore
+
+/// The metrics counties are compared on: each a rate (with its count) or a number, and which
+/// way is better.
+public enum ComparedMetric: String, CaseIterable, Sendable, Codable {
+    case filed
+    case registrationRate = "registration_rate"
+    case onTimeRate = "on_time_rate"
+    case satisfactionRate = "satisfaction_rate"
+    case strictSatisfactionRate = "strict_satisfaction_rate"
+    case solvedRate = "solved_rate"
+    case rehandlingRate = "rehandling_rate"
+    case overdueNow = "overdue_now"
+    case medianDaysToReply = "median_days_to_reply"
+    case microSuggestionsOnTimeRate = "micro_suggestions_on_time_rate"
+    case proposalsPer100Members = "proposals_per_100_members"
+
+    /// Lower is better (re-handling, overdue, days).
+    public var lowerIsBetter: Bool { [.rehandlingRate, .overdueNow, .medianDaysToReply].contains(self) }
+
+    public var isRate: Bool { ![.filed, .medianDaysToReply, .proposalsPer100Members].contains(self) }
+
+    /// 中文 / English.
+    public var label: String {
+        switch self {
+        case .filed: "提案 / filed"
+        case .registrationRate: "立案率 / registration"
+        case .onTimeRate: "按时办复率 / on time"
+        case .satisfactionRate: "满意和基本满意率 / satisfaction"
+        case .strictSatisfactionRate: "满意率 / strict satisfaction"
+        case .solvedRate: "解决采纳率 / solved (A)"
+        case .rehandlingRate: "重新办理率 / re-handling"
+        case .overdueNow: "当前超期 / overdue now"
+        case .medianDaysToReply: "办复用时中位数 / median days to reply"
+        case .microSuggestionsOnTimeRate: "微建议按时率 / micro-suggestions on time"
+        case .proposalsPer100Members: "每百名委员提案 / per 100 members"
+        }
+    }
+
+    public static func parse(_ text: String) throws -> ComparedMetric {
+        guard let metric = ComparedMetric(rawValue: text.replacingOccurrences(of: "-", with: "_")) else {
+            throw CountyError("--sort: \"\(text.prefix(40))\" is not one of \(allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return metric
+    }
+}
+
+/// One county's row in the comparison: its figures from the rollup (or computed live, or
+/// imported from another deployment), and its rank on each metric.
+public struct ComparisonRow: Codable, Sendable, Hashable {
+    public var county: String
+    public var countyName: String
+    public var external: Bool
+    public var computedAt: String
+    public var rates: [String: Rate]
+    public var numbers: [String: Double?]
+    public var ranks: [String: Int?]
+
+    enum CodingKeys: String, CodingKey {
+        case county, external, rates, numbers, ranks
+        case countyName = "county_name"
+        case computedAt = "computed_at"
+    }
+
+    /// The metric's value for sorting and ranking (nil: none).
+    public func value(_ metric: ComparedMetric) -> Double? {
+        if metric.isRate { return rates[metric.rawValue]?.value }
+        return numbers[metric.rawValue] ?? nil
+    }
+
+    /// The count a rate rests on (for the minimum count); numbers rest on the proposals filed.
+    public func basis(_ metric: ComparedMetric) -> Int {
+        if metric.isRate { return rates[metric.rawValue]?.of ?? 0 }
+        return Int(numbers[ComparedMetric.filed.rawValue].flatMap { $0 } ?? 0)
+    }
+}
+
+public struct Comparison: Codable, Sendable, Hashable {
+    public var year: Int
+    public var sortedBy: String
+    public var minimumCount: Int
+    public var rows: [ComparisonRow]
+
+    enum CodingKeys: String, CodingKey {
+        case year, rows
+        case sortedBy = "sorted_by"
+        case minimumCount = "minimum_count"
+    }
+
+    /// Ranks every metric (1 = best; counties below the minimum count on a metric get none)
+    /// and sorts the rows by `sort` (best first, unranked last, then by code). Pure.
+    public static func ranked(_ rows: [ComparisonRow], year: Int, sort: ComparedMetric, minimumCount: Int) -> Comparison {
+        var rows = rows
+        for metric in ComparedMetric.allCases {
+            let eligible = rows.indices.filter { rows[$0].value(metric) != nil && rows[$0].basis(metric) >= minimumCount }
+            let ordered = eligible.sorted { a, b in
+                let (va, vb) = (rows[a].value(metric) ?? 0, rows[b].value(metric) ?? 0)
+                if va != vb { return metric.lowerIsBetter ? va < vb : va > vb }
+                return rows[a].county < rows[b].county
+            }
+            // Equal values share a rank (1, 2, 2, 4).
+            var previous: (value: Double, rank: Int)?
+            for (position, index) in ordered.enumerated() {
+                let value = rows[index].value(metric) ?? 0
+                let rank = previous.map { $0.value == value ? $0.rank : position + 1 } ?? 1
+                rows[index].ranks[metric.rawValue] = rank
+                previous = (value, rank)
+            }
+            for index in rows.indices where !eligible.contains(index) { rows[index].ranks[metric.rawValue] = .some(nil) }
+        }
+        rows.sort { a, b in
+            switch (a.ranks[sort.rawValue] ?? nil, b.ranks[sort.rawValue] ?? nil) {
+            case let (x?, y?): return x != y ? x < y : a.county < b.county
+            case (.some, nil): return true
+            case (nil, .some): return false
+            case (nil, nil): return a.county < b.county
+            }
+        }
+        return Comparison(year: year, sortedBy: sort.rawValue, minimumCount: minimumCount, rows: rows)
+    }
+
+    /// A row from an annual report's figures.
+    public static func row(_ report: AnnualReport, computedAt: String) -> ComparisonRow {
+        ComparisonRow(
+            county: report.county, countyName: report.countyName, external: report.external, computedAt: computedAt,
+            rates: [
+                ComparedMetric.registrationRate.rawValue: report.registrationRate,
+                ComparedMetric.onTimeRate.rawValue: report.onTimeRate,
+                ComparedMetric.satisfactionRate.rawValue: report.satisfactionRate,
+                ComparedMetric.strictSatisfactionRate.rawValue: report.strictSatisfactionRate,
+                ComparedMetric.solvedRate.rawValue: report.solvedRate,
+                ComparedMetric.rehandlingRate.rawValue: report.rehandlingRate,
+                ComparedMetric.overdueNow.rawValue: report.overdueNow,
+                ComparedMetric.microSuggestionsOnTimeRate.rawValue: report.microSuggestionsOnTimeRate,
+            ],
+            numbers: [
+                ComparedMetric.filed.rawValue: Double(report.filed),
+                ComparedMetric.medianDaysToReply.rawValue: report.medianDaysToReply,
+                ComparedMetric.proposalsPer100Members.rawValue: report.proposalsPer100Members,
+            ],
+            ranks: [:])
+    }
+
+    /// Reads the rollups of `year` (the worker keeps them fresh), for `counties` or all.
+    public static func fromRollups(year: Int, counties: [CountyCode]?, on connection: PostgresConnection) async throws -> [ComparisonRow] {
+        let control = CountyRegistry.controlSchema
+        let codes = counties?.map(\.value) ?? []
+        let rows = try await connection.query("""
+            SELECT r.county, r.figures::text, r.computed_at FROM \(identifier: control).county_rollup r
+            WHERE r.year = \(year) AND (cardinality(\(codes)::text[]) = 0 OR r.county = ANY(\(codes)::text[]))
+            ORDER BY r.county
+            """)
+        let decoder = JSONDecoder()
+        return try rows.map { row in
+            let (county, figures, computed) = try row.decode((String, String, Date).self)
+            do {
+                let report = try decoder.decode(AnnualReport.self, from: Data(figures.utf8))
+                return Comparison.row(report, computedAt: LocalTime.iso(computed))
+            } catch {
+                throw CountyError("the rollup of \(county) \(year) is unreadable (an older format?): run the worker's stats.rollup again")
+            }
+        }
+    }
+}
+
