@@ -46,6 +46,11 @@ echo "notifications delivered to $NOTIFY: $(wc -l < "$NOTIFY") lines; the first:
 head -1 "$NOTIFY"
 
 echo
+echo "== the worker's rollups (queue rollup): each county's figures, as the comparison reads them"
+$W --drain --queues rollup --as-of "$(date -u -d '+1 minute' +%Y-%m-%dT%H:%M:%SZ)" --log-level warning
+$T jobs stats
+
+echo
 echo "== Macheng's late replies: what the worker told whom"
 $T notifications list --county macheng --kind deadline.overdue --limit 5
 $T notifications list --county macheng --kind deadline.escalate --limit 3
@@ -61,6 +66,18 @@ for county in leiyang changning linwu lingling zhaoping macheng; do
     echo
     $T demo summary --county $county --year 2021
 done
+
+echo
+echo "== Leiyang's 2021 annual report (the seed's figures, each rate with its count and 95% interval)"
+$T report annual --county leiyang --year 2021
+
+echo
+echo "== Macheng's handling units, ranked"
+$T report units --county macheng --year 2021
+
+echo
+echo "== the six counties compared (from the worker's rollups)"
+$T report compare --year 2021 --all --sort on_time_rate
 
 echo
 echo "== tongxin db info: what the database holds"

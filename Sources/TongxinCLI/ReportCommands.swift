@@ -1,13 +1,15 @@
 import ArgumentParser
+import Counties
 import Foundation
+import PostgresClient
 import Reports
 import WorkflowStore
 
 /// `tongxin report …`: the figures counties compare.
 struct ReportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "report", abstract: "A county's annual report and its unit league table.",
-        subcommands: [Annual.self, Units.self])
+        commandName: "report", abstract: "A county's annual report, its unit league table, and the comparison of counties.",
+        subcommands: [Annual.self, Units.self, Compare.self])
 
     struct Annual: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -52,6 +54,86 @@ struct ReportCommand: AsyncParsableCommand {
                      u.onTimeRate.intervalDisplay, String(u.overdueNow), u.medianDaysToReply.map { String(format: "%.1f", $0) } ?? "–",
                      String(u.replyCategories["A"] ?? 0), String(u.replyCategories["B"] ?? 0), String(u.replyCategories["C"] ?? 0),
                      String(u.replyCategories["D"] ?? 0), u.satisfactionRate.display, String(u.rehandled)]
+                })
+            }
+        }
+    }
+}
+
+extension ReportCommand {
+    struct Compare: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "One row per county: the compared metrics with their counts, and ranks.",
+            discussion: """
+                Reads the per-county rollups the worker keeps fresh (within about half a minute of a change), so it stays fast \
+                over thousands of counties; --live computes them now instead (for a few counties). A county ranks on a metric \
+                only with at least league_minimum_count (10) behind it. Metrics for --sort: \
+                \(ComparedMetric.allCases.map(\.rawValue).joined(separator: ", ")).
+                """)
+        @OptionGroup var connection: ConnectionOptions
+        @OptionGroup var output: FormatOptions
+        @Option(help: "The year.") var year = 2021
+        @Option(help: "Only these counties (comma-separated codes).") var counties: String?
+        @Flag(help: "Every county (the default).") var all = false
+        @Option(help: "The metric to sort by (best first).") var sort = "on_time_rate"
+        @Flag(help: "Compute each county's figures now instead of reading the rollups.") var live = false
+        @Option(help: "With --live: as of this time (default now).") var asOf: String?
+        @Option(help: "Minimum count behind a metric for a rank.") var minimumCount = 10
+
+        func validate() throws {
+            if all, counties != nil { throw ValidationError("--all and --counties: choose one") }
+            if live, counties == nil { throw ValidationError("--live needs --counties (it computes each county's figures now)") }
+            guard (1...100_000).contains(minimumCount) else { throw ValidationError("--minimum-count: use 1 to 100000") }
+        }
+
+        func run() async throws {
+            try await reportingFailures {
+                guard (2000...2100).contains(year) else { throw CommandFailure(message: "--year: \(year) is not a year from 2000 to 2100") }
+                let metric = try ComparedMetric.parse(sort)
+                let codes = try counties.map { text in
+                    try text.split(separator: ",").map { try CountyCode($0.trimmingCharacters(in: .whitespaces)) }
+                }
+                let rows: [ComparisonRow]
+                if live, let codes {
+                    let now = try asOf.map { try LocalTime.parse($0) } ?? Date()
+                    let pool = PostgresPool(configuration: connection.configuration, options: PostgresPoolOptions(maxConnections: 2))
+                    do {
+                        var computed: [ComparisonRow] = []
+                        for code in codes {
+                            let store = try WorkflowStore(pool: pool, county: code, actor: "report", now: now)
+                            let report = try await AnnualReport.compute(store, year: year)
+                            computed.append(Comparison.row(report, computedAt: LocalTime.iso(now)))
+                        }
+                        await pool.close()
+                        rows = computed
+                    } catch {
+                        await pool.close()
+                        throw error
+                    }
+                } else {
+                    rows = try await PostgresConnection.withConnection(configuration: connection.configuration) {
+                        try await Comparison.fromRollups(year: year, counties: codes, on: $0)
+                    }
+                    if let codes {
+                        let found = Set(rows.map(\.county))
+                        if let missing = codes.first(where: { !found.contains($0.value) }) {
+                            throw CommandFailure(message: "--counties: no rollup of \(missing) for \(year) (is the worker running? or use --live)")
+                        }
+                    }
+                }
+                let comparison = Comparison.ranked(rows, year: year, sort: metric, minimumCount: minimumCount)
+                if output.format == .table {
+                    print("\(year) · \(comparison.rows.count) counties · 按 sorted by \(metric.label) · 排名门槛 ranked from \(minimumCount)")
+                }
+                let shown: [ComparedMetric] = [.filed, .registrationRate, .onTimeRate, .satisfactionRate, .strictSatisfactionRate,
+                                               .solvedRate, .rehandlingRate, .overdueNow, .medianDaysToReply, .proposalsPer100Members]
+                try output.emit(comparison, columns: ["名次 / rank", "县 / county", "名称 / name"] + shown.map(\.label), rows: comparison.rows.map { row in
+                    let rank = (row.ranks[metric.rawValue] ?? nil).map(String.init) ?? "–"
+                    return [rank, row.county + (row.external ? " *" : ""), row.countyName] + shown.map { m in
+                        if m.isRate { return row.rates[m.rawValue]?.display ?? "–" }
+                        guard let value = row.numbers[m.rawValue] ?? nil else { return "–" }
+                        return m == .filed ? String(Int(value)) : String(format: "%.1f", value)
+                    }
                 })
             }
         }

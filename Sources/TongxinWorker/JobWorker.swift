@@ -430,7 +430,7 @@ public final class JobWorker: Sendable {
         let control = JobQueue.schema
         return try await connection.execute("""
             INSERT INTO \(identifier: control).job (queue, kind, county, args, run_at, fair_at, max_attempts, dedupe_key)
-            SELECT 'default', \(WorkflowJobs.rollup), code, jsonb_build_object('year', \(day.year)), now(), now(), 5,
+            SELECT 'rollup', \(WorkflowJobs.rollup), code, jsonb_build_object('year', \(day.year)), now(), now(), 5,
                    'rollup:' || code || ':' || \(day.description)
             FROM \(identifier: control).county WHERE status = 'active'
             ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING

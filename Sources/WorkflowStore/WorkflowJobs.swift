@@ -172,7 +172,7 @@ public enum WorkflowJobs {
     public static func rollupJob(_ county: CountyCode, year: Int, now: Date = Date()) -> NewJob? {
         let bucket = (now.timeIntervalSince1970 / rollupBucket).rounded(.down) + 1
         let runAt = Date(timeIntervalSince1970: bucket * rollupBucket + 2)
-        return try? NewJob(kind: rollup, county: county.value, arguments: RollupArgs(year: year), runAt: runAt, maxAttempts: 5,
+        return try? NewJob(kind: rollup, county: county.value, arguments: RollupArgs(year: year), queue: "rollup", runAt: runAt, maxAttempts: 5,
                            dedupeKey: "rollup:\(county):\(year):\(Int(bucket))")
     }
 

@@ -230,8 +230,12 @@ public struct WorkflowStore: Sendable {
         context.batch.append(.audit(Batch.AuditItem(
             schema: context.schema, actor: actor, entity: entity, id: id, action: action, detail: detail, at: now)))
         // The change's year (a proposal's or micro-suggestion's by its number) gets a fresh rollup.
-        let digits = id.drop { $0 == "W" }.prefix(4)
-        let year = digits.count == 4 && digits.allSatisfy(\.isASCII) ? Int(digits) ?? today.year : today.year
+        var year = today.year
+        let number = id.hasPrefix("W") ? id.dropFirst() : Substring(id)
+        if entity == "proposal" || entity == "suggestion", number.count >= 5, number.dropFirst(4).first == "-",
+           let parsed = Int(number.prefix(4)), (2000...2100).contains(parsed) {
+            year = parsed
+        }
         if let job = WorkflowJobs.rollupJob(county, year: year) { context.batch.appendOnce(.job(job), key: job.dedupeKey ?? "") }
     }
 
