@@ -59,6 +59,19 @@ public struct ComparisonRow: Codable, Sendable, Hashable {
     public var numbers: [String: Double?]
     public var ranks: [String: Int?]
 
+    public init(
+        county: String, countyName: String, external: Bool, computedAt: String, rates: [String: Rate], numbers: [String: Double?],
+        ranks: [String: Int?]
+    ) {
+        self.county = county
+        self.countyName = countyName
+        self.external = external
+        self.computedAt = computedAt
+        self.rates = rates
+        self.numbers = numbers
+        self.ranks = ranks
+    }
+
     enum CodingKeys: String, CodingKey {
         case county, external, rates, numbers, ranks
         case countyName = "county_name"
