@@ -78,6 +78,8 @@ $T report units --county macheng --year 2021
 echo
 echo "== the six counties compared (from the worker's rollups)"
 $T report compare --year 2021 --all --sort on_time_rate
+HTML="${TMPDIR:-/tmp}/tongxin-demo-2021.html"
+$T report compare --year 2021 --all --sort on_time_rate --html "$HTML" --with-county macheng
 
 echo
 echo "== tongxin db info: what the database holds"

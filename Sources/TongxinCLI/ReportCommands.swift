@@ -18,11 +18,19 @@ struct ReportCommand: AsyncParsableCommand {
         @OptionGroup var staff: StaffOptions
         @OptionGroup var output: FormatOptions
         @Option(help: "The year.") var year = 2021
+        @Option(help: "Write the report, with the unit league table, as one self-contained HTML page (printable on A4) to this file.")
+        var html: String?
 
         func run() async throws {
             try await reportingFailures {
                 guard (2000...2100).contains(year) else { throw CommandFailure(message: "--year: \(year) is not a year from 2000 to 2100") }
-                let report = try await staff.withStore { try await AnnualReport.compute($0, year: year) }
+                let (report, units) = try await staff.withStore { store in
+                    (try await AnnualReport.compute(store, year: year), html == nil ? nil : try await UnitReport.compute(store, year: year))
+                }
+                if let html {
+                    try writeHTML(HTMLReport.page(comparison: nil, annual: report, units: units, generatedAt: LocalTime.iso(Date())), to: html)
+                    return
+                }
                 if output.format == .table {
                     print("\(report.countyName) (\(report.county)) \(report.year)\(report.session.map { " \($0)" } ?? "") · 截至 as of \(report.asOf)")
                 }
@@ -79,6 +87,9 @@ extension ReportCommand {
         @Flag(help: "Compute each county's figures now instead of reading the rollups.") var live = false
         @Option(help: "With --live: as of this time (default now).") var asOf: String?
         @Option(help: "Minimum count behind a metric for a rank.") var minimumCount = 10
+        @Option(help: "Write the comparison as one self-contained HTML page (SVG charts, printable on A4) to this file.")
+        var html: String?
+        @Option(help: "With --html: add this county's annual figures and unit league table.") var withCounty: String?
 
         func validate() throws {
             if all, counties != nil { throw ValidationError("--all and --counties: choose one") }
@@ -122,6 +133,25 @@ extension ReportCommand {
                     }
                 }
                 let comparison = Comparison.ranked(rows, year: year, sort: metric, minimumCount: minimumCount)
+                if let html {
+                    var annual: AnnualReport?
+                    var units: UnitReport?
+                    if let withCounty {
+                        let code = try CountyCode(withCounty)
+                        let pool = PostgresPool(configuration: connection.configuration, options: PostgresPoolOptions(maxConnections: 2))
+                        do {
+                            let store = try WorkflowStore(pool: pool, county: code, actor: "report", now: Date())
+                            annual = try await AnnualReport.compute(store, year: year)
+                            units = try await UnitReport.compute(store, year: year)
+                            await pool.close()
+                        } catch {
+                            await pool.close()
+                            throw error
+                        }
+                    }
+                    try writeHTML(HTMLReport.page(comparison: comparison, annual: annual, units: units, generatedAt: LocalTime.iso(Date())), to: html)
+                    return
+                }
                 if output.format == .table {
                     print("\(year) · \(comparison.rows.count) counties · 按 sorted by \(metric.label) · 排名门槛 ranked from \(minimumCount)")
                 }
@@ -138,4 +168,15 @@ extension ReportCommand {
             }
         }
     }
+}
+
+/// Writes an HTML report (whole, or not at all) and says where.
+func writeHTML(_ page: String, to path: String) throws {
+    let url = URL(fileURLWithPath: path)
+    do {
+        try Data(page.utf8).write(to: url, options: .atomic)
+    } catch {
+        throw CommandFailure(message: "--html: cannot write \(path): \(error.localizedDescription)")
+    }
+    print("wrote the HTML report to \(url.standardizedFileURL.path) (\(page.utf8.count / 1024) KiB)")
 }
