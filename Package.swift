@@ -28,6 +28,12 @@ let package = Package(
             pkgConfig: "libpq",
             providers: [.apt(["libpq-dev"])]
         ),
+        // libcrypto (OpenSSL), for Ed25519 signatures of exchange bundles.
+        .systemLibrary(
+            name: "CCrypto",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]
+        ),
         // The data layer: connections, queries, decoding, transactions, pipeline, COPY, LISTEN, pool.
         .target(
             name: "PostgresClient",
@@ -76,7 +82,7 @@ let package = Package(
         // report, the unit league table, the cross-county comparison.
         .target(
             name: "Reports",
-            dependencies: ["PostgresClient", "Counties", "Workflow", "WorkflowStore"],
+            dependencies: ["PostgresClient", "Counties", "Workflow", "WorkflowStore", "CCrypto"],
             swiftSettings: swiftSettings
         ),
         .target(

@@ -122,8 +122,10 @@ extension ReportCommand {
                         throw error
                     }
                 } else {
-                    rows = try await PostgresConnection.withConnection(configuration: connection.configuration) {
-                        try await Comparison.fromRollups(year: year, counties: codes, on: $0)
+                    rows = try await PostgresConnection.withConnection(configuration: connection.configuration) { c in
+                        // Imported peers (external) come with the deployment's own counties.
+                        try await Comparison.fromRollups(year: year, counties: codes, on: c)
+                            + Exchange.peerRows(year: year, counties: codes?.map(\.value), on: c)
                     }
                     if let codes {
                         let found = Set(rows.map(\.county))

@@ -22,7 +22,7 @@ public struct Tongxin: AsyncParsableCommand {
             Database.self, CountyCommand.self, MigrateCommand.self,
             SectorCommand.self, MemberCommand.self, UnitCommand.self, SessionCommand.self, CalendarCommand.self,
             ProposalCommand.self, SuggestionCommand.self, ActivityCommand.self, ImportCommand.self, AuditCommand.self, DemoCommand.self,
-            JobsCommand.self, NotificationsCommand.self, ReportCommand.self,
+            JobsCommand.self, NotificationsCommand.self, ReportCommand.self, ExchangeCommand.self,
         ]
     )
 
