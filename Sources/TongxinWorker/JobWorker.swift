@@ -425,12 +425,13 @@ public final class JobWorker: Sendable {
         }
     }
 
-    /// One `stats.rollup` job per active county for `day`'s year (once per day: dedupe keys).
+    /// One `stats.rollup` job per active county for `day`'s year (once per day: dedupe keys), at
+    /// a lower priority than the rollups changes ask for (those keep the comparison fresh).
     static func enqueueRollups(day: CalendarDate, on connection: PostgresConnection) async throws -> Int {
         let control = JobQueue.schema
         return try await connection.execute("""
-            INSERT INTO \(identifier: control).job (queue, kind, county, args, run_at, fair_at, max_attempts, dedupe_key)
-            SELECT 'rollup', \(WorkflowJobs.rollup), code, jsonb_build_object('year', \(day.year)), now(), now(), 5,
+            INSERT INTO \(identifier: control).job (queue, kind, county, args, priority, run_at, fair_at, max_attempts, dedupe_key)
+            SELECT 'rollup', \(WorkflowJobs.rollup), code, jsonb_build_object('year', \(day.year)), 1, now(), now(), 5,
                    'rollup:' || code || ':' || \(day.description)
             FROM \(identifier: control).county WHERE status = 'active'
             ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING

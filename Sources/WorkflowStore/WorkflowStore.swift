@@ -85,7 +85,30 @@ public struct WorkflowStore: Sendable {
 
         private let items = Mutex<[Item]>([])
 
-        func append(_ item: Item) { items.withLock { $0.append(item) } }
+        /// The county whose changes these are (their rollups).
+        let county: CountyCode
+        /// The step's local day (the year of changes that are not a proposal's).
+        let today: CalendarDate
+
+        init(county: CountyCode, today: CalendarDate) {
+            self.county = county
+            self.today = today
+        }
+
+        func append(_ item: Item) {
+            items.withLock { $0.append(item) }
+            // Every audited change asks for a fresh rollup of its year: a proposal's or
+            // micro-suggestion's by its number, else the day's.
+            if case .audit(let entry) = item {
+                var year = today.year
+                let number = entry.id.hasPrefix("W") ? entry.id.dropFirst() : Substring(entry.id)
+                if entry.entity == "proposal" || entry.entity == "suggestion", number.count >= 5, number.dropFirst(4).first == "-",
+                   let parsed = Int(number.prefix(4)), (2000...2100).contains(parsed) {
+                    year = parsed
+                }
+                if let job = WorkflowJobs.rollupJob(county, year: year) { appendOnce(.job(job), key: job.dedupeKey ?? "") }
+            }
+        }
 
         private let keys = Mutex<Set<String>>([])
 
@@ -212,7 +235,7 @@ public struct WorkflowStore: Sendable {
         if writing, status != County.Status.active.rawValue {
             throw CountyError("county \(county) is archived: its data can be read and reported, not changed")
         }
-        let batch = Batch()
+        let batch = Batch(county: county, today: today)
         let context = Context(tx: tx, settings: settings, schema: county.schema, prelude: Array(rows.dropFirst()), batch: batch)
         let value = try await body(context)
         // The queued writes and COMMIT in one round trip (read-only transactions commit too).
@@ -229,14 +252,6 @@ public struct WorkflowStore: Sendable {
     func audit(_ context: Context, entity: String, id: String, action: String, detail: [String: String] = [:]) {
         context.batch.append(.audit(Batch.AuditItem(
             schema: context.schema, actor: actor, entity: entity, id: id, action: action, detail: detail, at: now)))
-        // The change's year (a proposal's or micro-suggestion's by its number) gets a fresh rollup.
-        var year = today.year
-        let number = id.hasPrefix("W") ? id.dropFirst() : Substring(id)
-        if entity == "proposal" || entity == "suggestion", number.count >= 5, number.dropFirst(4).first == "-",
-           let parsed = Int(number.prefix(4)), (2000...2100).contains(parsed) {
-            year = parsed
-        }
-        if let job = WorkflowJobs.rollupJob(county, year: year) { context.batch.appendOnce(.job(job), key: job.dedupeKey ?? "") }
     }
 
     /// The county's deadline calendar: its counting, and (for working days) its holidays and

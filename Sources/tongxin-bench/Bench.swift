@@ -41,6 +41,11 @@ struct Bench {
             await pool.close()
             return
         }
+        if ProcessInfo.processInfo.environment["TONGXIN_BENCH_ONLY"] == "reports" {
+            try await reports(pool)
+            await pool.close()
+            return
+        }
         if ProcessInfo.processInfo.environment["TONGXIN_BENCH_ONLY"] == "queue" {
             try await queue(pool)
             await pool.close()
