@@ -68,6 +68,10 @@ for county in leiyang changning linwu lingling zhaoping macheng; do
 done
 
 echo
+echo "== tongxin db info: what the database holds"
+$T db info
+
+echo
 echo "== Leiyang's 2021 annual report (the seed's figures, each rate with its count and 95% interval)"
 $T report annual --county leiyang --year 2021
 
@@ -80,7 +84,5 @@ echo "== the six counties compared (from the worker's rollups)"
 $T report compare --year 2021 --all --sort on_time_rate
 HTML="${TMPDIR:-/tmp}/tongxin-demo-2021.html"
 $T report compare --year 2021 --all --sort on_time_rate --html "$HTML" --with-county macheng
-
 echo
-echo "== tongxin db info: what the database holds"
-$T db info
+echo "the HTML report (charts of every metric across the six counties, Macheng's units): $HTML"

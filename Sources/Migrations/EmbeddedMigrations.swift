@@ -116,7 +116,11 @@ CREATE INDEX notification_county ON notification (county, created_at);
 CREATE TABLE county_rollup (
     county      text NOT NULL CHECK (county ~ '^[a-z][a-z0-9_]{1,30}$'),
     year        integer NOT NULL CHECK (year BETWEEN 2000 AND 2100),
+    -- The whole annual report.
     figures     jsonb NOT NULL,
+    -- Just what the comparison reads (rates as [count, of]): small enough to stay in the row,
+    -- so comparing thousands of counties decompresses nothing.
+    compared    jsonb NOT NULL,
     computed_at timestamptz NOT NULL,
     PRIMARY KEY (county, year)
 );

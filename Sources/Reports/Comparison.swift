@@ -157,25 +157,119 @@ public struct Comparison: Codable, Sendable, Hashable {
             ranks: [:])
     }
 
-    /// Reads the rollups of `year` (the worker keeps them fresh), for `counties` or all.
+    /// The rates the comparison reads from a rollup, in the order of `fromRollups`' columns.
+    static let rolledRates: [ComparedMetric] = [
+        .registrationRate, .onTimeRate, .satisfactionRate, .strictSatisfactionRate, .solvedRate, .rehandlingRate, .overdueNow,
+        .microSuggestionsOnTimeRate,
+    ]
+
+    /// Reads the rollups of `year` (the worker keeps them fresh), for `counties` or all: only
+    /// the compared figures, taken out of the stored report by the server.
     public static func fromRollups(year: Int, counties: [CountyCode]?, on connection: PostgresConnection) async throws -> [ComparisonRow] {
         let control = CountyRegistry.controlSchema
         let codes = counties?.map(\.value) ?? []
+        let rateColumns = rolledRates.map { m in
+            "coalesce((f->'\(m.rawValue)'->>0)::int, 0), coalesce((f->'\(m.rawValue)'->>1)::int, 0)"
+        }.joined(separator: ", ")
         let rows = try await connection.query("""
-            SELECT r.county, r.figures::text, r.computed_at FROM \(identifier: control).county_rollup r
-            WHERE r.year = \(year) AND (cardinality(\(codes)::text[]) = 0 OR r.county = ANY(\(codes)::text[]))
-            ORDER BY r.county
+            SELECT county, coalesce(f->>'county_name', county), computed_at,
+                   (f->>'filed')::float8, (f->>'median_days_to_reply')::float8, (f->>'proposals_per_100_members')::float8,
+                   \(unescaped: rateColumns)
+            FROM (SELECT county, compared AS f, computed_at FROM \(identifier: control).county_rollup
+                  WHERE year = \(year) AND (cardinality(\(codes)::text[]) = 0 OR county = ANY(\(codes)::text[]))) r
+            ORDER BY county
             """)
-        let decoder = JSONDecoder()
         return try rows.map { row in
-            let (county, figures, computed) = try row.decode((String, String, Date).self)
-            do {
-                let report = try decoder.decode(AnnualReport.self, from: Data(figures.utf8))
-                return Comparison.row(report, computedAt: LocalTime.iso(computed))
-            } catch {
-                throw CountyError("the rollup of \(county) \(year) is unreadable (an older format?): run the worker's stats.rollup again")
+            let county = try row.decode(String.self, at: 0)
+            let name = try row.decode(String.self, at: 1)
+            let computed = try row.decode(Date.self, at: 2)
+            let filed = try row.decode(Double?.self, at: 3)
+            let days = try row.decode(Double?.self, at: 4)
+            let per100 = try row.decode(Double?.self, at: 5)
+            var rates: [String: Rate] = [:]
+            for (i, metric) in rolledRates.enumerated() {
+                let count = try row.decode(Int.self, at: 6 + 2 * i)
+                let of = try row.decode(Int.self, at: 7 + 2 * i)
+                rates[metric.rawValue] = Rate(count, of: of)
             }
+            return ComparisonRow(
+                county: county, countyName: name, external: false, computedAt: LocalTime.iso(computed), rates: rates,
+                numbers: [
+                    ComparedMetric.filed.rawValue: filed, ComparedMetric.medianDaysToReply.rawValue: days,
+                    ComparedMetric.proposalsPer100Members.rawValue: per100,
+                ],
+                ranks: [:])
         }
+    }
+
+    /// What a rollup keeps for the comparison: the county's name, the compared rates as
+    /// `[count, of]` and numbers (`fromRollups` reads it).
+    public static func compared(_ report: AnnualReport) -> String {
+        let row = Comparison.row(report, computedAt: "")
+        var fields = ["\"county_name\": \(AnnualReportJSON.string(report.countyName))"]
+        for metric in rolledRates {
+            let rate = row.rates[metric.rawValue] ?? Rate(0, of: 0)
+            fields.append("\"\(metric.rawValue)\": [\(rate.count), \(rate.of)]")
+        }
+        for metric in [ComparedMetric.filed, .medianDaysToReply, .proposalsPer100Members] {
+            fields.append("\"\(metric.rawValue)\": \((row.numbers[metric.rawValue] ?? nil).map { String($0) } ?? "null")")
+        }
+        return "{" + fields.joined(separator: ", ") + "}"
+    }
+
+    /// The comparison as JSON (the keys JSONEncoder gives `Comparison`, sorted), written
+    /// directly: thousands of rows stay fast.
+    public func jsonText() -> String {
+        func number(_ value: Double?) -> String {
+            guard let value, value.isFinite else { return "null" }
+            if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
+            return String(value)
+        }
+        func string(_ text: String) -> String {
+            var out = "\""
+            for scalar in text.unicodeScalars {
+                switch scalar {
+                case "\"": out += "\\\""
+                case "\\": out += "\\\\"
+                case "\n": out += "\\n"
+                case "\r": out += "\\r"
+                case "\t": out += "\\t"
+                default:
+                    if scalar.value < 0x20 { out += String(format: "\\u%04x", scalar.value) } else { out.unicodeScalars.append(scalar) }
+                }
+            }
+            return out + "\""
+        }
+        func rate(_ r: Rate) -> String {
+            // As the synthesized encoding: absent, not null, when there is no value.
+            guard let value = r.value, let low = r.low, let high = r.high else { return "{\"count\":\(r.count),\"of\":\(r.of)}" }
+            return "{\"count\":\(r.count),\"high\":\(number(high)),\"low\":\(number(low)),\"of\":\(r.of),\"value\":\(number(value))}"
+        }
+        var out = "{\n  \"minimum_count\": \(minimumCount),\n  \"rows\": ["
+        for (i, row) in rows.enumerated() {
+            out += i == 0 ? "\n    " : ",\n    "
+            out += "{\"computed_at\":\(string(row.computedAt)),\"county\":\(string(row.county)),\"county_name\":\(string(row.countyName)),"
+            out += "\"external\":\(row.external),\"numbers\":{"
+            out += row.numbers.keys.sorted().map { "\(string($0)):\(number(row.numbers[$0] ?? nil))" }.joined(separator: ",")
+            out += "},\"ranks\":{"
+            out += row.ranks.keys.sorted().map { key in
+                "\(string(key)):\((row.ranks[key] ?? nil).map(String.init) ?? "null")"
+            }.joined(separator: ",")
+            out += "},\"rates\":{"
+            out += row.rates.keys.sorted().map { "\(string($0)):\(rate(row.rates[$0] ?? Rate(0, of: 0)))" }.joined(separator: ",")
+            out += "}}"
+        }
+        out += rows.isEmpty ? "],\n" : "\n  ],\n"
+        out += "  \"sorted_by\": \(string(sortedBy)),\n  \"year\": \(year)\n}"
+        return out
     }
 }
 
+
+/// A JSON string literal.
+enum AnnualReportJSON {
+    static func string(_ text: String) -> String {
+        let data = (try? JSONEncoder().encode(text)) ?? Data("\"\"".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+}

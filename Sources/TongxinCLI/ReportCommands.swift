@@ -154,6 +154,10 @@ extension ReportCommand {
                     try writeHTML(HTMLReport.page(comparison: comparison, annual: annual, units: units, generatedAt: LocalTime.iso(Date())), to: html)
                     return
                 }
+                if output.format == .json {
+                    print(comparison.jsonText())
+                    return
+                }
                 if output.format == .table {
                     print("\(year) · \(comparison.rows.count) counties · 按 sorted by \(metric.label) · 排名门槛 ranked from \(minimumCount)")
                 }

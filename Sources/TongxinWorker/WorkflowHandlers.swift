@@ -51,9 +51,10 @@ struct RollupHandler: JobHandler {
         encoder.outputFormatting = [.sortedKeys]
         let figures = String(decoding: try encoder.encode(report), as: UTF8.self)
         try await context.connection.query("""
-            INSERT INTO \(identifier: CountyRegistry.controlSchema).county_rollup (county, year, figures, computed_at)
-            VALUES (\(county.value), \(args.year), \(figures)::jsonb, now())
-            ON CONFLICT (county, year) DO UPDATE SET figures = excluded.figures, computed_at = excluded.computed_at
+            INSERT INTO \(identifier: CountyRegistry.controlSchema).county_rollup (county, year, figures, compared, computed_at)
+            VALUES (\(county.value), \(args.year), \(figures)::jsonb, \(Comparison.compared(report))::jsonb, now())
+            ON CONFLICT (county, year) DO UPDATE
+                SET figures = excluded.figures, compared = excluded.compared, computed_at = excluded.computed_at
             """)
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import Reports
 import Testing
 
@@ -30,5 +31,22 @@ import Testing
         let error = #expect(throws: (any Error).self) { try ComparedMetric.parse("speed") }
         #expect("\(error.map { "\($0)" } ?? "")".hasPrefix("--sort: \"speed\" is not one of filed, registration_rate, on_time_rate"))
         #expect((try? ComparedMetric.parse("on-time-rate")) == .onTimeRate)
+    }
+}
+
+@Suite struct ComparisonJSONTests {
+    @Test func theFastJSONWriterSaysWhatJSONEncoderSays() throws {
+        let rows = [
+            ComparisonRow(county: "a", countyName: "甲县\"引号\"", external: false, computedAt: "2021-12-31T09:00:00+08:00",
+                          rates: ["on_time_rate": Rate(57, of: 64), "overdue_now": Rate(0, of: 0)],
+                          numbers: ["filed": 65, "median_days_to_reply": nil, "proposals_per_100_members": 30.092592592592592], ranks: [:]),
+            ComparisonRow(county: "b", countyName: "乙县", external: true, computedAt: "", rates: ["on_time_rate": Rate(9, of: 10)],
+                          numbers: ["filed": 10], ranks: [:]),
+        ]
+        let comparison = Comparison.ranked(rows, year: 2021, sort: .onTimeRate, minimumCount: 10)
+        let fast = try JSONSerialization.jsonObject(with: Data(comparison.jsonText().utf8)) as? NSDictionary
+        let reference = try JSONSerialization.jsonObject(with: JSONEncoder().encode(comparison)) as? NSDictionary
+        #expect(fast != nil)
+        #expect(fast == reference)
     }
 }
