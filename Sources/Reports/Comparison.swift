@@ -122,7 +122,8 @@ public struct Comparison: Codable, Sendable, Hashable {
                 rows[index].ranks[metric.rawValue] = rank
                 previous = (value, rank)
             }
-            for index in rows.indices where !eligible.contains(index) { rows[index].ranks[metric.rawValue] = .some(nil) }
+            let ranked = Set(eligible)
+            for index in rows.indices where !ranked.contains(index) { rows[index].ranks[metric.rawValue] = .some(nil) }
         }
         rows.sort { a, b in
             switch (a.ranks[sort.rawValue] ?? nil, b.ranks[sort.rawValue] ?? nil) {

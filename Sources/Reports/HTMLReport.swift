@@ -32,6 +32,10 @@ public enum HTMLReport {
             body += table(columns: ["指标 / figure", "值 / value", "计数 / count", "95% 区间 / interval"], rows: annual.rows, numeric: [1])
         }
         if let units {
+            if comparison == nil, annual == nil {
+                title = "\(units.county) \(units.year) 承办单位排名 / Handling units"
+                body += "<h1>\(escape(title))</h1>\n<p class=\"meta\">截至 as of \(escape(units.asOf)) · 生成于 generated \(escape(generatedAt))</p>\n"
+            }
             body += "<h2>承办单位排名 / Handling units, \(escape(units.county)) \(units.year)</h2>\n"
             body += "<p class=\"meta\">交办 \(units.minimumCount) 件以上参与排名，按按时办复率 95% 区间下限排序 · ranked from \(units.minimumCount) assignments by the lower end of the on-time rate's 95% interval</p>\n"
             body += table(

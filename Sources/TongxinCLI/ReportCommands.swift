@@ -46,11 +46,16 @@ struct ReportCommand: AsyncParsableCommand {
         @OptionGroup var staff: StaffOptions
         @OptionGroup var output: FormatOptions
         @Option(help: "The year.") var year = 2021
+        @Option(help: "Write the league table as one self-contained HTML page (printable on A4) to this file.") var html: String?
 
         func run() async throws {
             try await reportingFailures {
                 guard (2000...2100).contains(year) else { throw CommandFailure(message: "--year: \(year) is not a year from 2000 to 2100") }
                 let report = try await staff.withStore { try await UnitReport.compute($0, year: year) }
+                if let html {
+                    try writeHTML(HTMLReport.page(comparison: nil, units: report, generatedAt: LocalTime.iso(Date())), to: html)
+                    return
+                }
                 if output.format == .table {
                     print("\(report.county) \(report.year) · 承办单位 handling units · 排名门槛 ranked from \(report.minimumCount) assignments · 截至 as of \(report.asOf)")
                 }

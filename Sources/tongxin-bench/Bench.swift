@@ -63,6 +63,7 @@ struct Bench {
         try await workflow(pool)
         try await queue(pool)
         try await counties(pool)
+        try await reports(pool)
         print(String(format: "memory: peak resident set %.1f MiB", peakRSSMiB()))
         await pool.close()
     }
