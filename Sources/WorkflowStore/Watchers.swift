@@ -39,7 +39,7 @@ extension WorkflowStore {
         let (status, settingsText, _) = try row.decode((String, String, String).self)
         guard status == County.Status.active.rawValue else { return nil }
         let settings = try SettingsCache.shared.settings(settingsText)
-        let batch = Batch(county: county, today: today)
+        let batch = Batch(county: county, today: today, scope: "\(ObjectIdentifier(pool).hashValue)")
         let context = Context(tx: tx, settings: settings, schema: county.schema, prelude: Array(rows.dropFirst()), batch: batch)
         let value = try await body(context)
         let (statements, jobs) = batch.split()

@@ -90,9 +90,13 @@ public struct WorkflowStore: Sendable {
         /// The step's local day (the year of changes that are not a proposal's).
         let today: CalendarDate
 
-        init(county: CountyCode, today: CalendarDate) {
+        /// Which database the rollups asked for are remembered for (the pool's identity).
+        let scope: String
+
+        init(county: CountyCode, today: CalendarDate, scope: String) {
             self.county = county
             self.today = today
+            self.scope = scope
         }
 
         func append(_ item: Item) {
@@ -106,9 +110,20 @@ public struct WorkflowStore: Sendable {
                    let parsed = Int(number.prefix(4)), (2000...2100).contains(parsed) {
                     year = parsed
                 }
-                if let job = WorkflowJobs.rollupJob(county, year: year) { appendOnce(.job(job), key: job.dedupeKey ?? "") }
+                // Once a rollup of this bucket is committed, later changes of the bucket need
+                // none: it runs after the bucket ends and sees them.
+                if let job = WorkflowJobs.rollupJob(county, year: year), let key = job.dedupeKey,
+                   !RollupsAsked.shared.contains(scope + "|" + key) {
+                    appendOnce(.job(job), key: key)
+                    askedRollups.withLock { $0.insert(scope + "|" + key) }
+                }
             }
         }
+
+        private let askedRollups = Mutex<Set<String>>([])
+
+        /// The rollups this batch asks for (remembered once it commits).
+        var rollupKeys: Set<String> { askedRollups.withLock { $0 } }
 
         private let keys = Mutex<Set<String>>([])
 
@@ -122,6 +137,7 @@ public struct WorkflowStore: Sendable {
         func discard() {
             items.withLock { $0.removeAll() }
             keys.withLock { $0.removeAll() }
+            askedRollups.withLock { $0.removeAll() }
         }
 
         /// The queued items as statements: one WITH …, then further audit entries.
@@ -235,7 +251,7 @@ public struct WorkflowStore: Sendable {
         if writing, status != County.Status.active.rawValue {
             throw CountyError("county \(county) is archived: its data can be read and reported, not changed")
         }
-        let batch = Batch(county: county, today: today)
+        let batch = Batch(county: county, today: today, scope: "\(ObjectIdentifier(pool).hashValue)")
         let context = Context(tx: tx, settings: settings, schema: county.schema, prelude: Array(rows.dropFirst()), batch: batch)
         let value = try await body(context)
         // The queued writes and COMMIT in one round trip (read-only transactions commit too).
@@ -244,6 +260,7 @@ public struct WorkflowStore: Sendable {
         } catch let error as PostgresError where AuditLog.isMissingHead(error) {
             throw AuditLog.missingHead(county.schema)
         }
+        RollupsAsked.shared.committed(batch.rollupKeys)
         return value
     }
 
@@ -330,6 +347,29 @@ public struct WorkflowStore: Sendable {
             throw WorkflowError("\(field): no handling unit \"\(name.prefix(60))\"")
         }
         return id
+    }
+}
+
+/// The rollups this process's committed steps asked for, in the current bucket: a long-running
+/// client (an import, a service) asks once per county and bucket instead of once per step.
+final class RollupsAsked: Sendable {
+    static let shared = RollupsAsked()
+    private let state = Mutex<(bucket: Int, keys: Set<String>)>((0, []))
+
+    private static func bucket() -> Int { Int((Date().timeIntervalSince1970 / WorkflowJobs.rollupBucket).rounded(.down)) }
+
+    func contains(_ key: String) -> Bool {
+        let bucket = Self.bucket()
+        return state.withLock { $0.bucket == bucket && $0.keys.contains(key) }
+    }
+
+    func committed(_ keys: Set<String>) {
+        guard !keys.isEmpty else { return }
+        let bucket = Self.bucket()
+        state.withLock { state in
+            if state.bucket != bucket { state = (bucket, []) }
+            state.keys.formUnion(keys)
+        }
     }
 }
 
