@@ -67,8 +67,15 @@ public struct Job: Sendable, Hashable {
     public let maxAttempts: Int
     public let runAt: Date
     public let createdAt: Date
+    /// When it was scheduled for: its run time, unless a failure's backoff or a retry moved
+    /// that (a watcher does what was due since then).
+    public let scheduledAt: Date
 
-    public init(id: Int64, queue: String, kind: String, county: String?, args: String, attempt: Int, maxAttempts: Int, runAt: Date, createdAt: Date) {
+    public init(
+        id: Int64, queue: String, kind: String, county: String?, args: String, attempt: Int, maxAttempts: Int, runAt: Date, createdAt: Date,
+        scheduledAt: Date? = nil
+    ) {
+        self.scheduledAt = scheduledAt ?? runAt
         self.id = id
         self.queue = queue
         self.kind = kind

@@ -60,9 +60,9 @@ public enum JobQueue {
                 """
             if ahead {
                 inserts.append("""
-                    INSERT INTO \(identifier: schema).job (queue, kind, county, args, priority, run_at, fair_at, max_attempts, dedupe_key)
+                    INSERT INTO \(identifier: schema).job (queue, kind, county, args, priority, run_at, fair_at, scheduled_at, max_attempts, dedupe_key)
                     SELECT j.queue, j.kind, \(county), j.args::jsonb, j.priority, to_timestamp(j.run_at::float8), to_timestamp(j.run_at::float8),
-                           j.max_attempts, nullif(j.dedupe_key, '')
+                           to_timestamp(j.run_at::float8), j.max_attempts, nullif(j.dedupe_key, '')
                     FROM \(fragment: rows)
                     ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING
                     """)
@@ -79,11 +79,11 @@ public enum JobQueue {
                                       + make_interval(secs => \(spread))
                     RETURNING next_at - make_interval(secs => \(spread)) AS start
                 )
-                INSERT INTO \(identifier: schema).job (queue, kind, county, args, priority, run_at, fair_at, max_attempts, dedupe_key)
+                INSERT INTO \(identifier: schema).job (queue, kind, county, args, priority, run_at, fair_at, scheduled_at, max_attempts, dedupe_key)
                 SELECT j.queue, j.kind, \(county), j.args::jsonb, j.priority, t.run_at,
                        t.run_at + greatest(clock.start - coalesce(to_timestamp(nullif(\(nowText), '')::float8), now()), interval '0')
                                 + make_interval(secs => (j.n - 1) * \(quantum)),
-                       j.max_attempts, nullif(j.dedupe_key, '')
+                       t.run_at, j.max_attempts, nullif(j.dedupe_key, '')
                 FROM \(fragment: rows)
                 CROSS JOIN clock
                 CROSS JOIN LATERAL (SELECT coalesce(to_timestamp(nullif(j.run_at, '')::float8),
@@ -117,10 +117,10 @@ public enum JobQueue {
     ) async throws -> [Job] {
         let rows = try await connection.query(claimQuery(worker: worker, limit: limit, lease: lease, queues: queues, counties: counties, now: now))
         return try rows.map { row in
-            let (id, queue, kind, county, args, attempt, maxAttempts, runAt, createdAt) =
-                try row.decode((Int64, String, String, String?, String, Int, Int, Date, Date).self)
+            let (id, queue, kind, county, args, attempt, maxAttempts, runAt, createdAt, scheduledAt) =
+                try row.decode((Int64, String, String, String?, String, Int, Int, Date, Date, Date).self)
             return Job(id: id, queue: queue, kind: kind, county: county, args: args, attempt: attempt, maxAttempts: maxAttempts,
-                       runAt: runAt, createdAt: createdAt)
+                       runAt: runAt, createdAt: createdAt, scheduledAt: scheduledAt)
         }
     }
 
@@ -143,7 +143,8 @@ public enum JobQueue {
             SET state = 'running', attempt = j.attempt + 1, worker = \(worker),
                 lease_until = now() + make_interval(secs => \(seconds(lease)))
             FROM picked WHERE j.id = picked.id
-            RETURNING j.id, j.queue, j.kind, j.county, j.args::text, j.attempt, j.max_attempts, j.run_at, j.created_at
+            RETURNING j.id, j.queue, j.kind, j.county, j.args::text, j.attempt, j.max_attempts, j.run_at, j.created_at,
+                      coalesce(j.scheduled_at, j.run_at)
             """
     }
 
@@ -169,7 +170,8 @@ public enum JobQueue {
     public static func snoozeQuery(_ jobs: [(job: Job, until: Date)], worker: String, strict: Bool) -> PostgresQuery {
         let done: PostgresQuery = """
             UPDATE \(identifier: schema).job AS j
-            SET state = 'available', run_at = to_timestamp(d.until::float8), fair_at = to_timestamp(d.until::float8), attempt = 0,
+            SET state = 'available', run_at = to_timestamp(d.until::float8), fair_at = to_timestamp(d.until::float8),
+                scheduled_at = to_timestamp(d.until::float8), attempt = 0,
                 worker = NULL, lease_until = NULL, last_error = NULL
             FROM unnest(\(jobs.map(\.job.id))::int8[], \(jobs.map(\.job.attempt))::int4[], \(jobs.map { epoch($0.until) })::text[])
                  AS d(id, attempt, until)
@@ -280,7 +282,7 @@ public enum JobQueue {
     }
 
     /// Cancels the open (available) jobs with these dedupe keys: what a workflow change made
-    /// pointless. Returns how many.
+    /// pointless. The key is freed: the same clock can start again (a reassignment). Returns how many.
     @discardableResult
     public static func cancel(dedupeKeys: [String], on connection: PostgresConnection) async throws -> Int {
         guard !dedupeKeys.isEmpty else { return 0 }
@@ -289,7 +291,7 @@ public enum JobQueue {
 
     public static func cancelQuery(dedupeKeys: [String]) -> PostgresQuery {
         """
-        UPDATE \(identifier: schema).job SET state = 'cancelled', finished_at = now()
+        UPDATE \(identifier: schema).job SET state = 'cancelled', finished_at = now(), dedupe_key = NULL
         WHERE dedupe_key = ANY(\(dedupeKeys)::text[]) AND state = 'available'
         """
     }

@@ -35,6 +35,9 @@ CREATE TABLE job (
     priority     smallint NOT NULL DEFAULT 0,
     -- Not before this time (the workflow's clock: real time, or a replayed one).
     run_at       timestamptz NOT NULL,
+    -- When it was scheduled for (enqueue, or a watcher's snooze): unlike run_at, not moved by
+    -- a failure's backoff or a retry, so a watcher still does the milestone it was due for.
+    scheduled_at timestamptz,
     -- Order among due jobs: run_at plus the county's backlog (job_fairness), so one county's
     -- flood cannot starve the others.
     fair_at      timestamptz NOT NULL,

@@ -126,11 +126,26 @@ public enum Exchange {
         } catch {
             throw CountyError("\(path): the signed contents are not figures this version reads")
         }
-        _ = try CountyCode(payload.county)
+        do {
+            _ = try CountyCode(payload.county)
+        } catch {
+            throw CountyError("\(path): \(error)")
+        }
         guard (2000...2100).contains(payload.year), payload.figures.year == payload.year, payload.figures.county == payload.county else {
             throw CountyError("\(path): the figures do not match the bundle's county and year")
         }
         _ = try validName(payload.countyName, field: "\(path): county name")
+        guard payload.figures.countyName == payload.countyName else {
+            throw CountyError("\(path): the figures name another county than the bundle")
+        }
+        guard (try? LocalTime.parse(payload.exportedAt, field: "exported_at")) != nil else {
+            throw CountyError("\(path): exported_at \"\(payload.exportedAt.prefix(40))\" is not a time")
+        }
+        for value in [payload.figures.medianDaysToRegister, payload.figures.medianDaysToReply, payload.figures.proposalsPer100Members,
+                      payload.figures.microSuggestionsMedianDaysToReply].compactMap({ $0 })
+        where !value.isFinite || value < 0 || value > 1_000_000 {
+            throw CountyError("\(path): a figure is out of range (\(value))")
+        }
         return (bundle, payload)
     }
 
@@ -177,13 +192,19 @@ public enum Exchange {
         var figures = payload.figures
         figures.external = true
         let json = String(decoding: try encoder.encode(figures), as: UTF8.self)
-        let exported = (try? LocalTime.parse(payload.exportedAt, field: "exported_at")) ?? Date()
-        try await connection.query("""
+        let exported = try LocalTime.parse(payload.exportedAt, field: "exported_at")
+        // A newer bundle replaces an older one; an older one is refused (figures never go back).
+        let stored = try await connection.query("""
             INSERT INTO \(identifier: control).peer_rollup (source, county, year, county_name, figures, exported_at)
             VALUES (\(source), \(payload.county), \(payload.year), \(payload.countyName), \(json)::jsonb, \(exported))
             ON CONFLICT (source, county, year) DO UPDATE
                 SET county_name = excluded.county_name, figures = excluded.figures, exported_at = excluded.exported_at, imported_at = now()
+                WHERE peer_rollup.exported_at < excluded.exported_at
+            RETURNING 1
             """)
+        guard stored.count == 1 else {
+            throw CountyError("\(path): \(payload.countyName) \(payload.year) from \(source) is stored already from an export as new or newer")
+        }
         return payload
     }
 

@@ -27,6 +27,23 @@ public struct Rate: Sendable, Hashable, Codable {
         }
     }
 
+    enum CodingKeys: String, CodingKey {
+        case count, of, value, low, high
+    }
+
+    /// Decoded from its counts only (the value and interval are recomputed), which must make a
+    /// rate: 0 ≤ count ≤ of ≤ 100,000,000. Figures from elsewhere (a peer's bundle) cannot
+    /// smuggle in a value that does not follow from its counts.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let count = try c.decode(Int.self, forKey: .count)
+        let of = try c.decode(Int.self, forKey: .of)
+        guard count >= 0, count <= of, of <= 100_000_000 else {
+            throw DecodingError.dataCorruptedError(forKey: .count, in: c, debugDescription: "not a rate: \(count) of \(of)")
+        }
+        self.init(count, of: of)
+    }
+
     /// `89.1% (57/64)`, or `– (0/0)`.
     public var display: String {
         guard let value else { return "– (\(count)/\(of))" }

@@ -1,6 +1,9 @@
 import ArgumentParser
 import Counties
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import PostgresClient
 import Reports
 import WorkflowStore
@@ -37,7 +40,16 @@ struct ExchangeCommand: AsyncParsableCommand {
                 let file = Exchange.Key(name: name, privateKey: privateKey)
                 let url = URL(fileURLWithPath: path)
                 try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-                guard FileManager.default.createFile(atPath: path, contents: Data(file.fileText.utf8), attributes: [.posixPermissions: 0o600]) else {
+                // Created readable by its owner only from the first byte, then put in place.
+                let temporary = path + ".new-\(getpid())"
+                let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+                guard fd >= 0 else { throw CommandFailure(message: "--key: cannot create \(temporary): \(String(cString: strerror(errno)))") }
+                let bytes = Array(file.fileText.utf8)
+                let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+                let synced = fsync(fd) == 0
+                close(fd)
+                guard written == bytes.count, synced, rename(temporary, path) == 0 else {
+                    unlink(temporary)
                     throw CommandFailure(message: "--key: cannot write \(path)")
                 }
                 print("key of \(name) written to \(path)")
@@ -57,6 +69,10 @@ struct ExchangeCommand: AsyncParsableCommand {
         func run() async throws {
             try await reportingFailures {
                 let path = ExchangeCommand.keyPath(key)
+                var info = stat()
+                if stat(path, &info) == 0, info.st_mode & 0o077 != 0 {
+                    throw CommandFailure(message: "--key: \(path) is readable by others: `chmod 600 \(path)` (it signs for this deployment)")
+                }
                 guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
                     throw CommandFailure(message: "--key: cannot read \(path) (create it with `tongxin exchange keygen --name …`)")
                 }

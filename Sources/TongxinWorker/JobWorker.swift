@@ -90,7 +90,9 @@ public final class JobWorker: Sendable {
     /// A pool the size a worker needs: a connection per runner, and two for heartbeats and
     /// maintenance (handlers that read through a pool of their own may share it).
     public static func pool(_ configuration: PostgresConfiguration, _ worker: WorkerConfiguration, _ logger: Logger) -> PostgresPool {
-        PostgresPool(configuration: configuration, options: PostgresPoolOptions(maxConnections: worker.concurrency + 3), logger: logger)
+        // Runners may each hold a second connection (a rollup reads through the pool): heartbeats
+        // and maintenance must still find one.
+        PostgresPool(configuration: configuration, options: PostgresPoolOptions(maxConnections: 2 * worker.concurrency + 3), logger: logger)
     }
 
     /// A worker on `pool` (closed when `run()` returns).

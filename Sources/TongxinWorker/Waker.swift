@@ -5,6 +5,8 @@ import Synchronization
 /// an empty claim and the wait.
 final class Waker: Sendable {
     private enum Waiter {
+        /// Registered, its continuation not stored yet.
+        case pending
         case waiting(CheckedContinuation<Void, Never>)
         case fired
     }
@@ -38,6 +40,8 @@ final class Waker: Sendable {
         let id = state.withLock { state -> Int? in
             guard state.generation == generation else { return nil }
             state.nextID &+= 1
+            // Registered at once: a wake() before the continuation is stored is not missed.
+            state.waiters[state.nextID] = .pending
             return state.nextID
         }
         guard let id else { return }
@@ -74,7 +78,7 @@ final class Waker: Sendable {
                 return continuation
             case .fired:
                 return nil
-            case nil:
+            case .pending, nil:
                 state.waiters[id] = .fired
                 return nil
             }

@@ -25,7 +25,7 @@ struct WatcherHandler<Args: Decodable & Sendable>: JobHandler {
             throw PermanentJobError("\(error)")
         }
         let store = try WorkflowStore(pool: pool, county: county, actor: "tongxin-worker", now: context.now)
-        let result = try await watch(store, args, job.runAt, context.connection)
+        let result = try await watch(store, args, job.scheduledAt, context.connection)
         for statement in result.statements { context.later(statement) }
         try context.enqueue(result.jobs)
         if let next = result.next { context.snooze(until: next) }

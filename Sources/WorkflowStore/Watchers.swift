@@ -56,7 +56,11 @@ extension WorkflowStore {
         guard var result = try await write(on: tx, prelude: prelude, deferred: &deferred, body) else {
             return WatchResult(next: nil, notified: [])
         }
-        result.statements = deferred.statements
+        // The county's schema for its own statements: they run at the batch's commit, after
+        // other counties' jobs have set theirs.
+        result.statements = deferred.statements.isEmpty ? [] : [
+            "SELECT set_config('search_path', \(county.schema.quoted), true)"
+        ] + deferred.statements
         result.jobs = deferred.jobs
         return result
     }

@@ -54,6 +54,13 @@ func hex(_ text: String) -> Data {
         return try JSONDecoder().decode(AnnualReport.self, from: Data(json.utf8))
     }
 
+    @Test func aRateFromElsewhereIsRebuiltFromItsCountsOrRefused() throws {
+        let forged = try JSONDecoder().decode(Rate.self, from: Data(#"{"count": 5, "of": 10, "value": 1e300, "low": -4, "high": 9}"#.utf8))
+        #expect(forged == Rate(5, of: 10))
+        #expect(throws: DecodingError.self) { try JSONDecoder().decode(Rate.self, from: Data(#"{"count": 11, "of": 10}"#.utf8)) }
+        #expect(throws: DecodingError.self) { try JSONDecoder().decode(Rate.self, from: Data(#"{"count": -1, "of": 10}"#.utf8)) }
+    }
+
     @Test func aBundleCarriesFiguresWithoutNamesAndAnyChangeBreaksIt() throws {
         let (seed, _) = try Ed25519.generate()
         let key = Exchange.Key(name: "湖南省衡阳市政协", privateKey: seed)
@@ -91,7 +98,9 @@ func hex(_ text: String) -> Data {
                 try await Exchange.trust(name: "衡阳市政协", publicKey: publicKey.base64EncodedString(), on: c)
                 let payload = try await Exchange.importBundle(data, path: "b.json", on: c)
                 #expect(payload.county == "leiyang")
-                _ = try await Exchange.importBundle(data, path: "b.json", on: c)  // again: replaces, not doubles
+                // The same export again (or an older one) is refused: figures never go back.
+                let again = await thrownError { _ = try await Exchange.importBundle(data, path: "b.json", on: c) }
+                #expect("\(again.map { "\($0)" } ?? "")" == "b.json: 耒阳市 2021 from 衡阳市政协 is stored already from an export as new or newer")
                 let imported = try await Exchange.imported(on: c)
                 #expect(imported.map { "\($0.source) \($0.county) \($0.year)" } == ["衡阳市政协 leiyang 2021"])
                 let rows = try await Exchange.peerRows(year: 2021, counties: nil, on: c)
