@@ -162,3 +162,34 @@ func assigned(_ store: WorkflowStore, _ title: String, member: String, unit: Str
         }
     }
 }
+
+@Suite struct MultiCountyClockTests {
+    @Test func aBatchOfClocksFromSeveralCountiesWritesEachIntoItsOwn() async throws {
+        try await withReplay { leiyang, worker, _, pool in
+            let registry = CountyRegistry(pool: pool, migrations: try MigrationSet.builtIn(), actor: "test")
+            let code = try CountyCode("linwu")
+            _ = try await registry.create(code: code, name: "临武县", region: nil)
+            let linwu = try WorkflowStore(pool: pool, county: code, actor: "提案委", now: local("2021-02-20T09:00"))
+            try await linwu.addSector("经济界")
+            for name in ["王委员", "李委员"] { try await linwu.addMember(name, sector: "经济界") }
+            for unit in ["城管局", "林业局", "交通运输局"] { try await linwu.addUnit(unit) }
+            try await linwu.openSession(year: 2021, name: "十届五次会议", openedOn: try CalendarDate("2021-03-01"), closedOn: nil)
+            // The same step in both counties (the same ids in each schema): replied, never rated.
+            var numbers: [String] = []
+            for store in [leiyang, linwu] {
+                let number = try await assigned(store, "关于城区停车的建议", member: "王委员", unit: "城管局", at: "2021-03-10T09:00")
+                try await store.at(local("2021-05-01T10:00")).reply(number, unit: "城管局", category: .a, text: "已办理")
+                numbers.append(number)
+            }
+            // One batch: both windows close in one transaction.
+            #expect(try await worker.runDue(asOf: local("2021-06-02T00:00")) >= 2)
+            for (store, number) in zip([leiyang, linwu], numbers) {
+                let shown = try await store.show(number)
+                #expect(shown.status == "closed", "\(store.county)")
+                let closing = try await store.auditLog().filter { $0.action == "close-evaluation" }
+                #expect(closing.map(\.entityID) == [number], "\(store.county)")
+                #expect(try await store.verifyAudit().firstBroken == nil)
+            }
+        }
+    }
+}
