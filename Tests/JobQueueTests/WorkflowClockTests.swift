@@ -30,11 +30,7 @@ func withReplay<R: Sendable>(
         let registry = CountyRegistry(pool: pool, migrations: try MigrationSet.builtIn(), actor: "test")
         let county = try CountyCode("leiyang")
         _ = try await registry.create(code: county, name: "耒阳市", region: nil)
-        let store = try WorkflowStore(pool: pool, county: county, actor: "提案委", now: local("2021-02-20T09:00"))
-        try await store.addSector("经济界")
-        for name in ["王委员", "李委员"] { try await store.addMember(name, sector: "经济界") }
-        for unit in ["城管局", "林业局", "交通运输局"] { try await store.addUnit(unit) }
-        try await store.openSession(year: 2021, name: "十届七次会议", openedOn: try CalendarDate("2021-03-01"), closedOn: try CalendarDate("2021-03-05"))
+        let store = try await referenceData(try WorkflowStore(pool: pool, county: county, actor: "提案委", now: local("2021-02-20T09:00")))
         var logger = Logger(label: "test.replay")
         logger.logLevel = .critical
         let sink = CapturingSink()
@@ -50,6 +46,15 @@ func withReplay<R: Sendable>(
             throw error
         }
     }
+}
+
+/// A sector, two members, three units and the 2021 session.
+func referenceData(_ store: WorkflowStore) async throws -> WorkflowStore {
+    try await store.addSector("经济界")
+    for name in ["王委员", "李委员"] { try await store.addMember(name, sector: "经济界") }
+    for unit in ["城管局", "林业局", "交通运输局"] { try await store.addUnit(unit) }
+    try await store.openSession(year: 2021, name: "十届七次会议", openedOn: try CalendarDate("2021-03-01"), closedOn: try CalendarDate("2021-03-05"))
+    return store
 }
 
 /// Files and registers a proposal by `member` on 2021-03-05, assigns it to `unit` at `assigned`.
@@ -169,11 +174,7 @@ func assigned(_ store: WorkflowStore, _ title: String, member: String, unit: Str
             let registry = CountyRegistry(pool: pool, migrations: try MigrationSet.builtIn(), actor: "test")
             let code = try CountyCode("linwu")
             _ = try await registry.create(code: code, name: "临武县", region: nil)
-            let linwu = try WorkflowStore(pool: pool, county: code, actor: "提案委", now: local("2021-02-20T09:00"))
-            try await linwu.addSector("经济界")
-            for name in ["王委员", "李委员"] { try await linwu.addMember(name, sector: "经济界") }
-            for unit in ["城管局", "林业局", "交通运输局"] { try await linwu.addUnit(unit) }
-            try await linwu.openSession(year: 2021, name: "十届五次会议", openedOn: try CalendarDate("2021-03-01"), closedOn: nil)
+            let linwu = try await referenceData(try WorkflowStore(pool: pool, county: code, actor: "提案委", now: local("2021-02-20T09:00")))
             // The same step in both counties (the same ids in each schema): replied, never rated.
             var numbers: [String] = []
             for store in [leiyang, linwu] {
