@@ -49,7 +49,7 @@ import Testing
             let result = await waiting.result
             let elapsed = ContinuousClock.now - start
             #expect(throws: CancellationError.self) { _ = try result.get() }
-            #expect(elapsed < .seconds(5))
+            #expect(elapsed < .seconds(20))  // promptly: long before the wait's 60 s, even on a loaded machine
             // The connection still works and still listens.
             #expect(try await connection.scalar("SELECT 2", as: Int32.self) == 2)
             try await connection.notify(try PostgresIdentifier("quiet_channel"), payload: "self")

@@ -118,7 +118,8 @@ import Testing
             let holder = Task {
                 try await pool.withConnection { connection in
                     await holding.arrive()
-                    try await connection.query("SELECT pg_sleep(4)")
+                    // Held well past the 3 s of attempts, even on a loaded machine.
+                    try await connection.query("SELECT pg_sleep(10)")
                 }
             }
             await holding.arrive()
