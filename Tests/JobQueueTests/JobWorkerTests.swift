@@ -91,11 +91,12 @@ func createEffectTable(_ pool: PostgresPool) async throws {
             try await Task.sleep(for: .milliseconds(500))
             let start = ContinuousClock.now
             try await pool.withConnection { c in try await JobQueue.enqueue([NewJob(kind: "noop")], on: c) }
-            while worker.metrics.processedTotal < 1, ContinuousClock.now - start < .seconds(10) {
+            while worker.metrics.processedTotal < 1, ContinuousClock.now - start < .seconds(40) {
                 try await Task.sleep(for: .milliseconds(10))
             }
             #expect(worker.metrics.processedTotal == 1)
-            #expect(ContinuousClock.now - start < .seconds(5))
+            // Well before the 60 s poll, even on a loaded machine (the benchmark measures ~1 ms).
+            #expect(ContinuousClock.now - start < .seconds(30))
             worker.stop()
             try await running.value
         }
@@ -120,7 +121,7 @@ func createEffectTable(_ pool: PostgresPool) async throws {
             let job = try await pool.withConnection { try await JobQueue.list(JobQueue.Filter(), on: $0) }
             #expect(job.map(\.state) == ["completed"])
             #expect(job.map(\.attempt) == [2])
-            #expect(ContinuousClock.now - start < .seconds(10))
+            #expect(ContinuousClock.now - start < .seconds(14))  // lease 1 s, rescue every 0.3 s; room for a loaded machine
         }
     }
 
