@@ -170,10 +170,18 @@ public enum WorkflowJobs {
     /// The rollup a change asks for: due just after the current (real-time) bucket, one per
     /// county, year and bucket (dedupe key).
     public static func rollupJob(_ county: CountyCode, year: Int, now: Date = Date()) -> NewJob? {
-        let bucket = (now.timeIntervalSince1970 / rollupBucket).rounded(.down) + 1
-        let runAt = Date(timeIntervalSince1970: bucket * rollupBucket + 2)
+        let bucket = rollupBucketEnd(now)
+        let runAt = Date(timeIntervalSince1970: Double(bucket) * rollupBucket + 2)
         return try? NewJob(kind: rollup, county: county.value, arguments: RollupArgs(year: year), queue: "rollup", runAt: runAt, maxAttempts: 5,
-                           dedupeKey: "rollup:\(county):\(year):\(Int(bucket))")
+                           dedupeKey: rollupKey(county, year: year, now: now))
+    }
+
+    /// The number of the bucket boundary a change at `now` waits for.
+    static func rollupBucketEnd(_ now: Date) -> Int { Int((now.timeIntervalSince1970 / rollupBucket).rounded(.down)) + 1 }
+
+    /// The dedupe key of `rollupJob` (cheap: steps check it before building the job).
+    static func rollupKey(_ county: CountyCode, year: Int, now: Date = Date()) -> String {
+        "rollup:\(county):\(year):\(rollupBucketEnd(now))"
     }
 
     /// The jobs for a step: each watcher starts at its first milestone.

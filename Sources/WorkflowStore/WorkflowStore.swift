@@ -112,8 +112,9 @@ public struct WorkflowStore: Sendable {
                 }
                 // Once a rollup of this bucket is committed, later changes of the bucket need
                 // none: it runs after the bucket ends and sees them.
-                if let job = WorkflowJobs.rollupJob(county, year: year), let key = job.dedupeKey,
-                   !RollupsAsked.shared.contains(scope + "|" + key) {
+                let now = Date()
+                let key = WorkflowJobs.rollupKey(county, year: year, now: now)
+                if !RollupsAsked.shared.contains(scope + "|" + key), let job = WorkflowJobs.rollupJob(county, year: year, now: now) {
                     appendOnce(.job(job), key: key)
                     askedRollups.withLock { $0.insert(scope + "|" + key) }
                 }
@@ -356,7 +357,7 @@ final class RollupsAsked: Sendable {
     static let shared = RollupsAsked()
     private let state = Mutex<(bucket: Int, keys: Set<String>)>((0, []))
 
-    private static func bucket() -> Int { Int((Date().timeIntervalSince1970 / WorkflowJobs.rollupBucket).rounded(.down)) }
+    private static func bucket() -> Int { WorkflowJobs.rollupBucketEnd(Date()) }
 
     func contains(_ key: String) -> Bool {
         let bucket = Self.bucket()
