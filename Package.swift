@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "tongxin-worker", targets: ["tongxin-worker"]),
         .executable(name: "tongxin-devdb", targets: ["tongxin-devdb"]),
         .executable(name: "tongxin-bench", targets: ["tongxin-bench"]),
+        .executable(name: "tongxin-chaos", targets: ["tongxin-chaos"]),
         .library(name: "PostgresClient", targets: ["PostgresClient"]),
     ],
     dependencies: [
@@ -111,7 +112,7 @@ let package = Package(
         .executableTarget(
             name: "tongxin-worker",
             dependencies: [
-                "TongxinWorker", "WorkflowStore", "PostgresClient",
+                "TongxinWorker", "WorkflowStore", "PostgresClient", "TongxinCLI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -124,6 +125,11 @@ let package = Package(
         .executableTarget(
             name: "tongxin-bench",
             dependencies: ["PostgresClient", "EmbeddedPostgres", "Migrations", "Counties", "Workflow", "WorkflowStore", "JobQueue", "TongxinWorker"],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "tongxin-chaos",
+            dependencies: ["PostgresClient", "EmbeddedPostgres", "Migrations", "Counties", "JobQueue", "TongxinWorker"],
             swiftSettings: swiftSettings
         ),
         .target(

@@ -68,7 +68,7 @@ struct CountyCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingFailures {
-                guard let data = FileManager.default.contents(atPath: file) else { throw CountyError("cannot read \(file)") }
+                guard let data = try InputFile.contents(atPath: file) else { throw CountyError("cannot read \(file)") }
                 guard let text = String(data: data, encoding: .utf8) else { throw CountyError("\(file): not UTF-8 text") }
                 let entries = try CountyList.parse(text)
                 let progress = Progress()

@@ -73,7 +73,7 @@ struct ExchangeCommand: AsyncParsableCommand {
                 if stat(path, &info) == 0, info.st_mode & 0o077 != 0 {
                     throw CommandFailure(message: "--key: \(path) is readable by others: `chmod 600 \(path)` (it signs for this deployment)")
                 }
-                guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                guard let data = try InputFile.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
                     throw CommandFailure(message: "--key: cannot read \(path) (create it with `tongxin exchange keygen --name …`)")
                 }
                 let deploymentKey = try Exchange.Key.parse(text, path: path)
@@ -136,7 +136,7 @@ struct ExchangeCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingFailures {
-                guard let data = FileManager.default.contents(atPath: file) else { throw CommandFailure(message: "\(file): cannot read it") }
+                guard let data = try InputFile.contents(atPath: file) else { throw CommandFailure(message: "\(file): cannot read it") }
                 guard data.count <= 10_000_000 else { throw CommandFailure(message: "\(file): \(data.count) bytes; a bundle is a few KiB") }
                 let payload = try await PostgresConnection.withConnection(configuration: connection.configuration) {
                     try await Exchange.importBundle(data, path: file, on: $0)

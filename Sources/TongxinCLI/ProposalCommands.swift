@@ -55,6 +55,10 @@ struct ProposalCommand: AsyncParsableCommand {
             guard chosen == 1 else {
                 throw ValidationError("give exactly one of --register, --decline, --convert, --merge-into, --return")
             }
+            // A note goes to the author with a decline, conversion or return; never dropped silently.
+            if note != nil && (register || mergeInto != nil) {
+                throw ValidationError("--note: only with --decline, --convert or --return (the notice to the author)")
+            }
         }
 
         func run() async throws {

@@ -243,7 +243,7 @@ func runImport(
     _ staff: StaffOptions, _ path: String, _ body: @escaping @Sendable (WorkflowStore, CSVTable) async throws -> ImportReport
 ) async throws {
     try await reportingFailures {
-        guard let data = FileManager.default.contents(atPath: path) else {
+        guard let data = try InputFile.contents(atPath: path) else {
             throw CommandFailure(message: "\(path): cannot read the file")
         }
         let table: CSVTable

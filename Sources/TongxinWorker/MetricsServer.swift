@@ -7,22 +7,22 @@ import Synchronization
 /// A tiny HTTP/1.0 server on a local port for `/metrics` (Prometheus text) and `/healthz`:
 /// one thread accepting, one request per connection. Not for the internet: bind it to
 /// 127.0.0.1 (the default) and let Prometheus scrape locally.
-final class MetricsServer: Sendable {
-    let port: Int
+package final class MetricsServer: Sendable {
+    package let port: Int
     private let socket: Int32
     private let stopped = Atomic<Bool>(false)
     private let respond: @Sendable (HTTPRequest) -> (status: String, type: String, body: String)
 
     /// A request as the responder sees it (header names lowercased).
-    struct HTTPRequest: Sendable {
-        var method: String
-        var path: String
-        var headers: [String: String]
-        var body: String
+    package struct HTTPRequest: Sendable {
+        package var method: String
+        package var path: String
+        package var headers: [String: String]
+        package var body: String
     }
 
     /// Binds `host:port` (port 0: any free port, see `port`).
-    init(host: String, port: Int, respond: @escaping @Sendable (HTTPRequest) -> (status: String, type: String, body: String)) throws {
+    package init(host: String, port: Int, respond: @escaping @Sendable (HTTPRequest) -> (status: String, type: String, body: String)) throws {
         let fd = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw MetricsServerError("metrics: socket: \(String(cString: strerror(errno)))") }
         var yes: Int32 = 1
@@ -52,13 +52,13 @@ final class MetricsServer: Sendable {
         self.respond = respond
     }
 
-    func start() {
+    package func start() {
         let thread = Thread { [self] in self.acceptLoop() }
         thread.name = "tongxin-metrics"
         thread.start()
     }
 
-    func stop() {
+    package func stop() {
         guard !stopped.exchange(true, ordering: .relaxed) else { return }
         shutdown(socket, Int32(SHUT_RDWR))
         close(socket)

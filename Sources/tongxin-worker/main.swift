@@ -2,6 +2,7 @@ public import ArgumentParser
 import Foundation
 public import Logging
 import PostgresClient
+import TongxinCLI
 import TongxinWorker
 import WorkflowStore
 
@@ -13,6 +14,11 @@ struct TongxinWorkerCommand: AsyncParsableCommand {
         abstract: "Tongxin's background worker: runs queued jobs until SIGTERM or SIGINT (or, with --drain, until nothing is due).",
         version: "0.2.0"
     )
+
+    /// Usage errors as one line, like `tongxin`'s.
+    static func main() async {
+        await OneLineErrors.run(Self.self, program: "tongxin-worker")
+    }
 
     @Option(name: .customLong("database-url"), help: "libpq connection URI or key=value string (default: DATABASE_URL, then PG* defaults).")
     var databaseURL: String?

@@ -1,0 +1,358 @@
+import Foundation
+import PostgresClient
+
+/// Bad input: fuzzed arguments to every command, broken CSV files to every importer, and
+/// injection strings in every free-text field. A refused input must exit non-zero with one
+/// line on stderr and leave the database exactly as it was (a checksum of every row).
+enum BadInput {
+    static let county = "fuzz"
+
+    /// One database with a county holding a year of data, shared by the three scenarios.
+    static func prepare(_ harness: Harness) async throws -> String {
+        let database = "chaos_input"
+        let ready = try? await harness.withConnection(database) { c in
+            try await c.query("SELECT count(*) FROM tongxin.county WHERE code = 'fuzz'").single().decode(Int.self)
+        }
+        if ready == 1 { return database }
+        _ = try await harness.freshDatabase(database)
+        for step in [
+            ["county", "create", county, "--name", "模糊县"],
+            ["demo", "fill", "--county", county, "--year", "2021", "--profile", "leiyang"],
+            ["member", "add", "测试委员", "--county", county],
+        ] {
+            let run = try await harness.tongxin(step, database: database)
+            guard run.status == 0 else { throw ChaosError("\(step.joined(separator: " ")): \(run.stderr)") }
+        }
+        return database
+    }
+
+    /// Checks a finished run: traps, hangs, errors of more than one line, and (for a refused
+    /// command) a changed database. `baseline` is the checksum before; returns the one after.
+    static func judge(_ run: Harness.Run, harness: Harness, database: String, baseline: String,
+                      into outcome: inout Outcome) async throws -> String {
+        outcome.runs += 1
+        if run.trapped {
+            outcome.traps += 1
+            outcome.findings.append("trap (exit \(run.status)): \(run.shown): \(run.stderr.suffix(200))")
+        }
+        if run.timedOut { outcome.findings.append("no answer within the time limit: \(run.shown)") }
+        let after = try await harness.checksum(database)
+        if run.status != 0 && !run.trapped && !run.timedOut {
+            if run.errorLines.count != 1 {
+                outcome.findings.append("\(run.errorLines.count)-line error (exit \(run.status)): \(run.shown): \(run.stderr.prefix(300))")
+            }
+            if ![1, 64].contains(run.status) { outcome.findings.append("exit \(run.status): \(run.shown)") }
+            if after != baseline {
+                outcome.partialWrites += 1
+                let before = Set(baseline.split(separator: ";")), now = Set(after.split(separator: ";"))
+                let tables = now.subtracting(before).map { $0.split(separator: "=").first.map(String.init) ?? "" }.sorted()
+                outcome.findings.append("refused, yet \(tables.joined(separator: ", ")) changed: \(run.shown): \(run.stderr.prefix(200))")
+            }
+        }
+        return after
+    }
+
+    // MARK: Arguments
+
+    /// The values fuzzing draws from, besides random text.
+    static let corpus: [String] = [
+        "", " ", "0", "-1", "1", "2021", "2021-001", "2147483648", "99999999999999999999", "1e309", "NaN", "-0", "+1", "1.5", "0x10",
+        "abc", "２０２１", "٣", "Ⅻ", "2021-02-30", "2021-13-01", "9999-12-31T25:61", "1969-12-31", "-", "--", "-x", "--=",
+        "'; DROP TABLE tongxin.county; --", "\" OR 1=1 --", "x' OR '1'='1", "$(touch pwned)", "`touch pwned`", "; touch pwned #",
+        "| cat /proc/version", "&& id", "%s%s%n%x", "{{7*7}}", "${jndi:ldap://x/a}", "<script>alert(1)</script>", "\\", "\\N",
+        "../chaos-traversal.txt", "/dev/null", "/dev/zero", "/dev/full", "/", "/proc/version", "/nonexistent/file.csv",
+        "\u{202E}txt.exe", "😀👍🏽", "a\nb", "\t", "\u{7}\u{1B}[31m", "NULL", "null", "true", "{\"a\":", "[]", "{}",
+        "county_fuzz", "tongxin", "pg_catalog", "postgres://x@127.0.0.1:1/x", "host=/nonexistent dbname=x",
+        "satisfied", "unsatisfied", "A", "E", "lead", "individual", "社会民生", "测试委员", "城管局",
+        Harness.invalidUTF8,
+    ]
+
+    static func value(_ random: inout Random) -> String {
+        switch Int.random(in: 0..<20, using: &random) {
+        case 0: return String(repeating: "x", count: 100_000)
+        case 1: return String(repeating: "名", count: 30_000)
+        case 2, 3:
+            // Random text: control characters, CJK, symbols, combining marks.
+            let length = Int.random(in: 1...40, using: &random)
+            var text = ""
+            for _ in 0..<length {
+                let ranges: [ClosedRange<UInt32>] = [1...0x1F, 0x20...0x7E, 0x4E00...0x9FFF, 0x300...0x36F, 0x1F300...0x1F6FF, 0xFF01...0xFF5E]
+                let range = ranges[Int.random(in: 0..<ranges.count, using: &random)]
+                if let scalar = Unicode.Scalar(UInt32.random(in: range, using: &random)) { text.unicodeScalars.append(scalar) }
+            }
+            return text
+        default: return corpus[Int.random(in: 0..<corpus.count, using: &random)]
+        }
+    }
+
+    struct Command {
+        var path: [String]
+        var arguments: [(kind: String, name: String)]
+    }
+
+    /// Every leaf command, from the program's own description of itself.
+    static func commands(_ harness: Harness) async throws -> [Command] {
+        let dump = try await harness.tongxin(["--experimental-dump-help"], database: nil)
+        guard dump.status == 0, let json = try JSONSerialization.jsonObject(with: Data(dump.stdout.utf8)) as? [String: Any],
+              let root = json["command"] as? [String: Any]
+        else { throw ChaosError("tongxin --experimental-dump-help gave no command tree") }
+        var found: [Command] = []
+        func walk(_ node: [String: Any], _ path: [String]) {
+            let subcommands = node["subcommands"] as? [[String: Any]] ?? []
+            if subcommands.isEmpty && !path.isEmpty && path != ["help"] {
+                let arguments = (node["arguments"] as? [[String: Any]] ?? []).compactMap { argument -> (String, String)? in
+                    guard let kind = argument["kind"] as? String,
+                          let name = (argument["preferredName"] as? [String: Any])?["name"] as? String ?? argument["valueName"] as? String,
+                          !["help", "version", "experimental-dump-help"].contains(name)
+                    else { return nil }
+                    return (kind, name)
+                }
+                found.append(Command(path: path, arguments: arguments.map { (kind: $0.0, name: $0.1) }))
+            }
+            for sub in subcommands {
+                if let name = sub["commandName"] as? String { walk(sub, path + [name]) }
+            }
+        }
+        walk(root, [])
+        return found
+    }
+
+    static func fuzzArguments(_ harness: Harness) async throws -> Outcome {
+        var outcome = Outcome(Scenario.fuzzArguments.rawValue)
+        let database = try await prepare(harness)
+        let commands = try await commands(harness)
+        let perCommand = harness.options.quick ? 6 : 16
+        var random = Random(seed: harness.options.seed &+ 7)
+        var baseline = try await harness.checksum(database)
+        var refused = 0, accepted = 0
+        for command in commands {
+            for _ in 0..<perCommand {
+                var arguments = command.path
+                for argument in command.arguments {
+                    let roll = Int.random(in: 0..<100, using: &random)
+                    switch (argument.kind, argument.name) {
+                    case ("option", "database-url"):
+                        if roll < 8 { arguments += ["--database-url", value(&random)] }
+                    case ("option", "county"):
+                        if roll < 75 { arguments += ["--county", county] } else if roll < 95 { arguments += ["--county", value(&random)] }
+                    case ("option", "migrations"):
+                        if roll < 15 { arguments += ["--migrations", value(&random)] }
+                    case ("flag", let name):
+                        if roll < 40 { arguments.append("--" + name) }
+                    case ("option", let name):
+                        if roll < 70 { arguments += ["--" + name, value(&random)] }
+                    default:
+                        if roll < 88 { arguments.append(value(&random)) }
+                    }
+                }
+                let extra = Int.random(in: 0..<100, using: &random)
+                if extra < 8 { arguments.append(value(&random)) } else if extra < 12 { arguments.append("--no-such-option") }
+                let run = try await harness.tongxin(arguments, database: database)
+                if run.status == 0 { accepted += 1 } else { refused += 1 }
+                baseline = try await judge(run, harness: harness, database: database, baseline: baseline, into: &outcome)
+            }
+        }
+        // The worker's arguments too.
+        for _ in 0..<(harness.options.quick ? 20 : 60) {
+            var arguments: [String] = []
+            for option in ["--concurrency", "--batch-size", "--queues", "--county", "--as-of", "--metrics-port", "--lease-seconds",
+                           "--shutdown-grace", "--retention-days", "--webhook-url", "--smtp-url", "--log-format", "--log-level"]
+            where Int.random(in: 0..<100, using: &random) < 30 {
+                arguments += [option, value(&random)]
+            }
+            arguments.append("--drain")
+            let run = try await harness.run("tongxin-worker", arguments, database: database, timeout: .seconds(60))
+            if run.status == 0 { accepted += 1 } else { refused += 1 }
+            baseline = try await judge(run, harness: harness, database: database, baseline: baseline, into: &outcome)
+        }
+        outcome.notes = ["\(commands.count) commands × \(perCommand) + the worker: \(outcome.runs) runs, \(refused) refused, \(accepted) accepted"]
+        return outcome
+    }
+
+    // MARK: CSV
+
+    struct CSVCase {
+        var name: String
+        var importer: String
+        var bytes: [UInt8]
+        /// nil: must be accepted; otherwise the one error line must contain this.
+        var error: String?
+    }
+
+    static func csvCases(_ harness: Harness) -> [CSVCase] {
+        func utf8(_ text: String) -> [UInt8] { Array(text.utf8) }
+        let bom: [UInt8] = [0xEF, 0xBB, 0xBF]
+        let big = harness.options.quick ? 20_000 : 100_000
+        let bad = big * 7 / 10
+        var members = "name,sector\n"
+        members.reserveCapacity(big * 20)
+        for i in 2...(big + 1) {
+            members += i == bad ? "\"unclosed,界\n" : "委员\(i),经济界\n"
+        }
+        var units = "名称,类型\n"
+        for i in 2...(big + 1) { units += i == bad ? "单位\(i),not-a-kind\n" : "单位\(i),department\n" }
+        var proposals = "title,category,kind,lead,filed_at\n"
+        for i in 2...(big / 5 + 1) {
+            proposals += i == bad / 5 ? "关于\(i)的建议,no-such-category,individual,测试委员,2021-01-12\n"
+                : "关于\(i)的建议,社会民生,individual,测试委员,2021-01-12\n"
+        }
+        let gbkRow: [UInt8] = [0xD5, 0xC5, 0xC8, 0xFD, 0x2C, 0xC5, 0xA9, 0xD2, 0xB5, 0xBD, 0xE7, 0x0A]  // 张三,农业界 in GBK
+        var utf16: [UInt8] = [0xFF, 0xFE]
+        for unit in "name\n王委员\n".utf16 { utf16 += [UInt8(unit & 0xFF), UInt8(unit >> 8)] }
+        var garbage = Random(seed: harness.options.seed &+ 99)
+        let noise = (0..<65_536).map { _ in UInt8.random(in: 0...255, using: &garbage) }
+        return [
+            CSVCase(name: "truncated row", importer: "members", bytes: utf8("name,sector\n甲委员,经济界\n乙委员\n"), error: "line 3"),
+            CSVCase(name: "row cut inside a quote", importer: "members", bytes: utf8("name,sector\n甲委员,\"经济"), error: "line 2"),
+            CSVCase(name: "extra field", importer: "units", bytes: utf8("name,kind\n城建局,department,x\n"), error: "line 2"),
+            CSVCase(name: "GBK bytes", importer: "members", bytes: utf8("name,sector\n") + gbkRow, error: "line 2"),
+            CSVCase(name: "Latin-1 byte", importer: "units", bytes: utf8("name\nCaf") + [0xE9] + utf8("\n"), error: "line 2"),
+            CSVCase(name: "UTF-16 file", importer: "members", bytes: utf16, error: "UTF-16"),
+            CSVCase(name: "random bytes", importer: "proposals", bytes: noise, error: "line"),
+            CSVCase(name: "empty file", importer: "units", bytes: [], error: "empty"),
+            CSVCase(name: "only a BOM", importer: "units", bytes: bom, error: "empty"),
+            CSVCase(name: "NUL in a field", importer: "members", bytes: utf8("name\n甲") + [0] + utf8("委员\n"), error: "line 2"),
+            CSVCase(name: "5 MB field", importer: "members", bytes: utf8("name\n") + [UInt8](repeating: 0x61, count: 5_000_000) + utf8("\n"), error: "line 2"),
+            CSVCase(name: "10,000 columns", importer: "units", bytes: utf8((0..<10_000).map { "c\($0)" }.joined(separator: ",") + "\n"), error: "line 1"),
+            CSVCase(name: "header twice the same", importer: "units", bytes: utf8("name,name\na,b\n"), error: "line 1"),
+            CSVCase(name: "unknown column", importer: "units", bytes: utf8("name,drop table\na,b\n"), error: "line 1"),
+            CSVCase(name: "\(big) members, line \(bad) broken", importer: "members", bytes: utf8(members), error: "line \(bad)"),
+            CSVCase(name: "\(big) units, line \(bad) bad kind", importer: "units", bytes: utf8(units), error: "line \(bad)"),
+            CSVCase(name: "\(big / 5) proposals, line \(bad / 5) bad category", importer: "proposals", bytes: utf8(proposals), error: "line \(bad / 5)"),
+            CSVCase(name: "BOM, CRLF and quotes (valid)", importer: "units",
+                    bytes: bom + utf8("单位,类型\r\n\"城建局, 二科\",department\r\n\"引号\"\"局\",department\r\n"), error: nil),
+        ]
+    }
+
+    static func fuzzCSV(_ harness: Harness) async throws -> Outcome {
+        var outcome = Outcome(Scenario.fuzzCSV.rawValue)
+        let database = try await prepare(harness)
+        var baseline = try await harness.checksum(database)
+        var lines: [String] = []
+        for (index, item) in csvCases(harness).enumerated() {
+            let file = harness.scratch + "/case-\(index).csv"
+            try Data(item.bytes).write(to: URL(fileURLWithPath: file))
+            defer { try? FileManager.default.removeItem(atPath: file) }
+            let run = try await harness.tongxin(["import", item.importer, file, "--county", county], database: database)
+            baseline = try await judge(run, harness: harness, database: database, baseline: baseline, into: &outcome)
+            if let expected = item.error {
+                if run.status == 0 {
+                    outcome.partialWrites += 1
+                    outcome.findings.append("\(item.name): accepted, should be refused naming \(expected)")
+                } else if !(run.errorLines.first ?? "").contains(expected) {
+                    outcome.findings.append("\(item.name): the error does not name \"\(expected)\": \(run.stderr.prefix(200))")
+                }
+            } else if run.status != 0 {
+                outcome.findings.append("\(item.name): refused: \(run.stderr.prefix(200))")
+            }
+            lines.append("\(item.name): " + (run.status == 0 ? "accepted" : String((run.errorLines.first ?? "").prefix(140))))
+        }
+        // Files that are not files.
+        for path in ["/dev/zero", "/", "/nonexistent/x.csv", harness.scratch] {
+            let run = try await harness.tongxin(["import", "members", path, "--county", county], database: database)
+            baseline = try await judge(run, harness: harness, database: database, baseline: baseline, into: &outcome)
+            if run.status == 0 { outcome.findings.append("\(path): accepted as a CSV file") }
+            lines.append("\(path): " + String((run.errorLines.first ?? "").prefix(140)))
+        }
+        outcome.notes = lines
+        return outcome
+    }
+
+    // MARK: Injection
+
+    static let injections: [String] = [
+        "'; DROP TABLE proposal; --", "Robert'); DROP TABLE member;--", "\" OR \"1\"=\"1", "x' OR '1'='1' --",
+        "$(touch /tmp/pwned)", "`id`", "; rm -rf ~ #", "<script>alert('提案')</script>", "<img src=x onerror=alert(1)>",
+        "%s%n%x%d", "{{7*7}}", "${jndi:ldap://x/a}", "\\x00\\'\\\"", "-- 注释", "/* */ SELECT 1", "\u{202E}反转",
+    ]
+
+    static func injection(_ harness: Harness) async throws -> Outcome {
+        var outcome = Outcome(Scenario.injection.rawValue)
+        let database = try await prepare(harness)
+        /// Runs a command the way a careful script does: options as `--name=value`, the
+        /// positional value after `--`, so values starting with `-` are values.
+        func tongxin(_ path: [String], _ positional: String? = nil, _ options: KeyValuePairs<String, String> = [:], actor: String) async throws -> Harness.Run {
+            var arguments = path + ["--county=" + county, "--actor=" + actor] + options.map { "--\($0.key)=\($0.value)" }
+            if let positional { arguments += ["--", positional] }
+            let run = try await harness.tongxin(arguments, database: database)
+            if run.trapped { outcome.traps += 1 }
+            if run.status != 0 { outcome.findings.append("\(path.joined(separator: " ")) with \(actor.debugDescription): \(run.stderr.prefix(200))") }
+            return run
+        }
+        var written = 0
+        for (i, text) in injections.enumerated() {
+            let tag = "\(i)"
+            let sector = "界\(tag)" + text
+            let member = text + "委员\(tag)"
+            let unit = text + "局\(tag)"
+            let actor = "员\(tag)" + text
+            _ = try await tongxin(["sector", "add"], sector, actor: actor)
+            _ = try await tongxin(["member", "add"], member, ["sector": sector], actor: actor)
+            _ = try await tongxin(["unit", "add"], unit, actor: actor)
+            func file(_ title: String) async throws -> String? {
+                let filed = try await tongxin(["proposal", "file"], nil, [
+                    "title": title, "body": text + "正文", "category": "社会民生", "kind": "individual", "lead": member, "as-of": "2021-02-01T09:00",
+                ], actor: actor)
+                return filed.stdout.split(separator: "\n").first.flatMap { $0.split(separator: " ").dropFirst().first }.map(String.init)
+            }
+            guard let number = try await file(text + "标题\(tag)"), let second = try await file(text + "撤回\(tag)") else { continue }
+            _ = try await tongxin(["proposal", "review", "--register"], number, ["as-of": "2021-02-02"], actor: actor)
+            _ = try await tongxin(["proposal", "withdraw"], second, ["reason": text + "撤回理由", "as-of": "2021-02-02"], actor: actor)
+            _ = try await tongxin(["proposal", "assign"], number, ["lead": unit, "as-of": "2021-02-03"], actor: actor)
+            _ = try await tongxin(["proposal", "reply"], number, ["unit": unit, "category": "A", "text": text + "答复", "as-of": "2021-03-01"], actor: actor)
+            _ = try await tongxin(["proposal", "evaluate"], number, [
+                "member": member, "rating": "satisfied", "comment": text + "评价", "as-of": "2021-03-02",
+            ], actor: actor)
+            _ = try await tongxin(["proposal", "mark-key"], number, ["supervisor": text + "督办人", "as-of": "2021-03-03"], actor: actor)
+            _ = try await tongxin(["suggestion", "file"], nil, ["member": member, "title": text + "微建议", "body": text + "内容", "as-of": "2021-04-01"], actor: actor)
+            _ = try await tongxin(["activity", "add"], nil, ["kind": "visit-made", "on": "2021-05-01", "peer": text + "政协", "note": text + "备注"], actor: actor)
+            // Read everything back as JSON: each value must be there, exactly.
+            var shown = Set<String>()
+            for read in [["proposal", "show", number], ["proposal", "show", second], ["member", "list"], ["unit", "list"], ["sector", "list"],
+                         ["suggestion", "list"], ["activity", "list"], ["audit", "log"]] {
+                let run = try await harness.tongxin(read + ["--county", county, "--format", "json"], database: database)
+                guard run.status == 0, let json = try? JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) else {
+                    outcome.findings.append("\(read.joined(separator: " ")) --format json failed: \(run.stderr.prefix(200))")
+                    continue
+                }
+                collectStrings(json, into: &shown)
+            }
+            let expected = [sector, member, unit, actor, text + "标题\(tag)", text + "正文", text + "撤回理由", text + "答复", text + "评价",
+                            text + "督办人", text + "微建议", text + "政协", text + "备注"]
+            for value in expected {
+                outcome.runs += 1
+                written += 1
+                if !shown.contains(value) {
+                    outcome.lost += 1
+                    outcome.findings.append("\(value.debugDescription) is not shown literally")
+                }
+            }
+        }
+        // The county is whole and its audit chain holds.
+        let verified = try await harness.tongxin(["audit", "verify", "--county", county], database: database)
+        if verified.status != 0 { outcome.findings.append("audit verify: \(verified.stderr.prefix(200))") }
+        // The HTML report escapes what it shows.
+        let html = harness.scratch + "/units.html"
+        let report = try await harness.tongxin(["report", "units", "--county", county, "--year", "2021", "--html", html], database: database)
+        let page = (try? String(contentsOfFile: html, encoding: .utf8)) ?? ""
+        if report.status != 0 { outcome.findings.append("report units --html: \(report.stderr.prefix(200))") }
+        if page.contains("<script>alert") || page.contains("<img src=x") {
+            outcome.findings.append("the HTML report shows markup from a unit's name unescaped")
+        }
+        outcome.notes = [
+            "\(injections.count) strings × 13 free-text fields (sector, member, unit, actor, title, body, withdrawal reason, reply, comment, supervisor, micro-suggestion, peer, note): \(written) written, \(written - outcome.lost) read back literally as JSON",
+            "audit verify: \(verified.stdout.split(separator: "\n").last ?? "-"); HTML report escapes markup: \(!page.contains("<script>alert"))",
+        ]
+        return outcome
+    }
+
+    static func collectStrings(_ value: Any, into set: inout Set<String>) {
+        if let text = value as? String {
+            set.insert(text)
+        } else if let array = value as? [Any] {
+            for item in array { collectStrings(item, into: &set) }
+        } else if let object = value as? [String: Any] {
+            for item in object.values { collectStrings(item, into: &set) }
+        }
+    }
+}

@@ -1,0 +1,269 @@
+import EmbeddedPostgres
+import Foundation
+import JobQueue
+import PostgresClient
+import Synchronization
+import TongxinWorker
+
+/// The worker under faults. Every scenario runs `effect` jobs (each writes one row in the
+/// transaction that completes it), so counting rows shows lost and repeated work.
+enum WorkerFaults {
+    /// Jobs in the queue, their effects and the outbox, counted.
+    struct Tally: Sendable, CustomStringConvertible {
+        var jobs = 0
+        var completed = 0
+        var dead = 0
+        var rerun = 0
+        var effects = 0
+        var effectJobs = 0
+        var pending = 0
+        var description: String {
+            "\(completed) of \(jobs) jobs completed (\(dead) dead, \(rerun) run again after a fault), \(effects) effect rows for \(effectJobs) jobs, \(pending) notification(s) pending"
+        }
+    }
+
+    static func tally(_ harness: Harness, _ database: String) async throws -> Tally {
+        try await harness.withConnection(database) { c in
+            let row = try await c.query("""
+                SELECT (SELECT count(*) FROM tongxin.job), (SELECT count(*) FROM tongxin.job WHERE state = 'completed'),
+                       (SELECT count(*) FROM tongxin.job WHERE state = 'dead'), (SELECT count(*) FROM tongxin.job WHERE attempt > 1),
+                       (SELECT count(*) FROM tongxin.job_effect), (SELECT count(DISTINCT job_id) FROM tongxin.job_effect),
+                       (SELECT count(*) FROM tongxin.notification WHERE state <> 'delivered')
+                """).single()
+            let (jobs, completed, dead, rerun, effects, effectJobs, pending) = try row.decode((Int, Int, Int, Int, Int, Int, Int).self)
+            return Tally(jobs: jobs, completed: completed, dead: dead, rerun: rerun, effects: effects, effectJobs: effectJobs, pending: pending)
+        }
+    }
+
+    /// Waits until every job is completed or dead (or `limit` passes).
+    static func settle(_ harness: Harness, _ database: String, limit: Duration) async throws -> Tally {
+        let deadline = ContinuousClock.now + limit
+        var tally = try await tally(harness, database)
+        while tally.completed + tally.dead < tally.jobs, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(250))
+            tally = try await self.tally(harness, database)
+        }
+        return tally
+    }
+
+    /// Checks the final tally: every job completed, each effect once.
+    static func judge(_ tally: Tally, effectJobs: Int, into outcome: inout Outcome) {
+        outcome.lost += tally.jobs - tally.completed
+        outcome.lost += max(0, effectJobs - tally.effectJobs)
+        outcome.duplicated += tally.effects - tally.effectJobs
+        if tally.effects > tally.effectJobs {
+            outcome.findings.append("\(tally.effects - tally.effectJobs) database effect(s) ran twice")
+        }
+        if tally.dead > 0 { outcome.findings.append("\(tally.dead) job(s) dead") }
+    }
+
+    static func workerTrap(_ status: Int32, _ output: String, expected: Set<Int32>) -> Bool {
+        !expected.contains(status) && status >= 128 || output.contains("Fatal error") || output.contains("Swift runtime failure")
+    }
+
+    // MARK: SIGKILL
+
+    static func sigkill(_ harness: Harness) async throws -> Outcome {
+        var outcome = Outcome(Scenario.workerKill.rawValue)
+        let database = try await harness.freshDatabase("chaos_sigkill")
+        let migrated = try await harness.tongxin(["migrate", "up"], database: database)
+        guard migrated.status == 0 else { throw ChaosError("migrate up: \(migrated.stderr)") }
+        let total = harness.options.quick ? 10_000 : 50_000
+        let deliveries = total / 2
+        let effectJobs = total - deliveries
+        let kills = 20
+
+        // The outbox and a delivery job per notification, interleaved with effect jobs.
+        try await harness.withConnection(database) { c in
+            try await c.query("""
+                INSERT INTO tongxin.notification (county, kind, recipient, subject, message, idempotency_key, created_at)
+                SELECT 'chaos', 'chaos.test', '提案委', 'C-' || g, '第 ' || g || ' 条', 'chaos:' || g, now()
+                FROM generate_series(1, \(deliveries)) g
+                """)
+            var jobs: [NewJob] = []
+            jobs.reserveCapacity(total)
+            for i in 0..<deliveries {
+                jobs.append(NewJob(kind: "effect", args: #"{"sleep_ms": 1}"#))
+                jobs.append(NewJob(kind: "notification.deliver", county: "chaos", args: "{\"key\": \"chaos:\(i + 1)\"}", queue: "notify", maxAttempts: 25))
+            }
+            for chunk in stride(from: 0, to: jobs.count, by: 10_000) {
+                try await JobQueue.enqueue(Array(jobs[chunk..<min(chunk + 10_000, jobs.count)]), on: c)
+            }
+        }
+        let receiver = try Receiver()
+        defer { receiver.stop() }
+        let arguments = ["--concurrency", "2", "--batch-size", "20", "--lease-seconds", "2", "--webhook-url", receiver.url]
+
+        var random = Random(seed: harness.options.seed)
+        var landed = 0
+        for kill in 1...kills {
+            let before = try await tally(harness, database).completed
+            let child = try harness.worker(database, arguments)
+            try await Task.sleep(for: .milliseconds(Int.random(in: 400...1000, using: &random)))
+            child.signal(SIGKILL)
+            let status = try await blocking { child.waitForExit() }
+            let after = try await tally(harness, database).completed
+            if after > before && after < total { landed += 1 }
+            if status != 137 {
+                if workerTrap(status, child.output, expected: [137]) { outcome.traps += 1 }
+                outcome.findings.append("kill \(kill): the worker had already exited with status \(status): \(child.output.suffix(300))")
+            }
+            outcome.runs += 1
+        }
+        let midway = try await tally(harness, database)
+        if landed < kills {
+            outcome.findings.append("only \(landed) of \(kills) kills landed while jobs were being worked (\(midway))")
+        }
+        // The killed workers' leases lapse (2 s); a worker drains the rest.
+        try await Task.sleep(for: .seconds(2.5))
+        let drain = try harness.worker(database, ["--drain"] + arguments)
+        let status = try await blocking { drain.waitForExit() }
+        if status != 0 {
+            if workerTrap(status, drain.output, expected: [0, 1]) { outcome.traps += 1 }
+            outcome.findings.append("the draining worker exited with status \(status): \(drain.output.suffix(300))")
+        }
+        let final = try await tally(harness, database)
+        judge(final, effectJobs: effectJobs, into: &outcome)
+
+        // Deliveries: at least once each, duplicates no more than the kills, each with its key.
+        let received = receiver.requests
+        var perKey: [String: Int] = [:]
+        var unkeyed = 0
+        for request in received {
+            let key = request.headers["idempotency-key"] ?? ""
+            let body = (try? JSONSerialization.jsonObject(with: Data(request.body.utf8))) as? [String: Any]
+            if key.isEmpty || body?["idempotency_key"] as? String != key { unkeyed += 1 }
+            perKey[key, default: 0] += 1
+        }
+        let delivered = perKey.keys.filter { $0.hasPrefix("chaos:") }.count
+        let duplicates = received.count - perKey.count
+        outcome.lost += deliveries - delivered + final.pending
+        outcome.duplicated += duplicates
+        outcome.allowedDuplicates = kills
+        if unkeyed > 0 { outcome.findings.append("\(unkeyed) delivery(ies) without their idempotency key") }
+        outcome.notes = [
+            "\(total) jobs (\(effectJobs) effects, \(deliveries) webhook deliveries); \(kills) SIGKILLs, \(landed) mid-work; midway \(midway)",
+            "after the drain: \(final)",
+            "webhook: \(received.count) POSTs for \(delivered) notifications, \(duplicates) repeated (each with its Idempotency-Key), \(unkeyed) unkeyed",
+        ]
+        return outcome
+    }
+
+    /// A local webhook sink that records every request.
+    final class Receiver: Sendable {
+        final class Log: Sendable {
+            let list = Mutex<[MetricsServer.HTTPRequest]>([])
+        }
+
+        let server: MetricsServer
+        let log = Log()
+        var requests: [MetricsServer.HTTPRequest] { log.list.withLock { $0 } }
+        var url: String { "http://127.0.0.1:\(server.port)/hook" }
+
+        init() throws {
+            let log = self.log
+            server = try MetricsServer(host: "127.0.0.1", port: 0) { request in
+                log.list.withLock { $0.append(request) }
+                return ("200 OK", "text/plain", "ok\n")
+            }
+            server.start()
+        }
+
+        func stop() { server.stop() }
+    }
+
+    // MARK: PostgreSQL restarts
+
+    static func postgresRestart(_ harness: Harness) async throws -> Outcome {
+        var outcome = Outcome(Scenario.postgresRestart.rawValue)
+        let database = try await harness.freshDatabase("chaos_restart")
+        let counties = try await harness.createCounties(database, prefix: "r", count: harness.options.quick ? 100 : 200)
+        let folder = try harness.migrationsFolder("restart", extra: [
+            "0900_chaos_slow.sql": "CREATE TABLE chaos_slow (n int NOT NULL);\nSELECT pg_sleep(0.03);\nINSERT INTO chaos_slow VALUES (1);\n",
+        ])
+        let total = harness.options.quick ? 8_000 : 20_000
+        let enqueued = try await harness.tongxin(["jobs", "enqueue", "effect", "--count", "\(total)", "--args", #"{"sleep_ms": 1}"#], database: database)
+        guard enqueued.status == 0 else { throw ChaosError("jobs enqueue: \(enqueued.stderr)") }
+        let worker = try harness.worker(database, ["--concurrency", "2", "--batch-size", "20", "--lease-seconds", "3"])
+        let migrate = Task { try await harness.tongxin(["migrate", "up", "--all", "--jobs", "2", "--migrations", folder], database: database) }
+
+        // Two fast restarts while both are at work.
+        for restart in 1...2 {
+            try await Task.sleep(for: .milliseconds(restart == 1 ? 1500 : 2500))
+            try await blocking { try harness.server.restart() }
+            outcome.runs += 1
+        }
+        var first = try await migrate.value
+        var attempts = [first]
+        if first.trapped { outcome.traps += 1 }
+        if first.status != 0 && first.errorLines.count != 1 {
+            outcome.findings.append("migrate up failed with \(first.errorLines.count) error lines instead of one: \(first.stderr.suffix(400))")
+        }
+        // Resume: rerun until it completes (it must, now that the server stays up).
+        while first.status != 0 && attempts.count < 4 {
+            first = try await harness.tongxin(["migrate", "up", "--all", "--jobs", "2", "--migrations", folder], database: database)
+            attempts.append(first)
+            if first.trapped { outcome.traps += 1 }
+        }
+        if first.status != 0 { outcome.findings.append("migrate up did not complete after \(attempts.count) runs: \(first.stderr.suffix(300))") }
+
+        let final = try await settle(harness, database, limit: .seconds(240))
+        worker.signal(SIGTERM)
+        let status = try await blocking { worker.waitForExit() }
+        if status != 0 {
+            if workerTrap(status, worker.output, expected: [0, 1]) { outcome.traps += 1 }
+            outcome.findings.append("the worker exited with status \(status) after SIGTERM: \(worker.output.suffix(300))")
+        }
+        judge(final, effectJobs: total, into: &outcome)
+        let (atHead, partial, twice) = try await MigrationFaults.applied(harness, database, counties: counties, version: 900, table: "chaos_slow")
+        outcome.lost += counties.count - atHead
+        outcome.partialWrites += partial
+        outcome.duplicated += twice
+        outcome.notes = [
+            "\(total) effect jobs under one worker; migrate up --all over \(counties.count) counties; 2 fast restarts",
+            "migrate runs: " + attempts.map { $0.status == 0 ? "completed" : "failed (\($0.errorLines.last ?? ""))" }.joined(separator: "; then "),
+            "worker: \(final); exit \(status) after SIGTERM",
+            "counties at the new migration: \(atHead) of \(counties.count), half-applied \(partial), applied twice \(twice)",
+        ]
+        return outcome
+    }
+
+    // MARK: pg_terminate_backend
+
+    static func terminateBackend(_ harness: Harness) async throws -> Outcome {
+        var outcome = Outcome(Scenario.terminateBackend.rawValue)
+        let database = try await harness.freshDatabase("chaos_terminate")
+        let migrated = try await harness.tongxin(["migrate", "up"], database: database)
+        guard migrated.status == 0 else { throw ChaosError("migrate up: \(migrated.stderr)") }
+        let total = harness.options.quick ? 6_000 : 15_000
+        let enqueued = try await harness.tongxin(["jobs", "enqueue", "effect", "--count", "\(total)", "--args", #"{"sleep_ms": 1}"#], database: database)
+        guard enqueued.status == 0 else { throw ChaosError("jobs enqueue: \(enqueued.stderr)") }
+        let worker = try harness.worker(database, ["--concurrency", "2", "--batch-size", "20", "--lease-seconds", "3"])
+        var terminated: [Int] = []
+        for _ in 1...5 {
+            try await Task.sleep(for: .milliseconds(900))
+            let n = try await harness.withConnection(database) { c in
+                try await c.query("""
+                    SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity
+                    WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'
+                    """).single().decode(Int.self)
+            }
+            terminated.append(n)
+            outcome.runs += 1
+        }
+        if terminated.contains(0) { outcome.findings.append("a round found no worker connection to terminate: \(terminated)") }
+        let final = try await settle(harness, database, limit: .seconds(180))
+        worker.signal(SIGTERM)
+        let status = try await blocking { worker.waitForExit() }
+        if status != 0 {
+            if workerTrap(status, worker.output, expected: [0, 1]) { outcome.traps += 1 }
+            outcome.findings.append("the worker exited with status \(status) after SIGTERM: \(worker.output.suffix(300))")
+        }
+        judge(final, effectJobs: total, into: &outcome)
+        outcome.notes = [
+            "\(total) effect jobs; 5 rounds of pg_terminate_backend on every worker connection (\(terminated.map(String.init).joined(separator: ", ")) terminated)",
+            "worker: \(final); exit \(status) after SIGTERM",
+        ]
+        return outcome
+    }
+}
