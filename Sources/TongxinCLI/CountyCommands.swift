@@ -74,7 +74,7 @@ struct CountyCommand: AsyncParsableCommand {
                 let progress = Progress()
                 let outcomes = try await options.withRegistry(connections: jobs) { registry in
                     let outcomes = try await registry.createMany(entries, jobs: jobs) { done, total, code, error in
-                        progress.update(done: done, total: total, line: "[\(done)/\(total)] \(code): \(error.map { "FAILED: \($0)" } ?? "created")", failed: error != nil)
+                        progress.update(done: done, total: total, line: "[\(done)/\(total)] \(code): \(error.map { "FAILED: \(oneLine($0))" } ?? "created")", failed: error != nil)
                     }
                     progress.finish()
                     return outcomes

@@ -49,7 +49,7 @@ struct MigrateCommand: AsyncParsableCommand {
                 let report = try await options.withRegistry { registry in
                     let progress = Progress()
                     let report = try await registry.migrateUp(counties: codes, jobs: jobs, continueOnError: continueOnError) { done, total, outcome in
-                        let what = outcome.error.map { "FAILED: \($0)" }
+                        let what = outcome.error.map { "FAILED: \(oneLine($0))" }
                             ?? (outcome.applied.isEmpty ? "current" : "applied \(outcome.applied.map(\.fileName).joined(separator: ", "))")
                         progress.update(done: done, total: total, line: "[\(done)/\(total)] \(outcome.code): \(what)", failed: outcome.error != nil)
                     }
@@ -59,8 +59,16 @@ struct MigrateCommand: AsyncParsableCommand {
                 print("control: \(report.control.isEmpty ? "current" : "applied \(report.control.map(\.fileName).joined(separator: ", "))")")
                 let applied = report.outcomes.filter { !$0.applied.isEmpty }.count
                 print("counties: \(report.outcomes.count) done, \(applied) changed, \(report.failed.count) failed, \(report.notStarted.count) not started")
-                for failure in report.failed { print("failed: \(failure.code): \(failure.error ?? "")") }
-                if !report.succeeded { throw ExitCode.failure }
+                for failure in report.failed { print("failed: \(failure.code): \(oneLine(failure.error ?? ""))") }
+                if !report.succeeded {
+                    // The one line on stderr: which counties, and what to do.
+                    let codes = report.failed.map(\.code.value)
+                    let named = codes.prefix(10).joined(separator: ", ") + (codes.count > 10 ? " and \(codes.count - 10) more" : "")
+                    let waiting = report.notStarted.isEmpty ? "" : ", \(report.notStarted.count) not started"
+                    throw CommandFailure(message: codes.isEmpty
+                        ? "migrate up stopped\(waiting); rerun `tongxin migrate up` to resume"
+                        : "migrate up: \(codes.count) county(ies) failed: \(named)\(waiting); fix and rerun `tongxin migrate up` to resume")
+                }
             }
         }
     }

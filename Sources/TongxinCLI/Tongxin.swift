@@ -88,6 +88,12 @@ struct CommandFailure: Error, CustomStringConvertible {
     var description: String { message }
 }
 
+/// `text` on one line: PostgreSQL's and libpq's messages can hold line breaks and tabs.
+func oneLine(_ text: String) -> String {
+    text.split(whereSeparator: { $0.isNewline || $0 == "\t" }).map { $0.trimmingCharacters(in: .whitespaces) }
+        .filter { !$0.isEmpty }.joined(separator: " ")
+}
+
 /// Runs `body`, turning any error into one line on stderr and exit status 1.
 func reportingFailures(_ body: () async throws -> Void) async throws {
     do {
@@ -95,7 +101,7 @@ func reportingFailures(_ body: () async throws -> Void) async throws {
     } catch let error as ExitCode {
         throw error
     } catch {
-        let line = "\(error)".split(whereSeparator: \.isNewline).joined(separator: " ")
+        let line = oneLine("\(error)")
         FileHandle.standardError.write(Data("tongxin: \(line)\n".utf8))
         throw ExitCode.failure
     }

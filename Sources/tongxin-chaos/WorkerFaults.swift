@@ -68,7 +68,7 @@ enum WorkerFaults {
         let database = try await harness.freshDatabase("chaos_sigkill")
         let migrated = try await harness.tongxin(["migrate", "up"], database: database)
         guard migrated.status == 0 else { throw ChaosError("migrate up: \(migrated.stderr)") }
-        let total = harness.options.quick ? 10_000 : 50_000
+        let total = harness.options.quick ? 16_000 : 50_000
         let deliveries = total / 2
         let effectJobs = total - deliveries
         let kills = 20
@@ -92,14 +92,14 @@ enum WorkerFaults {
         }
         let receiver = try Receiver()
         defer { receiver.stop() }
-        let arguments = ["--concurrency", "2", "--batch-size", "20", "--lease-seconds", "2", "--webhook-url", receiver.url]
+        let arguments = ["--concurrency", "2", "--batch-size", "20", "--lease-seconds", "3", "--webhook-url", receiver.url]
 
         var random = Random(seed: harness.options.seed)
         var landed = 0
         for kill in 1...kills {
             let before = try await tally(harness, database).completed
             let child = try harness.worker(database, arguments)
-            try await Task.sleep(for: .milliseconds(Int.random(in: 400...1000, using: &random)))
+            try await Task.sleep(for: .milliseconds(Int.random(in: harness.options.quick ? 250...600 : 400...1000, using: &random)))
             child.signal(SIGKILL)
             let status = try await blocking { child.waitForExit() }
             let after = try await tally(harness, database).completed
@@ -114,8 +114,8 @@ enum WorkerFaults {
         if landed < kills {
             outcome.findings.append("only \(landed) of \(kills) kills landed while jobs were being worked (\(midway))")
         }
-        // The killed workers' leases lapse (2 s); a worker drains the rest.
-        try await Task.sleep(for: .seconds(2.5))
+        // The killed workers' leases lapse (3 s); a worker drains the rest.
+        try await Task.sleep(for: .seconds(3.5))
         let drain = try harness.worker(database, ["--drain"] + arguments)
         let status = try await blocking { drain.waitForExit() }
         if status != 0 {
@@ -197,7 +197,7 @@ enum WorkerFaults {
         var attempts = [first]
         if first.trapped { outcome.traps += 1 }
         if first.status != 0 && first.errorLines.count != 1 {
-            outcome.findings.append("migrate up failed with \(first.errorLines.count) error lines instead of one: \(first.stderr.suffix(400))")
+            outcome.findings.append("migrate up failed with \(first.errorLines.count) error lines instead of one: \(first.stderr.suffix(400)) / stdout: \(first.stdout.suffix(600).debugDescription)")
         }
         // Resume: rerun until it completes (it must, now that the server stays up).
         while first.status != 0 && attempts.count < 4 {
