@@ -35,6 +35,10 @@ public enum CountyRoles {
             r constant text := '\(code.role.name)';
             s constant text := '\(code.schema.name)';
             writable constant boolean := \(writable);
+            tables text;
+            everything text;
+            sequences text;
+            special record;
         BEGIN
             FOR attempt IN 1..3 LOOP
                 BEGIN
@@ -46,23 +50,44 @@ public enum CountyRoles {
                         EXECUTE format('GRANT %I TO %I', '\(staff)', r);
                     END IF;
                     EXECUTE format('GRANT USAGE ON SCHEMA %I TO %I', s, r);
+                    -- The schema's tables and sequences, through their dependency on it (an index
+                    -- lookup: GRANT … ON ALL TABLES IN SCHEMA reads all of pg_class, which grows
+                    -- with every county).
+                    SELECT string_agg(format('%I.%I', s, c.relname), ', ')
+                               FILTER (WHERE c.relkind <> 'S' AND c.relname NOT IN ('audit_log', 'audit_head', 'schema_history')),
+                           string_agg(format('%I.%I', s, c.relname), ', ') FILTER (WHERE c.relkind <> 'S'),
+                           string_agg(format('%I.%I', s, c.relname), ', ') FILTER (WHERE c.relkind = 'S')
+                      INTO tables, everything, sequences
+                      FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_class c ON c.oid = d.objid
+                     WHERE d.refclassid = 'pg_catalog.pg_namespace'::regclass AND d.refobjid = to_regnamespace(s)::oid
+                       AND d.refobjsubid = 0 AND d.classid = 'pg_catalog.pg_class'::regclass
+                       AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S');
                     IF writable THEN
-                        EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA %I TO %I', s, r);
-                        EXECUTE format('GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA %I TO %I', s, r);
-                        IF to_regclass(format('%I.audit_log', s)) IS NOT NULL THEN
-                            EXECUTE format('REVOKE UPDATE, DELETE, TRUNCATE ON %I.audit_log FROM %I', s, r);
+                        IF tables IS NOT NULL THEN
+                            EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE %s TO %I', tables, r);
                         END IF;
-                        IF to_regclass(format('%I.audit_head', s)) IS NOT NULL THEN
-                            EXECUTE format('REVOKE INSERT, DELETE, TRUNCATE ON %I.audit_head FROM %I', s, r);
+                        IF sequences IS NOT NULL THEN
+                            EXECUTE format('GRANT USAGE, SELECT ON SEQUENCE %s TO %I', sequences, r);
                         END IF;
-                        IF to_regclass(format('%I.schema_history', s)) IS NOT NULL THEN
-                            EXECUTE format('REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON %I.schema_history FROM %I', s, r);
-                        END IF;
+                        -- The audit log is append-only; its chain's head only moves; the history is the operator's.
+                        FOR special IN SELECT * FROM (VALUES ('audit_log', 'SELECT, INSERT', 'UPDATE, DELETE, TRUNCATE'),
+                                                             ('audit_head', 'SELECT, UPDATE', 'INSERT, DELETE, TRUNCATE'),
+                                                             ('schema_history', 'SELECT', 'INSERT, UPDATE, DELETE, TRUNCATE'))
+                                                     AS v(name, granted, refused) LOOP
+                            IF to_regclass(format('%I.%I', s, special.name)) IS NOT NULL THEN
+                                EXECUTE format('GRANT %s ON %I.%I TO %I', special.granted, s, special.name, r);
+                                EXECUTE format('REVOKE %s ON %I.%I FROM %I', special.refused, s, special.name, r);
+                            END IF;
+                        END LOOP;
                     ELSE
-                        EXECUTE format('REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON ALL TABLES IN SCHEMA %I FROM %I', s, r);
-                        EXECUTE format('GRANT SELECT ON ALL TABLES IN SCHEMA %I TO %I', s, r);
-                        EXECUTE format('REVOKE USAGE, UPDATE ON ALL SEQUENCES IN SCHEMA %I FROM %I', s, r);
-                        EXECUTE format('GRANT SELECT ON ALL SEQUENCES IN SCHEMA %I TO %I', s, r);
+                        IF everything IS NOT NULL THEN
+                            EXECUTE format('REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON TABLE %s FROM %I', everything, r);
+                            EXECUTE format('GRANT SELECT ON TABLE %s TO %I', everything, r);
+                        END IF;
+                        IF sequences IS NOT NULL THEN
+                            EXECUTE format('REVOKE USAGE, UPDATE ON SEQUENCE %s FROM %I', sequences, r);
+                            EXECUTE format('GRANT SELECT ON SEQUENCE %s TO %I', sequences, r);
+                        END IF;
                     END IF;
                     RETURN;
                 EXCEPTION WHEN duplicate_object OR unique_violation OR undefined_object THEN
