@@ -15,10 +15,14 @@ public struct CountyCode: Sendable, Hashable, CustomStringConvertible {
         }
         self.value = value
         self.schema = try PostgresIdentifier("county_" + value)
+        self.role = try PostgresIdentifier(CountyRoles.prefix + value)
     }
 
     /// `county_<code>` (at most 38 characters).
     public let schema: PostgresIdentifier
+
+    /// `tongxin_county_<code>` (at most 46 characters): the county's PostgreSQL role (see `CountyRoles`).
+    public let role: PostgresIdentifier
 
     public var description: String { value }
 }

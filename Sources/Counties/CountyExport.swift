@@ -4,8 +4,9 @@ import PostgresClient
 /// `county export` and `county import`: one county's schema and registry entry in one file.
 ///
 /// The file is a header line `tongxin-county-export 1 <registry JSON>` followed by a
-/// `pg_dump --format=custom --schema=county_<code>` archive; `import` restores it with
-/// `pg_restore --single-transaction` and registers the county. Both need PostgreSQL's client
+/// `pg_dump --format=custom --schema=county_<code>` archive (without owners and grants); `import`
+/// restores it with `pg_restore --single-transaction`, grants the county's role its rights
+/// (`CountyRoles`) and registers the county. Both need PostgreSQL's client
 /// programs (`pg_dump`, `pg_restore`) on the PATH, of the server's major version or newer.
 extension CountyRegistry {
     static let exportMagic = "tongxin-county-export 1 "
@@ -36,7 +37,7 @@ extension CountyRegistry {
             guard let file = FileHandle(forWritingAtPath: partial) else { throw CountyError("cannot write \(path)") }
             defer { try? file.close() }
             try file.seekToEnd()
-            try await Self.runTool("pg_dump", ["--format=custom", "--no-owner", "--schema=\(code.schema.name)"],
+            try await Self.runTool("pg_dump", ["--format=custom", "--no-owner", "--no-privileges", "--schema=\(code.schema.name)"],
                                    environment: try pool.configuration.libpqEnvironment(), stdout: file, stdin: nil)
             if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }
             try FileManager.default.moveItem(atPath: partial, toPath: path)
@@ -82,15 +83,19 @@ extension CountyRegistry {
         try await pool.query(PostgresQuery(unsafeSQL: "CREATE SCHEMA \(code.schema.quoted)"))
         do {
             try await Self.runTool(
-                "pg_restore", ["--single-transaction", "--no-owner", "--exit-on-error", "--schema=\(code.schema.name)", "--dbname=\(target)"],
+                "pg_restore", ["--single-transaction", "--no-owner", "--no-privileges", "--exit-on-error", "--schema=\(code.schema.name)", "--dbname=\(target)"],
                 environment: try pool.configuration.libpqEnvironment(), stdout: nil, stdin: file)
             let restored = try await pool.query("SELECT to_regclass(\(code.schema.quoted + ".schema_history")) IS NOT NULL")
                 .single().decode(Bool.self)
             guard restored else { throw CountyError("\(path): the archive holds no county \(code)") }
-            try await pool.query("""
-                INSERT INTO \(identifier: Self.controlSchema).county (code, name, region, schema_name, status, settings)
-                VALUES (\(code.value), \(name), \(region), \(code.schema.name), \(status.rawValue), \(JSONB(header.settings)))
-                """)
+            // The archive carries no grants (another deployment's roles): this one's role gets its own.
+            try await pool.withTransaction { tx in
+                try await Self.setUpRole(code, writable: status == .active, on: tx)
+                try await tx.query("""
+                    INSERT INTO \(identifier: Self.controlSchema).county (code, name, region, schema_name, status, settings)
+                    VALUES (\(code.value), \(name), \(region), \(code.schema.name), \(status.rawValue), \(JSONB(header.settings)))
+                    """)
+            }
         } catch {
             _ = try? await pool.query(PostgresQuery(unsafeSQL: "DROP SCHEMA IF EXISTS \(code.schema.quoted) CASCADE"))
             throw error
@@ -98,8 +103,12 @@ extension CountyRegistry {
         return try await show(code)
     }
 
-    /// Drops an archived county: its schema and its registry row, in one transaction.
-    public func drop(_ code: CountyCode, confirm: String) async throws {
+    /// Drops an archived county: its schema, its registry row and its role, in one transaction.
+    /// The role stays when it cannot be dropped (it has rights in another database of the
+    /// server, whose county has the same code, or the operator may not drop roles): then the
+    /// result says why, and the county is dropped all the same.
+    @discardableResult
+    public func drop(_ code: CountyCode, confirm: String) async throws -> RoleKept? {
         guard confirm == code.value else {
             throw CountyError("county drop: --confirm must repeat the code (\(code))")
         }
@@ -107,10 +116,26 @@ extension CountyRegistry {
         guard county.status == .archived else {
             throw CountyError("county \(code) is active: archive it before dropping it")
         }
-        try await pool.withTransaction { tx in
+        return try await pool.withTransaction { tx -> RoleKept? in
             try await tx.query(PostgresQuery(unsafeSQL: "DROP SCHEMA \(code.schema.quoted) CASCADE"))
             try await tx.query("DELETE FROM \(identifier: Self.controlSchema).county WHERE code = \(code.value)")
+            // In a savepoint: a role that cannot go leaves the rest of the drop intact.
+            do {
+                try await tx.withTransaction { savepoint in
+                    try await savepoint.query("DROP ROLE IF EXISTS \(identifier: code.role)")
+                }
+                return nil
+            } catch let error as PostgresError where error.sqlState == .dependentObjectsStillExist || error.sqlState == .insufficientPrivilege {
+                return RoleKept(role: code.role.name, reason: error.message.split(whereSeparator: \.isNewline).joined(separator: " "))
+            }
         }
+    }
+
+    /// A dropped county's role that stayed, and why.
+    public struct RoleKept: Sendable, CustomStringConvertible {
+        public var role: String
+        public var reason: String
+        public var description: String { "role \(role) kept (\(reason)); drop it by hand once no database uses it" }
     }
 
     /// Runs a PostgreSQL client program off the cooperative pool, the connection in its

@@ -52,8 +52,9 @@ public struct CountyRegistry: Sendable {
         }
     }
 
-    /// Creates the county's schema with every county migration and registers it, in one
-    /// transaction: it exists fully or not at all.
+    /// Creates the county's schema with every county migration, its role (`CountyRoles`: made
+    /// if missing, granted its rights) and registers it, in one transaction: it exists fully or
+    /// not at all. Making the role needs CREATEROLE.
     public func create(code: CountyCode, name: String, region: String?) async throws -> County {
         let name = try Self.validated(text: name, field: "name", maximum: 100)
         let region = try region.map { try Self.validated(text: $0, field: "region", maximum: 200) }
@@ -69,6 +70,7 @@ public struct CountyRegistry: Sendable {
                         CREATE SCHEMA \(code.schema.quoted);
 
                         """)
+                try await Self.setUpRole(code, writable: true, on: tx)
                 try await tx.query("""
                     INSERT INTO \(identifier: Self.controlSchema).county (code, name, region, schema_name, settings)
                     VALUES (\(code.value), \(name), \(region), \(code.schema.name), \(settings))
@@ -119,12 +121,17 @@ public struct CountyRegistry: Sendable {
         return try await show(code)
     }
 
-    /// Marks the county archived: its data stays readable, workflow writes are refused.
+    /// Marks the county archived: its data stays readable, workflow writes are refused, and
+    /// its role may only read its schema (in the same transaction).
     public func archive(_ code: CountyCode) async throws -> County {
-        let changed = try await pool.query("""
-            UPDATE \(identifier: Self.controlSchema).county SET status = 'archived', updated_at = now()
-            WHERE code = \(code.value) AND status = 'active'
-            """).affectedRows
+        let changed = try await pool.withTransaction { tx in
+            let changed = try await tx.query("""
+                UPDATE \(identifier: Self.controlSchema).county SET status = 'archived', updated_at = now()
+                WHERE code = \(code.value) AND status = 'active'
+                """).affectedRows
+            if changed > 0 { try await Self.setUpRole(code, writable: false, on: tx) }
+            return changed
+        }
         let county = try await show(code)
         if changed == 0 { throw CountyError("county \(code) is already archived") }
         return county
@@ -135,6 +142,16 @@ public struct CountyRegistry: Sendable {
         let county = try await show(code)
         guard county.status == .active else {
             throw CountyError("county \(code) is archived: its data can be read and reported, not changed")
+        }
+    }
+
+    /// Makes the county's role if missing and grants its rights (`CountyRoles.setupScript`) in
+    /// the caller's transaction; a connected role that may not make roles gets one clear line.
+    static func setUpRole(_ code: CountyCode, writable: Bool, on tx: PostgresConnection) async throws {
+        do {
+            try await tx.executeUnsafeScript(CountyRoles.setupScript(for: code, writable: writable))
+        } catch let error as PostgresError where error.sqlState == .insufficientPrivilege {
+            throw CountyError("county \(code): cannot set up its role \(code.role.name) (the operator needs CREATEROLE): \(error.message)")
         }
     }
 

@@ -24,19 +24,25 @@ public struct MigrationRunReport: Sendable {
 extension CountyRegistry {
     /// Applies pending control migrations, then pending county migrations to `counties`
     /// (nil: every county), `jobs` counties at a time, each under its schema's lock.
-    /// After a failure no new county starts unless `continueOnError`.
+    /// After a failure no new county starts unless `continueOnError`. Each file's transaction
+    /// also re-grants the county's role its rights (`CountyRoles`: new tables get them); a
+    /// county without its role (created before county roles) gets it even when current.
     public func migrateUp(
         counties selected: [CountyCode]? = nil, jobs: Int = 2, continueOnError: Bool = false,
         progress: @escaping @Sendable (_ done: Int, _ total: Int, _ outcome: CountyMigrationOutcome) -> Void = { _, _, _ in }
     ) async throws -> MigrationRunReport {
         let control = try await migrateControl()
         let codes: [CountyCode]
+        var writable: Set<CountyCode> = []
         if let selected {
-            for code in selected { _ = try await show(code) }
+            for code in selected where try await show(code).status == .active { writable.insert(code) }
             codes = selected
         } else {
-            codes = try await list().map(\.code)
+            let counties = try await list()
+            codes = counties.map(\.code)
+            writable = Set(counties.filter { $0.status == .active }.map(\.code))
         }
+        let active = writable
         let shared = RunState()
         let total = codes.count
         let countyMigrations = migrations.county
@@ -60,8 +66,14 @@ extension CountyRegistry {
                         var outcome = CountyMigrationOutcome(code: code, applied: [], error: nil)
                         do {
                             outcome.applied = try await runPool.withConnection { connection in
-                                try await SchemaMigrator(schema: code.schema, migrations: countyMigrations, appliedBy: actor)
-                                    .up(on: connection)
+                                let grants = CountyRoles.setupScript(for: code, writable: active.contains(code))
+                                var migrator = SchemaMigrator(schema: code.schema, migrations: countyMigrations, appliedBy: actor)
+                                migrator.epilogue = grants
+                                let applied = try await migrator.up(on: connection)
+                                if applied.isEmpty, !(try await CountyRoles.isSetUp(code, on: connection)) {
+                                    try await connection.withTransaction { tx in try await tx.executeUnsafeScript(grants) }
+                                }
+                                return applied
                             }
                         } catch let failure as SchemaMigrationFailure {
                             outcome.applied = failure.applied

@@ -36,6 +36,9 @@ public struct SchemaMigrator: Sendable {
     public let migrations: [Migration]
     /// Recorded in the history as `applied_by`.
     public let appliedBy: String
+    /// SQL run after each file, in that file's transaction (a county's grants, so the tables a
+    /// file adds get them at once); empty: nothing.
+    public var epilogue = ""
 
     public init(schema: PostgresIdentifier, migrations: [Migration], appliedBy: String) {
         self.schema = schema
@@ -154,6 +157,7 @@ public struct SchemaMigrator: Sendable {
         do {
             try await connection.withTransaction(inSchema: schema) { tx in
                 try await tx.executeUnsafeScript(migration.sql)
+                if !epilogue.isEmpty { try await tx.executeUnsafeScript(epilogue) }
                 try await recordHistory(migration, state: "applied", error: nil, since: start, on: tx)
             }
         } catch {
@@ -190,6 +194,7 @@ public struct SchemaMigrator: Sendable {
             for statement in SQLStatements.split(migration.sql) {
                 try await connection.executeUnsafeScript(statement)
             }
+            if !epilogue.isEmpty { try await connection.executeUnsafeScript(epilogue) }
             try await resetSearchPath(on: connection)
             try await finishHistory(migration, state: "applied", error: nil, since: start, on: connection)
         } catch {

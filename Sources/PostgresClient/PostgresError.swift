@@ -31,6 +31,7 @@ public struct SQLState: Hashable, Sendable, RawRepresentable, ExpressibleByStrin
     public static let duplicateTable: SQLState = "42P07"
     public static let duplicateSchema: SQLState = "42P06"
     public static let duplicateObject: SQLState = "42710"
+    public static let dependentObjectsStillExist: SQLState = "2BP01"
     public static let invalidSchemaName: SQLState = "3F000"
     public static let syntaxError: SQLState = "42601"
     public static let insufficientPrivilege: SQLState = "42501"

@@ -38,7 +38,7 @@ struct CountyCommand: AsyncParsableCommand {
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Create a county: its schema with every county migration, in one transaction.")
+            abstract: "Create a county: its schema with every county migration and its role tongxin_county_CODE, in one transaction.")
         @OptionGroup var options: RegistryOptions
         @Argument(help: "County code: 2-31 characters a-z, 0-9 and _, starting with a letter (e.g. leiyang).")
         var code: String
@@ -49,7 +49,7 @@ struct CountyCommand: AsyncParsableCommand {
             try await reportingFailures {
                 let code = try CountyCode(code)
                 let county = try await options.withRegistry { try await $0.create(code: code, name: name, region: region) }
-                print("created county \(county.code) (\(county.name)) in schema \(county.schema.name)")
+                print("created county \(county.code) (\(county.name)) in schema \(county.schema.name), role \(county.code.role.name)")
             }
         }
     }
@@ -139,7 +139,7 @@ struct CountyCommand: AsyncParsableCommand {
 
     struct Archive: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Archive a county: its data stays readable, workflow writes are refused.")
+            abstract: "Archive a county: its data stays readable, workflow writes are refused (its role may only read).")
         @OptionGroup var options: RegistryOptions
         @Argument(help: "County code.") var code: String
 
@@ -184,7 +184,7 @@ struct CountyCommand: AsyncParsableCommand {
 
     struct Drop: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Delete an archived county: its schema and registry entry, for good.")
+            abstract: "Delete an archived county: its schema, registry entry and role, for good.")
         @OptionGroup var options: RegistryOptions
         @Argument(help: "County code.") var code: String
         @Option(help: "Repeat the code to confirm.") var confirm: String
@@ -192,8 +192,8 @@ struct CountyCommand: AsyncParsableCommand {
         func run() async throws {
             try await reportingFailures {
                 let code = try CountyCode(code)
-                try await options.withRegistry { try await $0.drop(code, confirm: confirm) }
-                print("dropped county \(code)")
+                let kept = try await options.withRegistry { try await $0.drop(code, confirm: confirm) }
+                print("dropped county \(code)" + (kept.map { "; \($0)" } ?? ""))
             }
         }
     }

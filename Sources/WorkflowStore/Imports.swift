@@ -78,8 +78,10 @@ extension WorkflowStore {
                         problems.append("line \(record.line): \(text)")
                     }
                 } catch let error as PostgresError {
-                    // Not the row's fault: the whole import fails (and may be retried).
-                    if error.isRetryableTransactionFailure || error.isConnectionFailure { throw error }
+                    // Not the row's fault: the whole import fails (and may be retried). A role
+                    // that may not use the county finds no tables (42P01) or is refused (42501).
+                    if error.isRetryableTransactionFailure || error.isConnectionFailure || error.isInsufficientPrivilege
+                        || error.isUndefinedTable { throw error }
                     if AuditLog.isMissingHead(error) { throw AuditLog.missingHead(context.schema) }
                     problems.append("line \(record.line): \(error.message)")
                 }

@@ -197,7 +197,8 @@ public struct WorkflowStore: Sendable {
         }
     }
 
-    /// A write: one transaction; refused unless the county exists and is active. `prelude`'s
+    /// A write: one transaction; refused unless the county exists and is active, and the
+    /// connected role may use it (`CountyRoles`: else one line naming the role). `prelude`'s
     /// statements run in the first round trip with BEGIN and the county check (after the
     /// county's schema is on the search_path); queued writes go in one more before COMMIT.
     func write<R: Sendable>(prelude: [PostgresQuery] = [], _ body: (Context) async throws -> R) async throws -> R {
@@ -233,12 +234,17 @@ public struct WorkflowStore: Sendable {
             return try await pool.withTransaction(options, beginningWith: [check] + prelude, affinity: county.schema.name) { tx, rows in
                 try await run(tx, rows, writing: writing, body)
             }
-        } catch let error as PostgresError where error.sqlState == .undefinedTable && !prelude.isEmpty {
-            // Without the county the prelude ran outside its schema: say which is missing.
-            let exists = try await pool.query("""
-                SELECT count(*) FROM \(identifier: control).county WHERE code = \(county.value)
-                """).single().decode(Int.self)
-            if exists == 0 { throw CountyError("no county \(county)") }
+        } catch let error as PostgresError where error.sqlState == .undefinedTable || error.sqlState == .insufficientPrivilege {
+            // A role that may not use the county's schema is refused its tables (42501), and
+            // finds none of them by their plain names (42P01: the search_path skips the schema).
+            if let refusal = await CountyRoles.accessRefusal(county, pool: pool) { throw refusal }
+            if error.sqlState == .undefinedTable, !prelude.isEmpty {
+                // Without the county the prelude ran outside its schema: say which is missing.
+                let exists = try await pool.query("""
+                    SELECT count(*) FROM \(identifier: control).county WHERE code = \(county.value)
+                    """).single().decode(Int.self)
+                if exists == 0 { throw CountyError("no county \(county)") }
+            }
             throw error
         }
     }

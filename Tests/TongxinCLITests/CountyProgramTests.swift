@@ -13,7 +13,7 @@ import Testing
         try await TestDatabase.withDatabase { configuration in
             let created = try await tongxin(["county", "create", "leiyang", "--name", "耒阳市", "--region", "湖南省衡阳市"], configuration)
             #expect(created.status == 0, "\(created.output)")
-            #expect(created.lines == ["created county leiyang (耒阳市) in schema county_leiyang"])
+            #expect(created.lines == ["created county leiyang (耒阳市) in schema county_leiyang, role tongxin_county_leiyang"])
             let list = try await tongxin(["county", "list"], configuration)
             #expect(list.lines == ["leiyang\tactive\t耒阳市\t湖南省衡阳市", "1 county(ies)"])
             let set = try await tongxin(["county", "set", "leiyang", "evaluation_window_days=45"], configuration)

@@ -1,0 +1,120 @@
+import Counties
+import Foundation
+import Migrations
+import PostgresClient
+import PostgresTestSupport
+import Testing
+
+/// The county role through a county's life: made at creation, kept current by migrations
+/// (also for a county made before county roles), read-only once archived, dropped with the
+/// county, granted anew on import. Roles are the server's: these tests use codes of their own.
+@Suite struct CountyRoleRegistryTests {
+    /// Whether `role` holds `privilege` on `table` (asked as the test's superuser).
+    func may(_ role: PostgresIdentifier, _ privilege: String, _ table: String, _ pool: PostgresPool) async throws -> Bool {
+        try await pool.query("SELECT has_table_privilege(\(role.name), \(table), \(privilege))").single().decode(Bool.self)
+    }
+
+    func roleExists(_ role: PostgresIdentifier, _ pool: PostgresPool) async throws -> Bool {
+        try await pool.query("SELECT count(*) FROM pg_roles WHERE rolname = \(role.name)").single().decode(Int.self) == 1
+    }
+
+    @Test func creationGrantsTheCountysTablesAndTheStaffRightsInTheControlSchema() async throws {
+        try await withRegistry { registry, pool in
+            let code = try CountyCode("rr_new")
+            _ = try await registry.create(code: code, name: "县", region: nil)
+            let role = code.role
+            #expect(role.name == "tongxin_county_rr_new")
+            for table in ["proposal", "assignment", "member", "micro_suggestion", "activity"] {
+                for privilege in ["SELECT", "INSERT", "UPDATE", "DELETE"] {
+                    #expect(try await may(role, privilege, "county_rr_new.\(table)", pool), "\(privilege) on \(table)")
+                }
+                #expect(try await !may(role, "TRUNCATE", "county_rr_new.\(table)", pool))
+            }
+            #expect(try await may(role, "INSERT", "county_rr_new.audit_log", pool))
+            #expect(try await !may(role, "UPDATE", "county_rr_new.audit_log", pool))
+            #expect(try await !may(role, "DELETE", "county_rr_new.audit_log", pool))
+            #expect(try await may(role, "UPDATE", "county_rr_new.audit_head", pool))
+            #expect(try await !may(role, "DELETE", "county_rr_new.audit_head", pool))
+            #expect(try await !may(role, "INSERT", "county_rr_new.schema_history", pool))
+            // The control schema, through tongxin_staff.
+            #expect(try await may(role, "SELECT", "tongxin.county", pool))
+            #expect(try await !may(role, "UPDATE", "tongxin.county", pool))
+            #expect(try await may(role, "INSERT", "tongxin.job", pool))
+            #expect(try await !may(role, "DELETE", "tongxin.job", pool))
+            #expect(try await !may(role, "SELECT", "tongxin.notification", pool))
+            #expect(try await pool.query("SELECT relrowsecurity FROM pg_class WHERE oid = 'tongxin.job'::regclass").single().decode(Bool.self))
+        }
+    }
+
+    @Test func migrateUpGivesACountyMadeBeforeCountyRolesItsRole() async throws {
+        try await withRegistry { registry, pool in
+            let code = try CountyCode("rr_legacy")
+            _ = try await registry.create(code: code, name: "县", region: nil)
+            // As before county roles: no role.
+            try await pool.query(PostgresQuery(unsafeSQL: "DROP OWNED BY \(code.role.quoted)"))
+            try await pool.query(PostgresQuery(unsafeSQL: "DROP ROLE \(code.role.quoted)"))
+            #expect(try await !roleExists(code.role, pool))
+            let report = try await registry.migrateUp()
+            #expect(report.succeeded)
+            #expect(report.outcomes.map { $0.applied.count } == [0])
+            #expect(try await roleExists(code.role, pool))
+            #expect(try await may(code.role, "INSERT", "county_rr_legacy.proposal", pool))
+            #expect(try await !may(code.role, "UPDATE", "county_rr_legacy.audit_log", pool))
+        }
+    }
+
+    @Test func anArchivedCountysRoleMayOnlyReadAlsoAfterAMigration() async throws {
+        try await withRegistry { registry, pool in
+            let code = try CountyCode("rr_old")
+            _ = try await registry.create(code: code, name: "县", region: nil)
+            _ = try await registry.archive(code)
+            #expect(try await may(code.role, "SELECT", "county_rr_old.proposal", pool))
+            #expect(try await !may(code.role, "INSERT", "county_rr_old.proposal", pool))
+            #expect(try await !may(code.role, "UPDATE", "county_rr_old.audit_head", pool))
+            let base = try MigrationSet.builtIn()
+            let next = CountyRegistry(
+                pool: pool,
+                migrations: try MigrationSet(
+                    control: base.control,
+                    county: base.county + [try Migration(scope: .county, fileName: "0900_note.sql", sql: "CREATE TABLE note (id int);")],
+                    source: "test"),
+                actor: "test")
+            #expect(try await next.migrateUp().succeeded)
+            #expect(try await may(code.role, "SELECT", "county_rr_old.note", pool))
+            #expect(try await !may(code.role, "INSERT", "county_rr_old.note", pool))
+            #expect(try await !may(code.role, "INSERT", "county_rr_old.proposal", pool))
+        }
+    }
+
+    @Test func droppingACountyDropsItsRoleUnlessAnotherDatabaseUsesItAndImportGrantsItAgain() async throws {
+        try await withRegistry { registry, pool in
+            let code = try CountyCode("rr_gone")
+            _ = try await registry.create(code: code, name: "县", region: nil)
+            _ = try await registry.archive(code)
+            let kept = try await registry.drop(code, confirm: "rr_gone")
+            #expect(kept == nil)
+            #expect(try await !roleExists(code.role, pool))
+
+            // A county of the same code in another database of the server: the role stays.
+            let twice = try CountyCode("rr_twice")
+            _ = try await registry.create(code: twice, name: "县", region: nil)
+            let file = NSTemporaryDirectory() + "rr_twice-\(UUID().uuidString.prefix(6)).tongxin"
+            defer { try? FileManager.default.removeItem(atPath: file) }
+            try await registry.export(twice, to: file)
+            try await withRegistry { other, otherPool in
+                let restored = try await other.importCounty(from: file)
+                #expect(restored.code == twice)
+                #expect(try await may(twice.role, "INSERT", "county_rr_twice.proposal", otherPool))
+                #expect(try await !may(twice.role, "DELETE", "county_rr_twice.audit_log", otherPool))
+
+                _ = try await registry.archive(twice)
+                let stays = try await registry.drop(twice, confirm: "rr_twice")
+                #expect(stays?.role == "tongxin_county_rr_twice")
+                #expect(stays?.description.hasPrefix("role tongxin_county_rr_twice kept (") == true, "\(String(describing: stays))")
+                #expect(try await registry.list().isEmpty)
+                #expect(try await roleExists(twice.role, otherPool))
+                #expect(try await may(twice.role, "INSERT", "county_rr_twice.proposal", otherPool))
+            }
+        }
+    }
+}
