@@ -11,7 +11,7 @@ SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || ! command -v sudo >/dev/null 2>&1 || echo sudo)
 
 .DEFAULT_GOAL := help
-.PHONY: help deps build demo test bench clean
+.PHONY: help deps build demo test chaos bench clean
 
 help:
 	@echo "usage: make TARGET"
@@ -20,7 +20,8 @@ help:
 	@echo "          chromium and fonts-wqy-microhei (the HTML report's browser test) if missing"
 	@echo "  build   deps, then swift build"
 	@echo "  demo    build, then run scripts/demo.sh (tongxin db check, db info) on a throwaway server"
-	@echo "  test    deps, then swift build --build-tests and swift test"
+	@echo "  test    deps, then swift build --build-tests, swift test, and the chaos suite at CI size (tongxin-chaos --quick)"
+	@echo "  chaos   deps, swift build, then the full chaos suite (tongxin-chaos; CHAOS_FLAGS='--only worker-sigkill' for one)"
 	@echo "  bench   deps, swift build -c release --static-swift-stdlib, then tongxin-bench on a throwaway server"
 	@echo "  clean   rm -rf .build"
 
@@ -57,6 +58,11 @@ demo: deps
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --disable-xctest
+	.build/debug/tongxin-chaos --quick
+
+chaos: deps
+	$(SWIFT) build
+	.build/debug/tongxin-chaos $(CHAOS_FLAGS)
 
 bench: deps
 	$(SWIFT) build -c release --static-swift-stdlib

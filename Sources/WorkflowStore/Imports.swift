@@ -52,18 +52,35 @@ struct ImportColumns {
 extension WorkflowStore {
     /// Runs `row` for every record inside one transaction; a row's `WorkflowError` ("field:
     /// reason") becomes `line N, field F: reason`. Any problem rolls everything back.
-    private func importRows(
-        _ table: CSVTable, kind: String, _ row: @escaping @Sendable (Context, CSVRecord) async throws -> Void
+    /// Imports `table` in two passes: `check` turns each record into a row without touching the
+    /// database (every bad record reported, nothing opened when any is bad), then `write` puts
+    /// the rows in one transaction.
+    private func importRows<Row: Sendable>(
+        _ table: CSVTable, kind: String, check: (CSVRecord) throws -> Row,
+        write writeRow: @escaping @Sendable (Context, Row) async throws -> Void
     ) async throws -> ImportReport {
-        try await write { context in
+        var problems: [String] = []
+        var rows: [(line: Int, row: Row)] = []
+        rows.reserveCapacity(table.records.count)
+        for record in table.records {
+            do {
+                rows.append((record.line, try check(record)))
+            } catch let error as WorkflowError {
+                problems.append(Self.problem(line: record.line, error))
+                if problems.count >= 1000 { break }
+            }
+        }
+        guard problems.isEmpty else { throw ImportError(problems: problems) }
+        let checked = rows
+        return try await write { context in
             var problems: [String] = []
-            for record in table.records {
+            for (line, row) in checked {
                 do {
                     // A savepoint per row: a refused row leaves the transaction usable, so every
                     // bad row is reported; any problem rolls the whole import back.
                     try await context.tx.withTransaction { tx in
                         do {
-                            try await row(context, record)
+                            try await writeRow(context, row)
                             try await context.batch.flush(on: tx)
                         } catch {
                             context.batch.discard()
@@ -71,32 +88,36 @@ extension WorkflowStore {
                         }
                     }
                 } catch let error as WorkflowError {
-                    let text = error.description
-                    if let colon = text.range(of: ": "), !text[..<colon.lowerBound].contains(" ") {
-                        problems.append("line \(record.line), field \(text[..<colon.lowerBound]): \(text[colon.upperBound...])")
-                    } else {
-                        problems.append("line \(record.line): \(text)")
-                    }
+                    problems.append(Self.problem(line: line, error))
                 } catch let error as PostgresError {
                     // Not the row's fault: the whole import fails (and may be retried). A role
                     // that may not use the county finds no tables (42P01) or is refused (42501).
                     if error.isRetryableTransactionFailure || error.isConnectionFailure || error.isInsufficientPrivilege
                         || error.isUndefinedTable { throw error }
                     if AuditLog.isMissingHead(error) { throw AuditLog.missingHead(context.schema) }
-                    problems.append("line \(record.line): \(error.message)")
+                    problems.append("line \(line): \(error.message)")
                 }
                 if problems.count >= 1000 { break }
             }
             guard problems.isEmpty else { throw ImportError(problems: problems) }
-            return ImportReport(kind: kind, rows: table.records.count)
+            return ImportReport(kind: kind, rows: checked.count)
         }
+    }
+
+    /// `line N, field F: reason` when the error names its field, else `line N: reason`.
+    static func problem(line: Int, _ error: WorkflowError) -> String {
+        let text = error.description
+        if let colon = text.range(of: ": "), !text[..<colon.lowerBound].contains(" ") {
+            return "line \(line), field \(text[..<colon.lowerBound]): \(text[colon.upperBound...])"
+        }
+        return "line \(line): \(text)"
     }
 
     /// Members: `name` (姓名), optional `sector` (界别; created when new) and `active` (yes/no).
     public func importMembers(_ table: CSVTable) async throws -> ImportReport {
         let columns = ImportColumns(table: table, aliases: ["name": ["姓名"], "sector": ["界别"], "active": ["在职", "状态"]])
         try columns.require(["name"])
-        return try await importRows(table, kind: "members") { context, record in
+        return try await importRows(table, kind: "members") { record in
             let name = try Text.required(columns.value("name", record) ?? "", field: "name", maximum: 100)
             let sector = try Text.optional(columns.value("sector", record), field: "sector", maximum: 100)
             var active = true
@@ -107,6 +128,9 @@ extension WorkflowStore {
                 default: throw WorkflowError("active: \"\(text.prefix(20))\" is not yes or no")
                 }
             }
+            return (name, sector, active)
+        } write: { context, row in
+            let (name, sector, active) = row
             if let sector {
                 let added = try await context.tx.query("""
                     INSERT INTO sector (name) VALUES (\(sector)) ON CONFLICT (name) DO NOTHING
@@ -121,10 +145,12 @@ extension WorkflowStore {
     public func importUnits(_ table: CSVTable) async throws -> ImportReport {
         let columns = ImportColumns(table: table, aliases: ["name": ["单位", "名称"], "kind": ["类型"]])
         try columns.require(["name"])
-        return try await importRows(table, kind: "units") { context, record in
+        return try await importRows(table, kind: "units") { record in
             let name = try Text.required(columns.value("name", record) ?? "", field: "name", maximum: 100)
             let kind = try columns.value("kind", record).map { try UnitKind.parse($0, field: "kind") } ?? .department
-            try await insertUnit(context, name: name, kind: kind, field: "name")
+            return (name, kind)
+        } write: { context, row in
+            try await insertUnit(context, name: row.0, kind: row.1, field: "name")
         }
     }
 
@@ -139,7 +165,7 @@ extension WorkflowStore {
         ])
         try columns.require(["title", "category", "kind", "lead"])
         let now = now
-        return try await importRows(table, kind: "proposals") { context, record in
+        return try await importRows(table, kind: "proposals") { record in
             var filedAt = now
             if let text = columns.value("filed_at", record) { filedAt = try LocalTime.parse(text, field: "filed_at") }
             var year: Int?
@@ -156,7 +182,9 @@ extension WorkflowStore {
                 kind: try ProposalKind.parse(columns.value("kind", record) ?? "", field: "kind"),
                 lead: columns.value("lead", record) ?? "", coAuthors: coAuthors,
                 sessionYear: year ?? LocalTime.day(of: filedAt).year, number: columns.value("number", record))
-            _ = try await insert(context, try CheckedProposal(new, today: LocalTime.day(of: filedAt)), filedAt: filedAt)
+            return (try CheckedProposal(new, today: LocalTime.day(of: filedAt)), filedAt)
+        } write: { context, row in
+            _ = try await insert(context, row.0, filedAt: row.1)
         }
     }
 }

@@ -270,12 +270,24 @@ extension WorkflowStore {
             }
         } catch let error as PostgresError where error.sqlState == .uniqueViolation && error.constraint == "proposal_number_key" {
             throw WorkflowError("number: proposal \(checked.number ?? "") exists already")
+        } catch let error as PostgresError where error.constraint == "session_last_number_check" {
+            throw Self.numbersUsedUp(checked.year)
         }
+    }
+
+    /// Numbers run 0001–9999 in a session.
+    static func numbersUsedUp(_ year: Int) -> WorkflowError {
+        WorkflowError("number: session \(year) has no proposal numbers left (at most 9999 a session)")
     }
 
     /// Files a checked proposal inside the caller's transaction (imports); returns its number.
     func insert(_ context: Context, _ new: CheckedProposal, filedAt: Date) async throws -> String {
-        let looked = try await context.tx.pipeline(filingQueries(new))
+        let looked: [PostgresRows]
+        do {
+            looked = try await context.tx.pipeline(filingQueries(new))
+        } catch let error as PostgresError where error.constraint == "session_last_number_check" {
+            throw Self.numbersUsedUp(new.year)
+        }
         let number = try insert(context, new, filedAt: filedAt, looked: looked[...])
         do {
             try await context.batch.flush(on: context.tx)

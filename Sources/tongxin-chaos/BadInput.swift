@@ -19,6 +19,9 @@ enum BadInput {
             ["county", "create", county, "--name", "模糊县"],
             ["demo", "fill", "--county", county, "--year", "2021", "--profile", "leiyang"],
             ["member", "add", "测试委员", "--county", county],
+            ["unit", "add", "测试局", "--county", county],
+            ["proposal", "file", "--title", "模糊测试提案", "--category", "社会民生", "--kind", "individual", "--lead", "测试委员",
+             "--as-of", "2021-02-01T09:00", "--county", county],
         ] {
             let run = try await harness.tongxin(step, database: database)
             guard run.status == 0 else { throw ChaosError("\(step.joined(separator: " ")): \(run.stderr)") }
@@ -38,7 +41,10 @@ enum BadInput {
         if run.timedOut { outcome.findings.append("no answer within the time limit: \(run.shown)") }
         let after = try await harness.checksum(database)
         if run.status != 0 && !run.trapped && !run.timedOut {
-            if run.errorLines.count != 1 {
+            // One line; an import lists each bad row on a line of its own.
+            let lines = run.errorLines
+            let rowByRow = lines.count > 1 && lines.allSatisfy { $0.hasPrefix("tongxin: ") && $0.contains(": line ") }
+            if lines.count != 1 && !rowByRow {
                 outcome.findings.append("\(run.errorLines.count)-line error (exit \(run.status)): \(run.shown): \(run.stderr.prefix(300))")
             }
             if ![1, 64].contains(run.status) { outcome.findings.append("exit \(run.status): \(run.shown)") }
@@ -152,6 +158,28 @@ enum BadInput {
                 baseline = try await judge(run, harness: harness, database: database, baseline: baseline, into: &outcome)
             }
         }
+        // Valid commands with one value replaced: past the parser, into each field's checks.
+        let number = try await harness.withConnection(database) { c in
+            try await c.query("SELECT number FROM county_fuzz.proposal WHERE title = '模糊测试提案'").single().decode(String.self)
+        }
+        let templates = mutationTemplates(number)
+        let perTemplate = harness.options.quick ? 5 : 16
+        for template in templates {
+            let values = template.indices.filter { $0 >= 2 && !template[$0].hasPrefix("--") }
+            for _ in 0..<perTemplate {
+                var arguments = template
+                if let index = values.randomElement(using: &random) {
+                    if Int.random(in: 0..<8, using: &random) == 0 {
+                        arguments.remove(at: index)
+                    } else {
+                        arguments[index] = value(&random)
+                    }
+                }
+                let run = try await harness.tongxin(arguments + ["--county", county], database: database)
+                if run.status == 0 { accepted += 1 } else { refused += 1 }
+                baseline = try await judge(run, harness: harness, database: database, baseline: baseline, into: &outcome)
+            }
+        }
         // The worker's arguments too.
         for _ in 0..<(harness.options.quick ? 20 : 60) {
             var arguments: [String] = []
@@ -165,8 +193,45 @@ enum BadInput {
             if run.status == 0 { accepted += 1 } else { refused += 1 }
             baseline = try await judge(run, harness: harness, database: database, baseline: baseline, into: &outcome)
         }
-        outcome.notes = ["\(commands.count) commands × \(perCommand) + the worker: \(outcome.runs) runs, \(refused) refused, \(accepted) accepted"]
+        outcome.notes = ["\(commands.count) commands × \(perCommand) random, \(templates.count) valid commands × \(perTemplate) with one value replaced, and the worker: \(outcome.runs) runs, \(refused) refused, \(accepted) accepted"]
         return outcome
+    }
+
+    /// Valid staff and operator commands (for county `fuzz`, proposal `p`), each value of
+    /// which the mutation fuzzing replaces in turn.
+    static func mutationTemplates(_ p: String) -> [[String]] {
+        [
+            ["proposal", "file", "--title", "模糊标题", "--body", "正文", "--category", "社会民生", "--kind", "joint", "--lead", "测试委员",
+             "--co", "测试委员", "--session", "2021", "--as-of", "2021-02-01T09:00"],
+            ["proposal", "review", p, "--register", "--as-of", "2021-02-02"],
+            ["proposal", "review", p, "--return", "--note", "请补充", "--as-of", "2021-02-02"],
+            ["proposal", "review", p, "--merge-into", "2021-001"],
+            ["proposal", "withdraw", p, "--reason", "撤回"],
+            ["proposal", "assign", p, "--lead", "测试局", "--co", "测试局", "--parallel", "测试局", "--as-of", "2021-02-03"],
+            ["proposal", "unit-return", p, "--unit", "测试局", "--reason", "不属本单位"],
+            ["proposal", "extend", p, "--unit", "测试局", "--until", "2021-06-30"],
+            ["proposal", "opinion", p, "--unit", "测试局", "--text", "意见"],
+            ["proposal", "reply", p, "--unit", "测试局", "--category", "A", "--text", "已办理", "--as-of", "2021-03-01"],
+            ["proposal", "evaluate", p, "--member", "测试委员", "--rating", "satisfied", "--process-rating", "basic", "--comment", "好"],
+            ["proposal", "consult", p, "--outcome", "面商", "--held-on", "2021-05-01"],
+            ["proposal", "mark-key", p, "--supervisor", "主席"],
+            ["proposal", "supervise", p, "--kind", "visit", "--supervisor", "主席", "--note", "督办", "--held-on", "2021-05-02"],
+            ["proposal", "list", "--status", "assigned", "--unit", "测试局", "--category", "社会民生", "--session", "2021", "--format", "csv"],
+            ["proposal", "show", p, "--format", "json"],
+            ["suggestion", "file", "--member", "测试委员", "--title", "微建议", "--body", "内容", "--as-of", "2021-04-01"],
+            ["suggestion", "list", "--status", "filed", "--year", "2021"],
+            ["activity", "add", "--kind", "duty-day", "--on", "2021-05-01", "--member", "测试委员", "--days", "1", "--note", "值班"],
+            ["activity", "add", "--kind", "supervision-group", "--on", "2021-05-01", "--unit", "测试局"],
+            ["calendar", "set", "2021-10-08", "holiday"],
+            ["session", "open", "--year", "2022", "--name", "十届八次会议", "--opened-on", "2022-01-10", "--closed-on", "2022-01-14"],
+            ["member", "add", "新委员", "--sector", "经济界"],
+            ["unit", "add", "新单位", "--kind", "department"],
+            ["report", "annual", "--year", "2021", "--format", "json"],
+            ["report", "units", "--year", "2021", "--format", "csv"],
+            ["report", "compare", "--year", "2021", "--all", "--sort", "on_time_rate", "--live"],
+            ["audit", "log", "--proposal", p, "--format", "json"],
+            ["demo", "summary", "--year", "2021"],
+        ]
     }
 
     // MARK: CSV
@@ -219,6 +284,10 @@ enum BadInput {
             CSVCase(name: "\(big) members, line \(bad) broken", importer: "members", bytes: utf8(members), error: "line \(bad)"),
             CSVCase(name: "\(big) units, line \(bad) bad kind", importer: "units", bytes: utf8(units), error: "line \(bad)"),
             CSVCase(name: "\(big / 5) proposals, line \(bad / 5) bad category", importer: "proposals", bytes: utf8(proposals), error: "line \(bad / 5)"),
+            CSVCase(name: "50 proposals, line 37 an unknown member (found while writing)", importer: "proposals",
+                    bytes: utf8("title,category,kind,lead,filed_at\n"
+                        + (2...51).map { "写入\($0),社会民生,individual,\($0 == 37 ? "查无此人" : "测试委员"),2021-01-12\n" }.joined()),
+                    error: "line 37"),
             CSVCase(name: "BOM, CRLF and quotes (valid)", importer: "units",
                     bytes: bom + utf8("单位,类型\r\n\"城建局, 二科\",department\r\n\"引号\"\"局\",department\r\n"), error: nil),
         ]

@@ -105,6 +105,7 @@ enum Scenario: String, CaseIterable {
     case terminateBackend = "terminate-backend"
     case concurrentMigrate = "concurrent-migrate"
     case failingMigration = "failing-migration"
+    case countyRoles = "county-roles"
     case fuzzArguments = "fuzz-arguments"
     case fuzzCSV = "fuzz-csv"
     case injection = "injection"
@@ -116,6 +117,7 @@ enum Scenario: String, CaseIterable {
         case .terminateBackend: "pg_terminate_backend the worker's connections while it works"
         case .concurrentMigrate: "four concurrent migrate up --all over 1,000 counties"
         case .failingMigration: "a migration failing in one county of 1,000, then fixed and rerun"
+        case .countyRoles: "a county's staff role against another county's schema, its own audit log, the queue and the CLI"
         case .fuzzArguments: "random, oversized, mistyped, invalid UTF-8 and metacharacter arguments to every command"
         case .fuzzCSV: "broken, mis-encoded, huge and 100,000-row CSV files to every importer"
         case .injection: "SQL, shell and markup strings in every free-text field, read back"
@@ -129,6 +131,7 @@ enum Scenario: String, CaseIterable {
         case .terminateBackend: try await WorkerFaults.terminateBackend(harness)
         case .concurrentMigrate: try await MigrationFaults.concurrent(harness)
         case .failingMigration: try await MigrationFaults.failing(harness)
+        case .countyRoles: try await RoleChecks.run(harness)
         case .fuzzArguments: try await BadInput.fuzzArguments(harness)
         case .fuzzCSV: try await BadInput.fuzzCSV(harness)
         case .injection: try await BadInput.injection(harness)

@@ -126,7 +126,14 @@ enum WorkerFaults {
         judge(final, effectJobs: effectJobs, into: &outcome)
 
         // Deliveries: at least once each, duplicates no more than the kills, each with its key.
-        let received = receiver.requests
+        // A request cut off by a kill (its body shorter than its Content-Length, or no headers
+        // at all) never reached a real server's handler: counted apart, not as a delivery.
+        let all = receiver.requests
+        let received = all.filter { request in
+            guard let length = request.headers["content-length"].flatMap({ Int($0) }) else { return false }
+            return request.body.utf8.count >= length
+        }
+        let cut = all.count - received.count
         var perKey: [String: Int] = [:]
         var unkeyed = 0
         for request in received {
@@ -144,7 +151,7 @@ enum WorkerFaults {
         outcome.notes = [
             "\(total) jobs (\(effectJobs) effects, \(deliveries) webhook deliveries); \(kills) SIGKILLs, \(landed) mid-work; midway \(midway)",
             "after the drain: \(final)",
-            "webhook: \(received.count) POSTs for \(delivered) notifications, \(duplicates) repeated (each with its Idempotency-Key), \(unkeyed) unkeyed",
+            "webhook: \(received.count) POSTs for \(delivered) notifications, \(duplicates) repeated (each with its Idempotency-Key), \(unkeyed) unkeyed; \(cut) cut off mid-request by a kill",
         ]
         return outcome
     }
@@ -179,33 +186,35 @@ enum WorkerFaults {
         let database = try await harness.freshDatabase("chaos_restart")
         let counties = try await harness.createCounties(database, prefix: "r", count: harness.options.quick ? 100 : 200)
         let folder = try harness.migrationsFolder("restart", extra: [
-            "0900_chaos_slow.sql": "CREATE TABLE chaos_slow (n int NOT NULL);\nSELECT pg_sleep(0.03);\nINSERT INTO chaos_slow VALUES (1);\n",
+            "0900_chaos_slow.sql": "CREATE TABLE chaos_slow (n int NOT NULL);\nSELECT pg_sleep(0.05);\nINSERT INTO chaos_slow VALUES (1);\n",
         ])
         let total = harness.options.quick ? 8_000 : 20_000
         let enqueued = try await harness.tongxin(["jobs", "enqueue", "effect", "--count", "\(total)", "--args", #"{"sleep_ms": 1}"#], database: database)
         guard enqueued.status == 0 else { throw ChaosError("jobs enqueue: \(enqueued.stderr)") }
         let worker = try harness.worker(database, ["--concurrency", "2", "--batch-size", "20", "--lease-seconds", "3"])
-        let migrate = Task { try await harness.tongxin(["migrate", "up", "--all", "--jobs", "2", "--migrations", folder], database: database) }
-
-        // Two fast restarts while both are at work.
-        for restart in 1...2 {
-            try await Task.sleep(for: .milliseconds(restart == 1 ? 1500 : 2500))
+        // Each restart lands in a running `migrate up --all`, while the worker works on.
+        var attempts: [Harness.Run] = []
+        for _ in 1...2 {
+            let migrate = Task { try await harness.tongxin(["migrate", "up", "--all", "--jobs", "2", "--migrations", folder], database: database) }
+            try await Task.sleep(for: .milliseconds(900))
             try await blocking { try harness.server.restart() }
             outcome.runs += 1
-        }
-        var first = try await migrate.value
-        var attempts = [first]
-        if first.trapped { outcome.traps += 1 }
-        if first.status != 0 && first.errorLines.count != 1 {
-            outcome.findings.append("migrate up failed with \(first.errorLines.count) error lines instead of one: \(first.stderr.suffix(400)) / stdout: \(first.stdout.suffix(600).debugDescription)")
+            attempts.append(try await migrate.value)
         }
         // Resume: rerun until it completes (it must, now that the server stays up).
-        while first.status != 0 && attempts.count < 4 {
-            first = try await harness.tongxin(["migrate", "up", "--all", "--jobs", "2", "--migrations", folder], database: database)
-            attempts.append(first)
-            if first.trapped { outcome.traps += 1 }
+        while attempts.last?.status != 0 && attempts.count < 5 {
+            attempts.append(try await harness.tongxin(["migrate", "up", "--all", "--jobs", "2", "--migrations", folder], database: database))
         }
-        if first.status != 0 { outcome.findings.append("migrate up did not complete after \(attempts.count) runs: \(first.stderr.suffix(300))") }
+        for run in attempts {
+            if run.trapped { outcome.traps += 1 }
+            if run.status != 0 && run.errorLines.count != 1 {
+                outcome.findings.append("migrate up failed with \(run.errorLines.count) error lines instead of one: \(run.stderr.suffix(400))")
+            }
+        }
+        if attempts.last?.status != 0 { outcome.findings.append("migrate up did not complete after \(attempts.count) runs") }
+        if attempts.prefix(2).contains(where: { $0.status == 0 }) {
+            outcome.notes.append("a restart came after its migrate run had finished")
+        }
 
         let final = try await settle(harness, database, limit: .seconds(240))
         worker.signal(SIGTERM)
@@ -219,7 +228,7 @@ enum WorkerFaults {
         outcome.lost += counties.count - atHead
         outcome.partialWrites += partial
         outcome.duplicated += twice
-        outcome.notes = [
+        outcome.notes += [
             "\(total) effect jobs under one worker; migrate up --all over \(counties.count) counties; 2 fast restarts",
             "migrate runs: " + attempts.map { $0.status == 0 ? "completed" : "failed (\($0.errorLines.last ?? ""))" }.joined(separator: "; then "),
             "worker: \(final); exit \(status) after SIGTERM",

@@ -128,7 +128,23 @@ enum Programs {
     @Test func anUnknownCommandIsAUsageErrorWithNonZeroExit() async throws {
         let outcome = try await Programs.run("tongxin", ["frobnicate"])
         #expect(outcome.status == 64)
+        #expect(outcome.lines.count == 1, "\(outcome.output)")
         #expect(outcome.output.contains("frobnicate"))
+    }
+
+    @Test func usageErrorsAreOneLineNamingTheArgument() async throws {
+        let missing = try await Programs.run("tongxin", ["proposal", "show"])
+        #expect(missing.status == 64)
+        #expect(missing.lines == ["tongxin: Missing expected argument '<id>' (see `tongxin … --help`)"])
+        let mistyped = try await Programs.run("tongxin-worker", ["--concurrency", "many"])
+        #expect(mistyped.status == 64)
+        #expect(mistyped.lines == ["tongxin-worker: The value 'many' is invalid for '--concurrency <concurrency>' (see `tongxin-worker … --help`)"])
+        let refused = try await Programs.run("tongxin", ["proposal", "review", "2021-001", "--register", "--note", "x"])
+        #expect(refused.status == 64)
+        #expect(refused.lines == ["tongxin: --note: only with --decline, --convert or --return (the notice to the author) (see `tongxin … --help`)"])
+        let help = try await Programs.run("tongxin", ["proposal", "show", "--help"])
+        #expect(help.status == 0)
+        #expect(help.output.contains("USAGE: tongxin proposal show"))
     }
 }
 
