@@ -57,6 +57,7 @@ extension WorkflowStore {
     /// the rows in one transaction.
     private func importRows<Row: Sendable>(
         _ table: CSVTable, kind: String, check: (CSVRecord) throws -> Row,
+        preflight: (([(line: Int, row: Row)]) async throws -> [(line: Int, problem: WorkflowError)])? = nil,
         write writeRow: @escaping @Sendable (Context, Row) async throws -> Void
     ) async throws -> ImportReport {
         var problems: [String] = []
@@ -70,7 +71,19 @@ extension WorkflowStore {
                 if problems.count >= 1000 { break }
             }
         }
-        guard problems.isEmpty else { throw ImportError(problems: problems) }
+        if !problems.isEmpty {
+            // Bad rows found without the database: the good ones are not written (that would
+            // take minutes for a big file), but what the database would refuse of them, where a
+            // read can tell, is reported too, so every bad row is named at once.
+            if let preflight, problems.count < 1000 {
+                let lines = Set(table.records.map(\.line)).subtracting(rows.map(\.line))
+                var all = problems.map { (line: Int($0.dropFirst(5).prefix { $0.isNumber }) ?? 0, text: $0) }
+                all += try await preflight(rows).map { (line: $0.line, text: Self.problem(line: $0.line, $0.problem)) }
+                    .filter { !lines.contains($0.line) }
+                problems = all.sorted { $0.line < $1.line }.prefix(1000).map(\.text)
+            }
+            throw ImportError(problems: problems)
+        }
         let checked = rows
         return try await write { context in
             var problems: [String] = []
@@ -183,8 +196,42 @@ extension WorkflowStore {
                 lead: columns.value("lead", record) ?? "", coAuthors: coAuthors,
                 sessionYear: year ?? LocalTime.day(of: filedAt).year, number: columns.value("number", record))
             return (try CheckedProposal(new, today: LocalTime.day(of: filedAt)), filedAt)
+        } preflight: { rows in
+            try await self.proposalLookups(rows.map { (line: $0.line, proposal: $0.row.0) })
         } write: { context, row in
             _ = try await insert(context, row.0, filedAt: row.1)
         }
+    }
+
+    /// What filing would refuse of checked proposals that a read can tell (a missing session,
+    /// an unknown or inactive author), with the messages filing gives, in one query each.
+    func proposalLookups(_ rows: [(line: Int, proposal: CheckedProposal)]) async throws -> [(line: Int, problem: WorkflowError)] {
+        let names = Array(Set(rows.flatMap { [$0.proposal.lead] + $0.proposal.coAuthors }))
+        let years = Array(Set(rows.map(\.proposal.year)))
+        let (members, sessions) = try await reading { tx, _ in
+            let found = try await tx.pipeline([memberQuery(names), "SELECT year FROM session WHERE year = ANY(\(years))"])
+            var members: [String: Bool] = [:]
+            for (name, _, active) in try found[0].decode((String, Int64, Bool).self) { members[name] = active }
+            let years: [Int] = try found[1].decode(Int.self)
+            return (members, Set(years))
+        }
+        var problems: [(line: Int, problem: WorkflowError)] = []
+        for (line, proposal) in rows {
+            if !sessions.contains(proposal.year) {
+                problems.append((line, WorkflowError("session: no \(proposal.year) session in county \(county); open it with `tongxin session open --year \(proposal.year)`")))
+                continue
+            }
+            for (field, names) in [("lead", [proposal.lead]), ("co_authors", proposal.coAuthors)] {
+                if let inactive = names.first(where: { members[$0] == false }) {
+                    problems.append((line, WorkflowError("\(field): member \(inactive) is not active")))
+                    break
+                }
+                if let missing = names.first(where: { members[$0] == nil }) {
+                    problems.append((line, WorkflowError("\(field): no member \"\(missing.prefix(60))\" in county \(county)")))
+                    break
+                }
+            }
+        }
+        return problems
     }
 }
