@@ -368,16 +368,23 @@ enum BadInput {
             _ = try await tongxin(["proposal", "review", "--register"], number, ["as-of": "2021-02-02"], actor: actor)
             _ = try await tongxin(["proposal", "withdraw"], second, ["reason": text + "撤回理由", "as-of": "2021-02-02"], actor: actor)
             _ = try await tongxin(["proposal", "assign"], number, ["lead": unit, "as-of": "2021-02-03"], actor: actor)
+            _ = try await tongxin(["proposal", "mark-key"], number, ["supervisor": text + "督办人", "as-of": "2021-02-04"], actor: actor)
+            _ = try await tongxin(["proposal", "supervise"], number, [
+                "kind": "meeting", "supervisor": text + "督办人", "note": text + "督办记录", "held-on": "2021-02-05",
+            ], actor: actor)
             _ = try await tongxin(["proposal", "reply"], number, ["unit": unit, "category": "A", "text": text + "答复", "as-of": "2021-03-01"], actor: actor)
             _ = try await tongxin(["proposal", "evaluate"], number, [
                 "member": member, "rating": "satisfied", "comment": text + "评价", "as-of": "2021-03-02",
             ], actor: actor)
-            _ = try await tongxin(["proposal", "mark-key"], number, ["supervisor": text + "督办人", "as-of": "2021-03-03"], actor: actor)
-            _ = try await tongxin(["suggestion", "file"], nil, ["member": member, "title": text + "微建议", "body": text + "内容", "as-of": "2021-04-01"], actor: actor)
+            let suggestion = try await tongxin(["suggestion", "file"], nil, ["member": member, "title": text + "微建议", "body": text + "内容", "as-of": "2021-04-01"], actor: actor)
+            if let id = suggestion.stdout.split(whereSeparator: { $0 == " " || $0 == "\n" }).first(where: { $0.hasPrefix("W") }).map(String.init) {
+                _ = try await tongxin(["suggestion", "route"], id, ["unit": unit, "as-of": "2021-04-02"], actor: actor)
+                _ = try await tongxin(["suggestion", "reply"], id, ["unit": unit, "text": text + "微建议答复", "as-of": "2021-04-03"], actor: actor)
+            }
             _ = try await tongxin(["activity", "add"], nil, ["kind": "visit-made", "on": "2021-05-01", "peer": text + "政协", "note": text + "备注"], actor: actor)
             // Read everything back as JSON: each value must be there, exactly.
             var shown = Set<String>()
-            for read in [["proposal", "show", number], ["proposal", "show", second], ["member", "list"], ["unit", "list"], ["sector", "list"],
+            for read in [["proposal", "show", number], ["proposal", "show", second], ["suggestion", "list", "--year", "2021"], ["member", "list"], ["unit", "list"], ["sector", "list"],
                          ["suggestion", "list"], ["activity", "list"], ["audit", "log"]] {
                 let run = try await harness.tongxin(read + ["--county", county, "--format", "json"], database: database)
                 guard run.status == 0, let json = try? JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) else {
@@ -387,7 +394,7 @@ enum BadInput {
                 collectStrings(json, into: &shown)
             }
             let expected = [sector, member, unit, actor, text + "标题\(tag)", text + "正文", text + "撤回理由", text + "答复", text + "评价",
-                            text + "督办人", text + "微建议", text + "政协", text + "备注"]
+                            text + "督办人", text + "督办记录", text + "微建议", text + "内容", text + "微建议答复", text + "政协", text + "备注"]
             for value in expected {
                 outcome.runs += 1
                 written += 1
@@ -409,7 +416,7 @@ enum BadInput {
             outcome.findings.append("the HTML report shows markup from a unit's name unescaped")
         }
         outcome.notes = [
-            "\(injections.count) strings × 13 free-text fields (sector, member, unit, actor, title, body, withdrawal reason, reply, comment, supervisor, micro-suggestion, peer, note): \(written) written, \(written - outcome.lost) read back literally as JSON",
+            "\(injections.count) strings × 16 free-text fields (sector, member, unit, actor, title, body, withdrawal reason, reply, comment, supervisor, supervision note, micro-suggestion title, body and reply, peer, note): \(written) written, \(written - outcome.lost) read back literally as JSON",
             "audit verify: \(verified.stdout.split(separator: "\n").last ?? "-"); HTML report escapes markup: \(!page.contains("<script>alert"))",
         ]
         return outcome
