@@ -364,10 +364,19 @@ enum BadInput {
                 ], actor: actor)
                 return filed.stdout.split(separator: "\n").first.flatMap { $0.split(separator: " ").dropFirst().first }.map(String.init)
             }
-            guard let number = try await file(text + "标题\(tag)"), let second = try await file(text + "撤回\(tag)") else { continue }
+            _ = try await tongxin(["unit", "add"], text + "协办局\(tag)", actor: actor)
+            guard let number = try await file(text + "标题\(tag)"), let second = try await file(text + "撤回\(tag)"),
+                  let third = try await file(text + "退回\(tag)"), let fourth = try await file(text + "不予立案\(tag)")
+            else { continue }
+            // A declined one (with a note), one a unit hands back (with a reason).
+            _ = try await tongxin(["proposal", "review", "--decline", "other"], fourth, ["note": text + "不予立案说明", "as-of": "2021-02-02"], actor: actor)
+            _ = try await tongxin(["proposal", "review", "--register"], third, ["as-of": "2021-02-02"], actor: actor)
+            _ = try await tongxin(["proposal", "assign"], third, ["lead": unit, "as-of": "2021-02-03"], actor: actor)
+            _ = try await tongxin(["proposal", "unit-return"], third, ["unit": unit, "reason": text + "退回理由", "as-of": "2021-02-04"], actor: actor)
             _ = try await tongxin(["proposal", "review", "--register"], number, ["as-of": "2021-02-02"], actor: actor)
             _ = try await tongxin(["proposal", "withdraw"], second, ["reason": text + "撤回理由", "as-of": "2021-02-02"], actor: actor)
-            _ = try await tongxin(["proposal", "assign"], number, ["lead": unit, "as-of": "2021-02-03"], actor: actor)
+            _ = try await tongxin(["proposal", "assign"], number, ["lead": unit, "co": text + "协办局\(tag)", "as-of": "2021-02-03"], actor: actor)
+            _ = try await tongxin(["proposal", "opinion"], number, ["unit": text + "协办局\(tag)", "text": text + "协办意见", "as-of": "2021-02-10"], actor: actor)
             _ = try await tongxin(["proposal", "mark-key"], number, ["supervisor": text + "督办人", "as-of": "2021-02-04"], actor: actor)
             _ = try await tongxin(["proposal", "supervise"], number, [
                 "kind": "meeting", "supervisor": text + "督办人", "note": text + "督办记录", "held-on": "2021-02-05",
@@ -381,10 +390,15 @@ enum BadInput {
                 _ = try await tongxin(["suggestion", "route"], id, ["unit": unit, "as-of": "2021-04-02"], actor: actor)
                 _ = try await tongxin(["suggestion", "reply"], id, ["unit": unit, "text": text + "微建议答复", "as-of": "2021-04-03"], actor: actor)
             }
+            let rejected = try await tongxin(["suggestion", "file"], nil, ["member": member, "title": text + "不采纳\(tag)", "as-of": "2021-04-01"], actor: actor)
+            if let id = rejected.stdout.split(whereSeparator: { $0 == " " || $0 == "\n" }).first(where: { $0.hasPrefix("W") }).map(String.init) {
+                _ = try await tongxin(["suggestion", "reject"], id, ["reason": text + "不采纳理由", "as-of": "2021-04-02"], actor: actor)
+            }
             _ = try await tongxin(["activity", "add"], nil, ["kind": "visit-made", "on": "2021-05-01", "peer": text + "政协", "note": text + "备注"], actor: actor)
             // Read everything back as JSON: each value must be there, exactly.
             var shown = Set<String>()
-            for read in [["proposal", "show", number], ["proposal", "show", second], ["suggestion", "list", "--year", "2021"], ["member", "list"], ["unit", "list"], ["sector", "list"],
+            for read in [["proposal", "show", number], ["proposal", "show", second], ["proposal", "show", third], ["proposal", "show", fourth],
+                         ["suggestion", "list", "--year", "2021"], ["member", "list"], ["unit", "list"], ["sector", "list"],
                          ["suggestion", "list"], ["activity", "list"], ["audit", "log"]] {
                 let run = try await harness.tongxin(read + ["--county", county, "--format", "json"], database: database)
                 guard run.status == 0, let json = try? JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) else {
@@ -394,7 +408,8 @@ enum BadInput {
                 collectStrings(json, into: &shown)
             }
             let expected = [sector, member, unit, actor, text + "标题\(tag)", text + "正文", text + "撤回理由", text + "答复", text + "评价",
-                            text + "督办人", text + "督办记录", text + "微建议", text + "内容", text + "微建议答复", text + "政协", text + "备注"]
+                            text + "督办人", text + "督办记录", text + "微建议", text + "内容", text + "微建议答复", text + "政协", text + "备注",
+                            text + "不予立案说明", text + "退回理由", text + "协办意见", text + "不采纳理由"]
             for value in expected {
                 outcome.runs += 1
                 written += 1
@@ -416,7 +431,7 @@ enum BadInput {
             outcome.findings.append("the HTML report shows markup from a unit's name unescaped")
         }
         outcome.notes = [
-            "\(injections.count) strings × 16 free-text fields (sector, member, unit, actor, title, body, withdrawal reason, reply, comment, supervisor, supervision note, micro-suggestion title, body and reply, peer, note): \(written) written, \(written - outcome.lost) read back literally as JSON",
+            "\(injections.count) strings × 20 free-text fields (sector, member, unit, actor, title, body, withdrawal reason, decline note, unit's return reason, co-unit opinion, reply, comment, supervisor, supervision note, micro-suggestion title, body, reply and rejection reason, peer, note): \(written) written, \(written - outcome.lost) read back literally as JSON",
             "audit verify: \(verified.stdout.split(separator: "\n").last ?? "-"); HTML report escapes markup: \(!page.contains("<script>alert"))",
         ]
         return outcome
