@@ -19,7 +19,7 @@ struct DemoCommand: AsyncParsableCommand {
             abstract: "Fill the county with a year: sectors, members, units, a session, proposals along every path, micro-suggestions, activities.",
             discussion: "Profiles exist for leiyang (the seed's figures exactly), changning, linwu, lingling, zhaoping and macheng.")
         @OptionGroup var staff: StaffOptions
-        @Option(help: "The year to fill.") var year = 2021
+        @Option(help: "The year to fill.", transform: parseYear) var year = 2021
         @Option(help: "The profile (default: the county's code).") var profile: String?
         @Flag(help: "Replay the year through the worker: before each step, run the jobs due by then (reminders, overdue marks …), and after the last, those due by --replay-until.")
         var replay = false
@@ -62,7 +62,7 @@ struct DemoCommand: AsyncParsableCommand {
     struct Summary: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "The county's year in figures, counted from its data.")
         @OptionGroup var staff: StaffOptions
-        @Option(help: "The year.") var year = 2021
+        @Option(help: "The year.", transform: parseYear) var year = 2021
         @OptionGroup var output: FormatOptions
         func run() async throws {
             try await reportingFailures {

@@ -62,7 +62,7 @@ struct ExchangeCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Write a county's figures of a year as a signed bundle: aggregated metrics only, no names, no proposal text.")
         @OptionGroup var staff: StaffOptions
-        @Option(help: "The year.") var year = 2021
+        @Option(help: "The year.", transform: parseYear) var year = 2021
         @Option(help: "The bundle file to write.") var to: String
         @Option(help: "The key file (default TONGXIN_EXCHANGE_KEY, else ~/.config/tongxin/exchange-key).") var key: String?
 

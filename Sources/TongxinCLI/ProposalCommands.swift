@@ -387,7 +387,7 @@ struct SuggestionCommand: AsyncParsableCommand {
         @OptionGroup var staff: StaffOptions
         @OptionGroup var output: FormatOptions
         @Option var status: String?
-        @Option var year: Int?
+        @Option(transform: parseYear) var year: Int?
         func run() async throws {
             try await reportingFailures {
                 let status: SuggestionStatus? = try status.map { try vocabulary($0, "--status") }

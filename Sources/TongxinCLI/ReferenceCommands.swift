@@ -138,7 +138,7 @@ struct SessionCommand: AsyncParsableCommand {
     struct Open: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Open the year's session.")
         @OptionGroup var staff: StaffOptions
-        @Option(help: "The session's year.") var year: Int
+        @Option(help: "The session's year.", transform: parseYear) var year: Int
         @Option(help: "Its name, e.g. 十届七次会议.") var name: String
         @Option(name: .customLong("opened-on"), help: "First day (default: the --as-of day).") var openedOn: String?
         @Option(name: .customLong("closed-on"), help: "Last day; later proposals count as filed between sessions.") var closedOn: String?
@@ -191,7 +191,7 @@ struct CalendarCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List marked days.")
         @OptionGroup var staff: StaffOptions
         @OptionGroup var output: FormatOptions
-        @Option(help: "Only this year.") var year: Int?
+        @Option(help: "Only this year.", transform: parseYear) var year: Int?
         func run() async throws {
             try await reportingFailures {
                 let days = try await staff.withStore { try await $0.calendarDays(year: year) }
@@ -297,7 +297,7 @@ struct ActivityCommand: AsyncParsableCommand {
         @OptionGroup var staff: StaffOptions
         @OptionGroup var output: FormatOptions
         @Option(help: "Only this kind.") var kind: String?
-        @Option(help: "Only this year.") var year: Int?
+        @Option(help: "Only this year.", transform: parseYear) var year: Int?
         func run() async throws {
             try await reportingFailures {
                 let kind: ActivityKind? = try kind.map { try vocabulary($0, "--kind") }

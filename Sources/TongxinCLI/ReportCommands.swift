@@ -17,7 +17,7 @@ struct ReportCommand: AsyncParsableCommand {
             discussion: "As of --as-of (default now): what is overdue and which deadlines have passed. JSON keys are snake_case and stable.")
         @OptionGroup var staff: StaffOptions
         @OptionGroup var output: FormatOptions
-        @Option(help: "The year.") var year = 2021
+        @Option(help: "The year.", transform: parseYear) var year = 2021
         @Option(help: "Write the report, with the unit league table, as one self-contained HTML page (printable on A4) to this file.")
         var html: String?
 
@@ -45,7 +45,7 @@ struct ReportCommand: AsyncParsableCommand {
             discussion: "Units with at least league_minimum_count assignments (a county setting, default 10) are ranked by the lower end of the on-time rate's 95% Wilson interval, then of the satisfaction rate's.")
         @OptionGroup var staff: StaffOptions
         @OptionGroup var output: FormatOptions
-        @Option(help: "The year.") var year = 2021
+        @Option(help: "The year.", transform: parseYear) var year = 2021
         @Option(help: "Write the league table as one self-contained HTML page (printable on A4) to this file.") var html: String?
 
         func run() async throws {
@@ -85,7 +85,7 @@ extension ReportCommand {
                 """)
         @OptionGroup var connection: ConnectionOptions
         @OptionGroup var output: FormatOptions
-        @Option(help: "The year.") var year = 2021
+        @Option(help: "The year.", transform: parseYear) var year = 2021
         @Option(help: "Only these counties (comma-separated codes).") var counties: String?
         @Flag(help: "Every county (the default).") var all = false
         @Option(help: "The metric to sort by (best first).") var sort = "on_time_rate"

@@ -88,6 +88,14 @@ struct CommandFailure: Error, CustomStringConvertible {
     var description: String { message }
 }
 
+/// A `--year` value: a year a committee can have (1949, the CPPCC's founding, to 2100).
+func parseYear(_ text: String) throws -> Int {
+    guard let year = Int(text), (1949...2100).contains(year) else {
+        throw ValidationError("\"\(text.prefix(20))\" is not a year from 1949 to 2100")
+    }
+    return year
+}
+
 /// `text` on one line: PostgreSQL's and libpq's messages can hold line breaks and tabs.
 func oneLine(_ text: String) -> String {
     text.split(whereSeparator: { $0.isNewline || $0 == "\t" }).map { $0.trimmingCharacters(in: .whitespaces) }

@@ -20,6 +20,9 @@ enum BadInput {
             ["demo", "fill", "--county", county, "--year", "2021", "--profile", "leiyang"],
             ["member", "add", "测试委员", "--county", county],
             ["unit", "add", "测试局", "--county", county],
+            ["unit", "add", "测试二局", "--county", county],
+            ["unit", "add", "测试三局", "--county", county],
+            ["member", "add", "测试委员二", "--county", county],
             ["proposal", "file", "--title", "模糊测试提案", "--category", "社会民生", "--kind", "individual", "--lead", "测试委员",
              "--as-of", "2021-02-01T09:00", "--county", county],
         ] {
@@ -48,6 +51,10 @@ enum BadInput {
                 outcome.findings.append("\(run.errorLines.count)-line error (exit \(run.status)): \(run.shown): \(run.stderr.prefix(300))")
             }
             if ![1, 64].contains(run.status) { outcome.findings.append("exit \(run.status): \(run.shown)") }
+            // Bad data must be caught by the program, not by the database's checks.
+            if run.stderr.contains("(SQLSTATE 22") || run.stderr.contains("(SQLSTATE 23") {
+                outcome.findings.append("a raw database error instead of a field's: \(run.shown): \(run.stderr.prefix(200))")
+            }
             if after != baseline {
                 outcome.partialWrites += 1
                 let before = Set(baseline.split(separator: ";")), now = Set(after.split(separator: ";"))
@@ -163,20 +170,34 @@ enum BadInput {
             try await c.query("SELECT number FROM county_fuzz.proposal WHERE title = '模糊测试提案'").single().decode(String.self)
         }
         let templates = mutationTemplates(number)
+        var mutated = 0, naming = 0
+        var unnamed: [String] = []
         let perTemplate = harness.options.quick ? 5 : 16
         for template in templates {
             let values = template.indices.filter { $0 >= 2 && !template[$0].hasPrefix("--") }
             for _ in 0..<perTemplate {
                 var arguments = template
+                var changed: (option: String, value: String)?
                 if let index = values.randomElement(using: &random) {
+                    let option = template[index - 1].hasPrefix("--") ? String(template[index - 1].dropFirst(2)) : "<\(template[1])>"
                     if Int.random(in: 0..<8, using: &random) == 0 {
                         arguments.remove(at: index)
                     } else {
                         arguments[index] = value(&random)
+                        changed = (option, arguments[index])
                     }
                 }
                 let run = try await harness.tongxin(arguments + ["--county", county], database: database)
                 if run.status == 0 { accepted += 1 } else { refused += 1 }
+                // Does the refusal say what was wrong: the option, its field, or the value?
+                if run.status != 0, let changed, let line = run.errorLines.first {
+                    let field = changed.option.replacingOccurrences(of: "-", with: "_")
+                    let shown = changed.value == Harness.invalidUTF8 ? "\u{FFFD}" : String(changed.value.prefix(12))
+                    let named = line.contains(changed.option) || line.contains(field) || (!shown.isEmpty && line.contains(shown))
+                        || changed.option.hasPrefix("<")
+                    mutated += 1
+                    if named { naming += 1 } else { unnamed.append("\(template.prefix(2).joined(separator: " ")) --\(changed.option) \(changed.value.prefix(30).debugDescription): \(line.prefix(160))") }
+                }
                 baseline = try await judge(run, harness: harness, database: database, baseline: baseline, into: &outcome)
             }
         }
@@ -193,7 +214,9 @@ enum BadInput {
             if run.status == 0 { accepted += 1 } else { refused += 1 }
             baseline = try await judge(run, harness: harness, database: database, baseline: baseline, into: &outcome)
         }
-        outcome.notes = ["\(commands.count) commands × \(perCommand) random, \(templates.count) valid commands × \(perTemplate) with one value replaced, and the worker: \(outcome.runs) runs, \(refused) refused, \(accepted) accepted"]
+        outcome.notes = unnamed.prefix(12).map { "error without the option or value: \($0)" }
+        outcome.notes += ["\(naming) of \(mutated) refusals of a replaced option value name the option, its field or the value"]
+        outcome.notes += ["\(commands.count) commands × \(perCommand) random, \(templates.count) valid commands × \(perTemplate) with one value replaced, and the worker: \(outcome.runs) runs, \(refused) refused, \(accepted) accepted"]
         return outcome
     }
 
@@ -202,12 +225,11 @@ enum BadInput {
     static func mutationTemplates(_ p: String) -> [[String]] {
         [
             ["proposal", "file", "--title", "模糊标题", "--body", "正文", "--category", "社会民生", "--kind", "joint", "--lead", "测试委员",
-             "--co", "测试委员", "--session", "2021", "--as-of", "2021-02-01T09:00"],
+             "--co", "测试委员二", "--session", "2021", "--as-of", "2021-02-01T09:00"],
             ["proposal", "review", p, "--register", "--as-of", "2021-02-02"],
             ["proposal", "review", p, "--return", "--note", "请补充", "--as-of", "2021-02-02"],
             ["proposal", "review", p, "--merge-into", "2021-001"],
-            ["proposal", "withdraw", p, "--reason", "撤回"],
-            ["proposal", "assign", p, "--lead", "测试局", "--co", "测试局", "--parallel", "测试局", "--as-of", "2021-02-03"],
+            ["proposal", "assign", p, "--lead", "测试局", "--co", "测试二局", "--parallel", "测试三局", "--as-of", "2021-02-03"],
             ["proposal", "unit-return", p, "--unit", "测试局", "--reason", "不属本单位"],
             ["proposal", "extend", p, "--unit", "测试局", "--until", "2021-06-30"],
             ["proposal", "opinion", p, "--unit", "测试局", "--text", "意见"],
@@ -215,7 +237,7 @@ enum BadInput {
             ["proposal", "evaluate", p, "--member", "测试委员", "--rating", "satisfied", "--process-rating", "basic", "--comment", "好"],
             ["proposal", "consult", p, "--outcome", "面商", "--held-on", "2021-05-01"],
             ["proposal", "mark-key", p, "--supervisor", "主席"],
-            ["proposal", "supervise", p, "--kind", "visit", "--supervisor", "主席", "--note", "督办", "--held-on", "2021-05-02"],
+            ["proposal", "supervise", p, "--kind", "site-visit", "--supervisor", "主席", "--note", "督办", "--held-on", "2021-05-02"],
             ["proposal", "list", "--status", "assigned", "--unit", "测试局", "--category", "社会民生", "--session", "2021", "--format", "csv"],
             ["proposal", "show", p, "--format", "json"],
             ["suggestion", "file", "--member", "测试委员", "--title", "微建议", "--body", "内容", "--as-of", "2021-04-01"],
@@ -228,9 +250,13 @@ enum BadInput {
             ["unit", "add", "新单位", "--kind", "department"],
             ["report", "annual", "--year", "2021", "--format", "json"],
             ["report", "units", "--year", "2021", "--format", "csv"],
-            ["report", "compare", "--year", "2021", "--all", "--sort", "on_time_rate", "--live"],
+            ["report", "compare", "--year", "2021", "--counties", "fuzz", "--sort", "on_time_rate", "--live"],
             ["audit", "log", "--proposal", p, "--format", "json"],
             ["demo", "summary", "--year", "2021"],
+            ["jobs", "enqueue", "noop", "--count", "3", "--queue", "fuzz", "--priority", "1", "--max-attempts", "2", "--run-at", "2030-01-01"],
+            ["jobs", "list", "--state", "available", "--queue", "fuzz", "--kind", "noop", "--limit", "5"],
+            ["notifications", "list", "--kind", "deadline.remind", "--state", "pending", "--limit", "5"],
+            ["proposal", "withdraw", p, "--reason", "撤回"],
         ]
     }
 
