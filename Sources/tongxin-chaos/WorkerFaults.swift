@@ -252,7 +252,15 @@ enum WorkerFaults {
         for _ in 1...5 {
             try await Task.sleep(for: .milliseconds(900))
             let n = try await harness.withConnection(database) { c in
-                try await c.query("""
+                // The worker reconnects with backoff: wait (up to 10 s) until it is back.
+                let back = ContinuousClock.now + .seconds(10)
+                while ContinuousClock.now < back, try await c.query("""
+                    SELECT count(*) FROM pg_stat_activity
+                    WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'
+                    """).single().decode(Int.self) == 0 {
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+                return try await c.query("""
                     SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity
                     WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'
                     """).single().decode(Int.self)
