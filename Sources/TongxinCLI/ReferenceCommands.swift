@@ -257,7 +257,7 @@ func runImport(
             print("imported \(report.rows) \(report.kind) from \(path)")
         } catch let error as ImportError {
             for problem in error.problems.dropLast() {
-                FileHandle.standardError.write(Data("tongxin: \(path): \(problem)\n".utf8))
+                FileHandle.standardError.write(Data("tongxin: \(path): \(oneLine(problem))\n".utf8))
             }
             throw CommandFailure(message: "\(path): \(error.problems.last ?? "") (import refused: \(error.problems.count) problem(s), nothing written)")
         }

@@ -16,7 +16,8 @@ final class Harness: Sendable {
     init(server: EmbeddedPostgres, options: Options) throws {
         self.server = server
         self.options = options
-        let me = URL(fileURLWithPath: CommandLine.arguments.first ?? "tongxin-chaos").resolvingSymlinksInPath()
+        let me = URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+            ?? CommandLine.arguments.first ?? "tongxin-chaos")
         programs = me.deletingLastPathComponent().path
         for program in ["tongxin", "tongxin-worker"] where !FileManager.default.isExecutableFile(atPath: programs + "/" + program) {
             throw ChaosError("\(programs)/\(program) is missing: build it first (swift build)")
@@ -30,6 +31,8 @@ final class Harness: Sendable {
 
     func cleanUp() {
         try? FileManager.default.removeItem(atPath: scratch)
+        // What a fuzzed `--to ../chaos-traversal.txt` may have written next to it.
+        try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: scratch).deletingLastPathComponent().path + "/chaos-traversal.txt")
     }
 
     func url(_ database: String) -> String { server.connectionString(database: database) }
@@ -137,7 +140,7 @@ final class Harness: Sendable {
                 try await Task.sleep(for: .seconds(2))
                 if process.isRunning { kill(process.processIdentifier, SIGKILL) }
             }
-            try await Task.sleep(for: .milliseconds(2))
+            try await Task.sleep(for: .milliseconds(10))
         }
         process.waitUntilExit()
         let signaled = process.terminationReason == .uncaughtSignal && !timedOut
@@ -159,9 +162,23 @@ final class Harness: Sendable {
 
     /// Starts `tongxin-worker` (it keeps running until signalled or, with --drain, done).
     func worker(_ database: String, _ arguments: [String]) throws -> SpawnedProcess {
-        var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("PG") && $0.key != "DATABASE_URL" }
+        var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("PG") && $0.key != "DATABASE_URL" && !$0.key.hasPrefix("TONGXIN_") }
         environment["DATABASE_URL"] = url(database)
+        environment["HOME"] = scratch
         return try SpawnedProcess(programs + "/tongxin-worker", ["--log-level", "warning"] + arguments, environment: environment)
+    }
+
+    /// Waits for `child` at most `limit`, then SIGKILLs it; its status and whether it had to be killed.
+    func waitForExit(_ child: SpawnedProcess, limit: Duration) async throws -> (status: Int32, killed: Bool) {
+        let watchdog = Task {
+            try await Task.sleep(for: limit)
+            child.signal(SIGKILL)
+            return true
+        }
+        let status = try await blocking { child.waitForExit() }
+        watchdog.cancel()
+        let killed = (try? await watchdog.value) ?? false
+        return (status, killed)
     }
 
     // MARK: Checks

@@ -20,42 +20,32 @@ enum MigrationFaults {
         return codes
     }
 
-    /// For each county: history rows of `version` and rows in `table`. Returns the counties at
-    /// that version (one history row, one table row), the half-applied ones (history without
-    /// the table's row or the other way round) and those where it ran more than once.
+    /// For each county: its history row of `version` and the rows in `table` (each extra
+    /// migration inserts one). Returns the counties at that version (history and one row), the
+    /// half-applied ones (history without the row, or the table without history) and those
+    /// where it ran more than once (more than one row: the files use CREATE TABLE IF NOT EXISTS,
+    /// so a second run would add a row rather than fail).
     static func applied(_ harness: Harness, _ database: String, counties: [String], version: Int, table: String) async throws
         -> (atHead: Int, partial: Int, twice: Int)
     {
         try await harness.withConnection(database) { c in
             var atHead = 0, partial = 0, twice = 0
             for chunk in stride(from: 0, to: counties.count, by: 200) {
-                let queries: [PostgresQuery] = try counties[chunk..<min(chunk + 200, counties.count)].map { code in
+                let codes = counties[chunk..<min(chunk + 200, counties.count)]
+                let present: [Bool] = try await c.pipeline(try codes.map { code in
                     let schema = try PostgresIdentifier("county_" + code)
+                    return "SELECT to_regclass(\(schema.quoted + "." + table)) IS NOT NULL"
+                }).map { try $0.single().decode(Bool.self) }
+                let counts: [(Int, Int)] = try await c.pipeline(try zip(codes, present).map { code, exists in
+                    let schema = try PostgresIdentifier("county_" + code)
+                    let rows: PostgresQuery = exists ? "(SELECT count(*) FROM \(identifier: schema).\(identifier: try PostgresIdentifier(table)))" : "0"
                     return """
-                        SELECT (SELECT count(*) FROM \(identifier: schema).schema_history WHERE version = \(version) AND state IN ('applied', 'resolved')),
-                               (SELECT count(*) - count(DISTINCT version) FROM \(identifier: schema).schema_history),
-                               CASE WHEN to_regclass(\(schema.quoted + "." + table)) IS NULL THEN -1 ELSE 0 END
+                        SELECT (SELECT count(*) FROM \(identifier: schema).schema_history
+                                WHERE version = \(version) AND state IN ('applied', 'resolved')), \(fragment: rows)
                         """
-                }
-                for result in try await c.pipeline(queries) {
-                    let (history, repeated, missing) = try result.single().decode((Int, Int, Int).self)
-                    if repeated > 0 || history > 1 { twice += 1 }
-                    if history == 1 && missing == 0 { atHead += 1 } else if history == 1 || missing == 0 { partial += 1 }
-                }
-            }
-            // Rows in the table: one per county that has it.
-            for chunk in stride(from: 0, to: counties.count, by: 200) {
-                let queries: [PostgresQuery] = try counties[chunk..<min(chunk + 200, counties.count)].map { code in
-                    let schema = try PostgresIdentifier("county_" + code)
-                    return "SELECT CASE WHEN to_regclass(\(schema.quoted + "." + table)) IS NULL THEN 1 ELSE 0 END"
-                }
-                let exists = try await c.pipeline(queries).map { try $0.single().decode(Int.self) == 0 }
-                for (code, present) in zip(counties[chunk..<min(chunk + 200, counties.count)], exists) where present {
-                    let schema = try PostgresIdentifier("county_" + code)
-                    let rows = try await c.query("SELECT count(*) FROM \(identifier: schema).\(identifier: try PostgresIdentifier(table))")
-                        .single().decode(Int.self)
-                    if rows > 1 { twice += 1 }
-                    if rows == 0 { partial += 1 }
+                }).map { try $0.single().decode((Int, Int).self) }
+                for (history, rows) in counts {
+                    if rows > 1 { twice += 1 } else if history == 1 && rows == 1 { atHead += 1 } else if history == 1 || rows == 1 { partial += 1 }
                 }
             }
             return (atHead, partial, twice)
@@ -68,7 +58,7 @@ enum MigrationFaults {
         var outcome = Outcome(Scenario.concurrentMigrate.rawValue)
         let counties = try await counties(harness)
         let folder = try harness.migrationsFolder("concurrent", extra: [
-            "0900_chaos_once.sql": "CREATE TABLE chaos_once (n int NOT NULL);\nINSERT INTO chaos_once VALUES (1);\n",
+            "0900_chaos_once.sql": "CREATE TABLE IF NOT EXISTS chaos_once (n int NOT NULL);\nINSERT INTO chaos_once VALUES (1);\n",
         ])
         let runs = try await withThrowingTaskGroup(of: Harness.Run.self) { group in
             for _ in 0..<4 {
@@ -84,7 +74,7 @@ enum MigrationFaults {
             if run.status != 0 { outcome.findings.append("a runner exited with status \(run.status): \(run.stderr.suffix(300))") }
         }
         let (atHead, partial, twice) = try await applied(harness, database, counties: counties, version: 900, table: "chaos_once")
-        outcome.lost = counties.count - atHead - partial
+        outcome.lost = counties.count - atHead - partial - twice
         outcome.partialWrites = partial
         outcome.duplicated = twice
         outcome.notes = [
@@ -104,14 +94,14 @@ enum MigrationFaults {
         let victim = counties[counties.count / 2]
         let schema = try PostgresIdentifier("county_" + victim)
         let base = try harness.migrationsFolder("failing", extra: [
-            "0900_chaos_once.sql": "CREATE TABLE chaos_once (n int NOT NULL);\nINSERT INTO chaos_once VALUES (1);\n",
+            "0900_chaos_once.sql": "CREATE TABLE IF NOT EXISTS chaos_once (n int NOT NULL);\nINSERT INTO chaos_once VALUES (1);\n",
         ])
         let prepared = try await harness.tongxin(["migrate", "up", "--all", "--jobs", "2", "--migrations", base], database: database)
         guard prepared.status == 0 else { throw ChaosError("migrate up to 0900: \(prepared.stderr)") }
         try await harness.withConnection(database) { c in
             try await c.query("UPDATE \(identifier: schema).chaos_once SET n = 0")
         }
-        try "CREATE TABLE chaos_ratio (r int NOT NULL);\nINSERT INTO chaos_ratio SELECT 100 / n FROM chaos_once;\n"
+        try "CREATE TABLE IF NOT EXISTS chaos_ratio (r int NOT NULL);\nINSERT INTO chaos_ratio SELECT 100 / n FROM chaos_once;\n"
             .write(toFile: base + "/county/0901_chaos_ratio.sql", atomically: true, encoding: .utf8)
         let before = try await snapshot(harness, schema)
         let failed = try await harness.tongxin(["migrate", "up", "--all", "--jobs", "2", "--continue-on-error", "--migrations", base], database: database)
@@ -126,7 +116,7 @@ enum MigrationFaults {
         if before != after { outcome.partialWrites += 1; outcome.findings.append("\(victim) changed although its migration failed") }
         let others = counties.filter { $0 != victim }
         let (atHead, partial, twice) = try await applied(harness, database, counties: others, version: 901, table: "chaos_ratio")
-        outcome.lost += others.count - atHead
+        outcome.lost += others.count - atHead - partial - twice
         outcome.partialWrites += partial
         outcome.duplicated += twice
 
@@ -139,7 +129,7 @@ enum MigrationFaults {
         if rerun.trapped { outcome.traps += 1 }
         if rerun.status != 0 { outcome.findings.append("the rerun after the fix failed: \(rerun.stderr.suffix(300))") }
         let (fixed, fixedPartial, fixedTwice) = try await applied(harness, database, counties: counties, version: 901, table: "chaos_ratio")
-        outcome.lost += counties.count - fixed - fixedPartial
+        outcome.lost += counties.count - fixed - fixedPartial - fixedTwice
         outcome.partialWrites += fixedPartial
         outcome.duplicated += fixedTwice
         outcome.notes = [

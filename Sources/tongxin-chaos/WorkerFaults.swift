@@ -99,9 +99,15 @@ enum WorkerFaults {
         for kill in 1...kills {
             let before = try await tally(harness, database).completed
             let child = try harness.worker(database, arguments)
+            defer { child.signal(SIGKILL) }
+            // Once this worker is at work (a job completed, or 15 s), a random moment later: kill.
+            let started = ContinuousClock.now
+            while try await tally(harness, database).completed == before, ContinuousClock.now - started < .seconds(15) {
+                try await Task.sleep(for: .milliseconds(20))
+            }
             try await Task.sleep(for: .milliseconds(Int.random(in: harness.options.quick ? 250...600 : 400...1000, using: &random)))
             child.signal(SIGKILL)
-            let status = try await blocking { child.waitForExit() }
+            let (status, _) = try await harness.waitForExit(child, limit: .seconds(30))
             let after = try await tally(harness, database).completed
             if after > before && after < total { landed += 1 }
             if status != 137 {
@@ -117,7 +123,9 @@ enum WorkerFaults {
         // The killed workers' leases lapse (3 s); a worker drains the rest.
         try await Task.sleep(for: .seconds(3.5))
         let drain = try harness.worker(database, ["--drain"] + arguments)
-        let status = try await blocking { drain.waitForExit() }
+        defer { drain.signal(SIGKILL) }
+        let (status, hung) = try await harness.waitForExit(drain, limit: .seconds(600))
+        if hung { outcome.findings.append("the draining worker did not finish within 10 minutes") }
         if status != 0 {
             if workerTrap(status, drain.output, expected: [0, 1]) { outcome.traps += 1 }
             outcome.findings.append("the draining worker exited with status \(status): \(drain.output.suffix(300))")
@@ -131,7 +139,8 @@ enum WorkerFaults {
         let all = receiver.requests
         let received = all.filter { request in
             guard let length = request.headers["content-length"].flatMap({ Int($0) }) else { return false }
-            return request.body.utf8.count >= length
+            // A body cut inside a character decodes to U+FFFD and may reach the length: not JSON.
+            return request.body.utf8.count >= length && (try? JSONSerialization.jsonObject(with: Data(request.body.utf8))) != nil
         }
         let cut = all.count - received.count
         var perKey: [String: Int] = [:]
@@ -186,18 +195,32 @@ enum WorkerFaults {
         let database = try await harness.freshDatabase("chaos_restart")
         let counties = try await harness.createCounties(database, prefix: "r", count: harness.options.quick ? 100 : 200)
         let folder = try harness.migrationsFolder("restart", extra: [
-            "0900_chaos_slow.sql": "CREATE TABLE chaos_slow (n int NOT NULL);\nSELECT pg_sleep(0.05);\nINSERT INTO chaos_slow VALUES (1);\n",
+            "0900_chaos_slow.sql": "CREATE TABLE IF NOT EXISTS chaos_slow (n int NOT NULL);\nSELECT pg_sleep(0.05);\nINSERT INTO chaos_slow VALUES (1);\n",
         ])
         let total = harness.options.quick ? 8_000 : 20_000
         let enqueued = try await harness.tongxin(["jobs", "enqueue", "effect", "--count", "\(total)", "--args", #"{"sleep_ms": 1}"#], database: database)
         guard enqueued.status == 0 else { throw ChaosError("jobs enqueue: \(enqueued.stderr)") }
         let worker = try harness.worker(database, ["--concurrency", "2", "--batch-size", "20", "--lease-seconds", "3"])
+        defer { worker.signal(SIGKILL) }
         // Each restart lands in a running `migrate up --all`, while the worker works on.
         var attempts: [Harness.Run] = []
         for _ in 1...2 {
             let migrate = Task { try await harness.tongxin(["migrate", "up", "--all", "--jobs", "2", "--migrations", folder], database: database) }
-            try await Task.sleep(for: .milliseconds(900))
-            try await blocking { try harness.server.restart() }
+            // Restart once this run has migrated a few more counties, and before it is done.
+            let before = try await migratedCounties(harness, database)
+            let started = ContinuousClock.now
+            var now = before
+            while now < min(before + 10, counties.count), ContinuousClock.now - started < .seconds(60) {
+                try await Task.sleep(for: .milliseconds(20))
+                now = try await migratedCounties(harness, database)
+            }
+            if now >= counties.count || now == before { outcome.findings.append("restart \(outcome.runs + 1) did not land in a running migrate up (\(now) of \(counties.count) migrated)") }
+            do {
+                try await blocking { try harness.server.restart() }
+            } catch {
+                migrate.cancel()
+                throw error
+            }
             outcome.runs += 1
             attempts.append(try await migrate.value)
         }
@@ -213,19 +236,20 @@ enum WorkerFaults {
         }
         if attempts.last?.status != 0 { outcome.findings.append("migrate up did not complete after \(attempts.count) runs") }
         if attempts.prefix(2).contains(where: { $0.status == 0 }) {
-            outcome.notes.append("a restart came after its migrate run had finished")
+            outcome.notes.append("a migrate run went on through a restart and completed (allowed: finish or fail cleanly)")
         }
 
         let final = try await settle(harness, database, limit: .seconds(240))
         worker.signal(SIGTERM)
-        let status = try await blocking { worker.waitForExit() }
+        let (status, hung) = try await harness.waitForExit(worker, limit: .seconds(60))
+        if hung { outcome.findings.append("the worker did not stop within 60 s of SIGTERM") }
         if status != 0 {
             if workerTrap(status, worker.output, expected: [0, 1]) { outcome.traps += 1 }
             outcome.findings.append("the worker exited with status \(status) after SIGTERM: \(worker.output.suffix(300))")
         }
         judge(final, effectJobs: total, into: &outcome)
         let (atHead, partial, twice) = try await MigrationFaults.applied(harness, database, counties: counties, version: 900, table: "chaos_slow")
-        outcome.lost += counties.count - atHead
+        outcome.lost += counties.count - atHead - partial - twice
         outcome.partialWrites += partial
         outcome.duplicated += twice
         outcome.notes += [
@@ -235,6 +259,13 @@ enum WorkerFaults {
             "counties at the new migration: \(atHead) of \(counties.count), half-applied \(partial), applied twice \(twice)",
         ]
         return outcome
+    }
+
+    /// Counties that have the scenario's table (one catalog query, no county's data).
+    static func migratedCounties(_ harness: Harness, _ database: String) async throws -> Int {
+        try await harness.withConnection(database) { c in
+            try await c.query("SELECT count(*) FROM pg_class WHERE relname = 'chaos_slow' AND relkind = 'r'").single().decode(Int.self)
+        }
     }
 
     // MARK: pg_terminate_backend
@@ -248,6 +279,7 @@ enum WorkerFaults {
         let enqueued = try await harness.tongxin(["jobs", "enqueue", "effect", "--count", "\(total)", "--args", #"{"sleep_ms": 1}"#], database: database)
         guard enqueued.status == 0 else { throw ChaosError("jobs enqueue: \(enqueued.stderr)") }
         let worker = try harness.worker(database, ["--concurrency", "2", "--batch-size", "20", "--lease-seconds", "3"])
+        defer { worker.signal(SIGKILL) }
         var terminated: [Int] = []
         for _ in 1...5 {
             try await Task.sleep(for: .milliseconds(900))
@@ -271,7 +303,8 @@ enum WorkerFaults {
         if terminated.contains(0) { outcome.findings.append("a round found no worker connection to terminate: \(terminated)") }
         let final = try await settle(harness, database, limit: .seconds(180))
         worker.signal(SIGTERM)
-        let status = try await blocking { worker.waitForExit() }
+        let (status, hung) = try await harness.waitForExit(worker, limit: .seconds(60))
+        if hung { outcome.findings.append("the worker did not stop within 60 s of SIGTERM") }
         if status != 0 {
             if workerTrap(status, worker.output, expected: [0, 1]) { outcome.traps += 1 }
             outcome.findings.append("the worker exited with status \(status) after SIGTERM: \(worker.output.suffix(300))")
