@@ -194,7 +194,8 @@ enum BadInput {
                         changed = (option, arguments[index])
                     }
                 }
-                let run = try await harness.tongxin(arguments + ["--county", county], database: database)
+                let takesCounty = commands.contains { template.starts(with: $0.path) && $0.arguments.contains { $0.name == "county" } }
+                let run = try await harness.tongxin(arguments + (takesCounty ? ["--county", county] : []), database: database)
                 if run.status == 0 { accepted += 1 } else { refused += 1 }
                 // Does the refusal say what was wrong: the option, its field, or the value?
                 if run.status != 0, let changed, let line = run.errorLines.first {
@@ -205,7 +206,7 @@ enum BadInput {
                     mutated += 1
                     if named {
                         naming += 1
-                    } else if !line.contains("cannot ") {
+                    } else if !["cannot ", "already", "exists"].contains(where: { line.contains($0) }) {
                         outcome.findings.append("the error names neither the option nor its value: --\(changed.option) \(changed.value.prefix(30).debugDescription): \(line.prefix(160))")
                     } else { unnamed.append("\(template.prefix(2).joined(separator: " ")) --\(changed.option) \(changed.value.prefix(30).debugDescription): \(line.prefix(160))") }
                 }
@@ -225,7 +226,7 @@ enum BadInput {
             if run.status == 0 { accepted += 1 } else { refused += 1 }
             baseline = try await judge(run, harness: harness, database: database, baseline: baseline, into: &outcome)
         }
-        outcome.notes = ["\(naming) of \(mutated) refusals of a replaced option value name the option, its field or the value; the other \(unnamed.count) are refusals by state (\"proposal … cannot …\"), e.g. \(unnamed.first ?? "-")"]
+        outcome.notes = ["\(naming) of \(mutated) refusals of a replaced option value name the option, its field or the value; the other \(unnamed.count) are refusals by the record's state (\"cannot …\", \"already …\"), e.g. \(unnamed.first ?? "-")"]
         outcome.notes += ["\(commands.count) commands × \(perCommand) random, \(templates.count) valid commands × \(perTemplate) with one value replaced, and the worker: \(outcome.runs) runs, \(refused) refused, \(accepted) accepted"]
         return outcome
     }
