@@ -129,7 +129,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "tongxin-chaos",
-            dependencies: ["PostgresClient", "EmbeddedPostgres", "Migrations", "Counties", "JobQueue", "TongxinWorker"],
+            dependencies: ["PostgresClient", "EmbeddedPostgres", "Migrations", "Counties", "JobQueue", "TongxinWorker", "WorkflowStore"],
             swiftSettings: swiftSettings
         ),
         .target(

@@ -91,13 +91,14 @@ public enum DemoYear {
 
 // MARK: - Randomness
 
-/// SplitMix64 (Steele, Lea, Flood 2014): small, fast, and the same on every platform.
-struct SplitMix64: Sendable {
+/// SplitMix64 (Steele, Lea, Flood 2014): small, fast, and the same on every platform. The demo
+/// year, the benchmarks and the chaos suite draw from it (a seed repeats a run).
+package struct SplitMix64: Sendable, RandomNumberGenerator {
     private var state: UInt64
 
-    init(seed: UInt64) { state = seed }
+    package init(seed: UInt64) { state = seed }
 
-    mutating func next() -> UInt64 {
+    package mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9

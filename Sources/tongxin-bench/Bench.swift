@@ -6,6 +6,7 @@ import Counties
 import EmbeddedPostgres
 import Migrations
 import PostgresClient
+import WorkflowStore
 
 @main
 struct Bench {
@@ -310,15 +311,3 @@ struct Bench {
     }
 }
 
-/// SplitMix64: a fast, small pseudo-random generator for choosing keys.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

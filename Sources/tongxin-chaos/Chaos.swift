@@ -8,6 +8,7 @@ import EmbeddedPostgres
 import Foundation
 import Migrations
 import PostgresClient
+import WorkflowStore
 
 @main
 struct Chaos {
@@ -199,15 +200,5 @@ func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async thr
     }
 }
 
-/// A small deterministic generator (SplitMix64), so a run can be repeated with `--seed`.
-struct Random: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// The suite's random choices: SplitMix64, so a run can be repeated with `--seed`.
+typealias Random = SplitMix64
