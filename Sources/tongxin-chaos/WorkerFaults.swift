@@ -61,6 +61,18 @@ enum WorkerFaults {
         !expected.contains(status) && status >= 128 || output.contains("Fatal error") || output.contains("Swift runtime failure")
     }
 
+    /// SIGTERM, then the exit within 60 s: status 0, or a finding (a trap when a signal ended it).
+    static func stop(_ worker: SpawnedProcess, _ harness: Harness, into outcome: inout Outcome) async throws -> Int32 {
+        worker.signal(SIGTERM)
+        let (status, hung) = try await harness.waitForExit(worker, limit: .seconds(60))
+        if hung { outcome.findings.append("the worker did not stop within 60 s of SIGTERM") }
+        if status != 0 {
+            if workerTrap(status, worker.output, expected: [0, 1]) { outcome.traps += 1 }
+            outcome.findings.append("the worker exited with status \(status) after SIGTERM: \(worker.output.suffix(300))")
+        }
+        return status
+    }
+
     // MARK: SIGKILL
 
     static func sigkill(_ harness: Harness) async throws -> Outcome {
@@ -240,13 +252,7 @@ enum WorkerFaults {
         }
 
         let final = try await settle(harness, database, limit: .seconds(240))
-        worker.signal(SIGTERM)
-        let (status, hung) = try await harness.waitForExit(worker, limit: .seconds(60))
-        if hung { outcome.findings.append("the worker did not stop within 60 s of SIGTERM") }
-        if status != 0 {
-            if workerTrap(status, worker.output, expected: [0, 1]) { outcome.traps += 1 }
-            outcome.findings.append("the worker exited with status \(status) after SIGTERM: \(worker.output.suffix(300))")
-        }
+        let status = try await stop(worker, harness, into: &outcome)
         judge(final, effectJobs: total, into: &outcome)
         let (atHead, partial, twice) = try await MigrationFaults.applied(harness, database, counties: counties, version: 900, table: "chaos_slow")
         outcome.lost += counties.count - atHead - partial - twice
@@ -302,13 +308,7 @@ enum WorkerFaults {
         }
         if terminated.contains(0) { outcome.findings.append("a round found no worker connection to terminate: \(terminated)") }
         let final = try await settle(harness, database, limit: .seconds(180))
-        worker.signal(SIGTERM)
-        let (status, hung) = try await harness.waitForExit(worker, limit: .seconds(60))
-        if hung { outcome.findings.append("the worker did not stop within 60 s of SIGTERM") }
-        if status != 0 {
-            if workerTrap(status, worker.output, expected: [0, 1]) { outcome.traps += 1 }
-            outcome.findings.append("the worker exited with status \(status) after SIGTERM: \(worker.output.suffix(300))")
-        }
+        let status = try await stop(worker, harness, into: &outcome)
         judge(final, effectJobs: total, into: &outcome)
         outcome.notes = [
             "\(total) effect jobs; 5 rounds of pg_terminate_backend on every worker connection (\(terminated.map(String.init).joined(separator: ", ")) terminated)",
