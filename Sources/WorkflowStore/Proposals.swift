@@ -113,12 +113,13 @@ public enum ProposalNumber {
 }
 
 /// The parts of a proposal's state a step reads (status, round, key flag and merge always).
-struct LoadParts: OptionSet, Sendable {
-    let rawValue: Int
+package struct LoadParts: OptionSet, Sendable {
+    package let rawValue: Int
+    package init(rawValue: Int) { self.rawValue = rawValue }
     static let assignments = LoadParts(rawValue: 1)
     /// Authors (of merged proposals too) and ratings.
     static let raters = LoadParts(rawValue: 2)
-    static let all: LoadParts = [.assignments, .raters]
+    package static let all: LoadParts = [.assignments, .raters]
     static let status: LoadParts = []
 }
 
@@ -142,7 +143,7 @@ extension WorkflowStore {
     }
 
     /// The statement that reads a proposal as the rules see it (for a transaction's prelude).
-    func loadQuery(_ number: String, lock: Bool, parts: LoadParts = .all) throws -> PostgresQuery {
+    package func loadQuery(_ number: String, lock: Bool, parts: LoadParts = .all) throws -> PostgresQuery {
         let number = try ProposalNumber.validated(number)
         return loadQuery(where: "p.number = \(number)", lock: lock, parts: parts)
     }
@@ -155,25 +156,29 @@ extension WorkflowStore {
     private func loadQuery(where filter: PostgresQuery, lock: Bool, parts: LoadParts) -> PostgresQuery {
         // What a step does not need is not read (an empty array in its place). Each element
         // is `field|field|…|name`: names last (they may hold any character), no ORDER BY (no
-        // sort; the order is made here).
+        // sort; the order is made here). Every related row is a correlated lookup by key, never
+        // a join: the plans are generic and cached per connection, and a join's plan made while
+        // a county's tables were small (a new county, or before autovacuum's next ANALYZE)
+        // scans whole tables once they have grown (a step took ~4× as long in the benchmark).
         let none = "'{}'::text[]"
         let assignments = parts.contains(.assignments) ? """
             ARRAY(SELECT concat_ws('|', a.id, a.unit_id, a.role, (a.assigned_at AT TIME ZONE '\(LocalTime.zoneName)')::date, a.due_on,
-                                   a.extended::int, (a.returned_at IS NOT NULL)::int, coalesce(r.category, ''),
-                                   coalesce(((r.replied_at AT TIME ZONE '\(LocalTime.zoneName)')::date)::text, ''), u.name)
-                  FROM assignment a JOIN unit u ON u.id = a.unit_id
-                  LEFT JOIN reply r ON r.assignment_id = a.id AND r.round = p.round
-                  WHERE a.proposal_id = p.id)
+                                   a.extended::int, (a.returned_at IS NOT NULL)::int,
+                                   coalesce((SELECT r.category || '|' || ((r.replied_at AT TIME ZONE '\(LocalTime.zoneName)')::date)::text
+                                             FROM reply r WHERE r.assignment_id = a.id AND r.round = p.round), '|'),
+                                   (SELECT u.name FROM unit u WHERE u.id = a.unit_id))
+                  FROM assignment a WHERE a.proposal_id = p.id)
             """ : none
         let raters = parts.contains(.raters) ? """
-            ARRAY(SELECT m.name FROM proposal_author pa JOIN member m ON m.id = pa.member_id WHERE pa.proposal_id = p.id
+            ARRAY(SELECT (SELECT m.name FROM member m WHERE m.id = pa.member_id) FROM proposal_author pa WHERE pa.proposal_id = p.id
                   UNION ALL
-                  SELECT m.name FROM proposal x JOIN proposal_author pa ON pa.proposal_id = x.id
-                  JOIN member m ON m.id = pa.member_id WHERE x.merged_into = p.id)
+                  SELECT (SELECT m.name FROM member m WHERE m.id = pa.member_id)
+                  FROM proposal x, LATERAL (SELECT pa.member_id FROM proposal_author pa WHERE pa.proposal_id = x.id OFFSET 0) pa
+                  WHERE x.merged_into = p.id)
             """ : none
         let ratings = parts.contains(.raters) ? """
-            ARRAY(SELECT e.round || '|' || e.rating || '|' || m.name FROM evaluation e JOIN member m ON m.id = e.member_id
-                  WHERE e.proposal_id = p.id)
+            ARRAY(SELECT e.round || '|' || e.rating || '|' || (SELECT m.name FROM member m WHERE m.id = e.member_id)
+                  FROM evaluation e WHERE e.proposal_id = p.id)
             """ : none
         return """
             SELECT p.id, p.number, p.status, p.round, p.is_key, p.needs_consultation,
