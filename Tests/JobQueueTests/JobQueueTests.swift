@@ -97,6 +97,42 @@ func count(_ pool: PostgresPool, state: String? = nil) async throws -> Int {
         }
     }
 
+    /// The workflow's clocks wait in the queue for months (reminders, deadlines, evaluation
+    /// windows): a claim must read the due jobs, not walk every waiting one. With 20,000 jobs
+    /// scheduled ahead and three due, the claim takes the three and its plan filters out
+    /// (almost) no rows; walking the index to its end filtered out all 20,000.
+    @Test func aClaimDoesNotWalkTheJobsScheduledAhead() async throws {
+        try await withQueue { _, pool in
+            let now = Date()
+            try await pool.withConnection { c in
+                let ahead = (0..<20_000).map { i in
+                    NewJob(kind: "deadline.watch", county: "c\(i % 50)x", runAt: now.addingTimeInterval(3600 + Double(i) * 60))
+                }
+                try await JobQueue.enqueue(ahead, on: c)
+                try await JobQueue.enqueue([
+                    NewJob(kind: "due", county: "c1x", runAt: now.addingTimeInterval(-5)),
+                    NewJob(kind: "due", county: "c2x"),
+                    NewJob(kind: "urgent", county: "c3x", priority: -1, runAt: now.addingTimeInterval(-1)),
+                ], on: c)
+                try await c.query("ANALYZE tongxin.job")
+                let claim = JobQueue.claimQuery(worker: "w", limit: 10, lease: .seconds(30), queues: nil, counties: nil, now: nil)
+                try await c.query("BEGIN")
+                try await c.query("SET LOCAL jit = off")
+                let plan = try await c.query(PostgresQuery(unsafeSQL: "EXPLAIN (ANALYZE, FORMAT JSON) " + claim.sql, binds: claim.binds))
+                    .single().decode(String.self)
+                try await c.query("ROLLBACK")
+                let removed = plan.split(separator: "\n").compactMap { line -> Int? in
+                    guard line.contains("\"Rows Removed by Filter\"") else { return nil }
+                    return Int(line.split(separator: ":").last?.trimmingCharacters(in: .whitespaces.union(.punctuationCharacters)) ?? "")
+                }.reduce(0, +)
+                #expect(removed < 100, "the claim filtered out \(removed) rows:\n\(plan)")
+                let claimed = try await JobQueue.claim(worker: "w", limit: 10, lease: .seconds(30), on: c)
+                #expect(claimed.map(\.kind) == ["urgent", "due", "due"])
+                #expect(try await count(pool, state: "available") == 20_000)
+            }
+        }
+    }
+
     @Test func aFailedJobBacksOffThenDiesAndCanBeRetried() async throws {
         try await withQueue { _, pool in
             try await pool.withConnection { c in
