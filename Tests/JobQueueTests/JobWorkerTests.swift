@@ -128,11 +128,12 @@ func createEffectTable(_ pool: PostgresPool) async throws {
     @Test func stoppingReleasesClaimedJobsThatHaveNotStarted() async throws {
         try await withQueue { configuration, pool in
             try await pool.withConnection { c in
-                try await JobQueue.enqueue(Array(repeating: NewJob(kind: "noop", args: #"{"sleep_ms": 1500}"#), count: 10), on: c)
+                try await JobQueue.enqueue(Array(repeating: NewJob(kind: "noop", args: #"{"sleep_ms": 6000}"#), count: 10), on: c)
             }
             let worker = makeWorker(configuration, WorkerConfiguration(concurrency: 1, batchSize: 10))
             let running = Task { try await worker.run() }
-            // Claimed together; the first takes 1.5 s, and stopping comes during it.
+            // Claimed together; the first takes 6 s, and stopping comes during it (long enough
+            // for a loaded machine: with 1.5 s the stop once came after the first had finished).
             while try await count(pool, state: "running") < 10 { try await Task.sleep(for: .milliseconds(10)) }
             worker.stop()
             try await running.value

@@ -100,7 +100,9 @@ import Testing
             }
             #expect(error?.kind == .timeout)
             #expect(elapsed >= .milliseconds(200))
-            #expect(elapsed < .seconds(5))
+            // Failed before the holder let go (10 s): not a speed bound — on a loaded 2-core
+            // machine running the whole suite, the timeout has fired 5.7 s late.
+            #expect(elapsed < .seconds(9))
             holder.cancel()
             _ = await holder.result
             #expect(pool.statistics.waiting == 0)
