@@ -304,6 +304,21 @@ struct Bench {
 
     static func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
 
+    /// The machine's busy CPU time so far (user, nice, system, irq, softirq of every core, from
+    /// /proc/stat), in microseconds; nil where there is no /proc/stat. Divided by the work done
+    /// it gives CPU per unit of work, which a shared machine's steal time disturbs less than
+    /// throughput.
+    static func machineBusyMicros() -> Double? {
+        guard let text = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
+              let line = text.split(separator: "\n").first, line.hasPrefix("cpu ")
+        else { return nil }
+        let fields = line.split(separator: " ").dropFirst().compactMap { Double($0) }
+        guard fields.count >= 7 else { return nil }
+        let ticks = fields[0] + fields[1] + fields[2] + fields[5] + fields[6]
+        let perSecond = Double(sysconf(Int32(_SC_CLK_TCK)))
+        return perSecond > 0 ? ticks / perSecond * 1e6 : nil
+    }
+
     static func peakRSSMiB() -> Double {
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)

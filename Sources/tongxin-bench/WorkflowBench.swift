@@ -31,19 +31,26 @@ extension Bench {
 
         var ours: [Double] = []
         var theirs: [Double] = []
+        var cpuPerStep: [Double] = []
+        var cpuPerTransaction: [Double] = []
         // TONGXIN_BENCH_ONLY=workflow-steps: our loop alone (for profilers).
         let alone = ProcessInfo.processInfo.environment["TONGXIN_BENCH_ONLY"] == "workflow-steps"
         for run in 0..<3 {
             if !alone {
+                let busyBefore = machineBusyMicros()
                 let output = try runPgbench(["-N", "-c", "\(clients)", "-j", "2", "-T", "\(duration)", "-n"], quiet: false)
                 guard let tps = parseTPS(output) else { throw BenchError("could not read pgbench's tps from: \(output.suffix(300))") }
                 theirs.append(tps)
+                if let before = busyBefore, let after = machineBusyMicros(), tps > 0 {
+                    cpuPerTransaction.append((after - before) / (tps * Double(duration)))
+                }
             }
             // Each run numbers its proposals in a session of its own.
             let year = 2001 + run
             for store in stores {
                 try await store.openSession(year: year, name: "第\(run + 1)次会议", openedOn: nil, closedOn: nil)
             }
+            let busyBefore = machineBusyMicros()
             let start = ContinuousClock.now
             let end = start + .seconds(duration)
             let steps = try await withThrowingTaskGroup(of: Int.self) { group in
@@ -53,16 +60,21 @@ extension Bench {
                 return try await group.reduce(0, +)
             }
             ours.append(Double(steps) / seconds(ContinuousClock.now - start))
+            if let before = busyBefore, let after = machineBusyMicros(), steps > 0 { cpuPerStep.append((after - before) / Double(steps)) }
         }
+        // The machine's CPU per step and per pgbench transaction (client, server and kernel):
+        // steadier than the rates on a shared machine.
+        var cpu = cpuPerStep.count == 3 ? String(format: "; machine CPU %.0f µs per step", median(cpuPerStep)) : ""
+        if cpuPerTransaction.count == 3, !cpu.isEmpty { cpu += String(format: ", %.0f µs per pgbench transaction", median(cpuPerTransaction)) }
         let rate = median(ours)
         if alone {
-            print(String(format: "workflow steps alone, 4 clients over 4 counties: %.0f/s", rate))
+            print(String(format: "workflow steps alone, 4 clients over 4 counties: %.0f/s", rate) + cpu)
             await work.close()
             return
         }
         let pgbenchTPS = median(theirs)
         print(String(format: "workflow steps (file, register, assign, reply, evaluate; audited), 4 clients over 4 counties: %.0f/s, pgbench -N -c 4 -j 2 %.0f tps: %.2f× (target ≥ 0.5×; medians of 3 alternating %d s runs)",
-                     rate, pgbenchTPS, rate / pgbenchTPS, duration))
+                     rate, pgbenchTPS, rate / pgbenchTPS, duration) + cpu)
         await work.close()
         try await pool.query("DROP TABLE IF EXISTS pgbench_accounts, pgbench_branches, pgbench_tellers, pgbench_history")
 
