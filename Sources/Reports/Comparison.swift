@@ -107,32 +107,39 @@ public struct Comparison: Codable, Sendable, Hashable {
     /// and sorts the rows by `sort` (best first, unranked last, then by code). Pure.
     public static func ranked(_ rows: [ComparisonRow], year: Int, sort: ComparedMetric, minimumCount: Int) -> Comparison {
         var rows = rows
+        let counties = rows.map(\.county)
         for metric in ComparedMetric.allCases {
-            let eligible = rows.indices.filter { rows[$0].value(metric) != nil && rows[$0].basis(metric) >= minimumCount }
+            // Each row's value and basis read once (the comparisons of a sort over 3,000
+            // counties would otherwise look them up in the rows' dictionaries each time).
+            let values = rows.map { $0.value(metric) }
+            let eligible = rows.indices.filter { values[$0] != nil && rows[$0].basis(metric) >= minimumCount }
+            let lowerIsBetter = metric.lowerIsBetter
             let ordered = eligible.sorted { a, b in
-                let (va, vb) = (rows[a].value(metric) ?? 0, rows[b].value(metric) ?? 0)
-                if va != vb { return metric.lowerIsBetter ? va < vb : va > vb }
-                return rows[a].county < rows[b].county
+                let (va, vb) = (values[a] ?? 0, values[b] ?? 0)
+                if va != vb { return lowerIsBetter ? va < vb : va > vb }
+                return counties[a] < counties[b]
             }
             // Equal values share a rank (1, 2, 2, 4).
+            var ranks = [Int?](repeating: nil, count: rows.count)
             var previous: (value: Double, rank: Int)?
             for (position, index) in ordered.enumerated() {
-                let value = rows[index].value(metric) ?? 0
+                let value = values[index] ?? 0
                 let rank = previous.map { $0.value == value ? $0.rank : position + 1 } ?? 1
-                rows[index].ranks[metric.rawValue] = rank
+                ranks[index] = rank
                 previous = (value, rank)
             }
-            let ranked = Set(eligible)
-            for index in rows.indices where !ranked.contains(index) { rows[index].ranks[metric.rawValue] = .some(nil) }
+            for index in rows.indices { rows[index].ranks[metric.rawValue] = .some(ranks[index]) }
         }
-        rows.sort { a, b in
-            switch (a.ranks[sort.rawValue] ?? nil, b.ranks[sort.rawValue] ?? nil) {
-            case let (x?, y?): return x != y ? x < y : a.county < b.county
+        let sortRanks = rows.map { $0.ranks[sort.rawValue] ?? nil }
+        let order = rows.indices.sorted { a, b in
+            switch (sortRanks[a], sortRanks[b]) {
+            case let (x?, y?): return x != y ? x < y : counties[a] < counties[b]
             case (.some, nil): return true
             case (nil, .some): return false
-            case (nil, nil): return a.county < b.county
+            case (nil, nil): return counties[a] < counties[b]
             }
         }
+        rows = order.map { rows[$0] }
         return Comparison(year: year, sortedBy: sort.rawValue, minimumCount: minimumCount, rows: rows)
     }
 
@@ -221,47 +228,89 @@ public struct Comparison: Codable, Sendable, Hashable {
     /// The comparison as JSON (the keys JSONEncoder gives `Comparison`, sorted), written
     /// directly: thousands of rows stay fast.
     public func jsonText() -> String {
-        func number(_ value: Double?) -> String {
-            guard let value, value.isFinite else { return "null" }
-            if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
-            return String(value)
+        // Written straight into one string (3,000 counties make ~3.6 MB): no intermediate
+        // strings per field.
+        func number(_ value: Double?, to out: inout String) {
+            guard let value, value.isFinite else { out += "null"; return }
+            if value == value.rounded(), abs(value) < 1e15 { out += String(Int64(value)) } else { out += String(value) }
         }
-        func string(_ text: String) -> String {
-            var out = "\""
-            for scalar in text.unicodeScalars {
-                switch scalar {
-                case "\"": out += "\\\""
-                case "\\": out += "\\\\"
-                case "\n": out += "\\n"
-                case "\r": out += "\\r"
-                case "\t": out += "\\t"
-                default:
-                    if scalar.value < 0x20 { out += String(format: "\\u%04x", scalar.value) } else { out.unicodeScalars.append(scalar) }
+        func string(_ text: String, to out: inout String) {
+            out += "\""
+            // Most strings (keys, codes, names) need no escape: copied whole.
+            if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+                out += text
+            } else {
+                for scalar in text.unicodeScalars {
+                    switch scalar {
+                    case "\"": out += "\\\""
+                    case "\\": out += "\\\\"
+                    case "\n": out += "\\n"
+                    case "\r": out += "\\r"
+                    case "\t": out += "\\t"
+                    default:
+                        if scalar.value < 0x20 { out += String(format: "\\u%04x", scalar.value) } else { out.unicodeScalars.append(scalar) }
+                    }
                 }
             }
-            return out + "\""
+            out += "\""
         }
-        func rate(_ r: Rate) -> String {
+        func rate(_ r: Rate, to out: inout String) {
             // As the synthesized encoding: absent, not null, when there is no value.
-            guard let value = r.value, let low = r.low, let high = r.high else { return "{\"count\":\(r.count),\"of\":\(r.of)}" }
-            return "{\"count\":\(r.count),\"high\":\(number(high)),\"low\":\(number(low)),\"of\":\(r.of),\"value\":\(number(value))}"
+            out += "{\"count\":"
+            out += String(r.count)
+            guard let value = r.value, let low = r.low, let high = r.high else {
+                out += ",\"of\":"
+                out += String(r.of)
+                out += "}"
+                return
+            }
+            out += ",\"high\":"
+            number(high, to: &out)
+            out += ",\"low\":"
+            number(low, to: &out)
+            out += ",\"of\":"
+            out += String(r.of)
+            out += ",\"value\":"
+            number(value, to: &out)
+            out += "}"
         }
         var out = "{\n  \"minimum_count\": \(minimumCount),\n  \"rows\": ["
+        out.reserveCapacity(rows.count * 1_300)
         for (i, row) in rows.enumerated() {
             out += i == 0 ? "\n    " : ",\n    "
-            out += "{\"computed_at\":\(string(row.computedAt)),\"county\":\(string(row.county)),\"county_name\":\(string(row.countyName)),"
-            out += "\"external\":\(row.external),\"numbers\":{"
-            out += row.numbers.keys.sorted().map { "\(string($0)):\(number(row.numbers[$0] ?? nil))" }.joined(separator: ",")
+            out += "{\"computed_at\":"
+            string(row.computedAt, to: &out)
+            out += ",\"county\":"
+            string(row.county, to: &out)
+            out += ",\"county_name\":"
+            string(row.countyName, to: &out)
+            out += row.external ? ",\"external\":true,\"numbers\":{" : ",\"external\":false,\"numbers\":{"
+            for (k, key) in row.numbers.keys.sorted().enumerated() {
+                if k > 0 { out += "," }
+                string(key, to: &out)
+                out += ":"
+                number(row.numbers[key] ?? nil, to: &out)
+            }
             out += "},\"ranks\":{"
-            out += row.ranks.keys.sorted().map { key in
-                "\(string(key)):\((row.ranks[key] ?? nil).map(String.init) ?? "null")"
-            }.joined(separator: ",")
+            for (k, key) in row.ranks.keys.sorted().enumerated() {
+                if k > 0 { out += "," }
+                string(key, to: &out)
+                out += ":"
+                if let rank = row.ranks[key] ?? nil { out += String(rank) } else { out += "null" }
+            }
             out += "},\"rates\":{"
-            out += row.rates.keys.sorted().map { "\(string($0)):\(rate(row.rates[$0] ?? Rate(0, of: 0)))" }.joined(separator: ",")
+            for (k, key) in row.rates.keys.sorted().enumerated() {
+                if k > 0 { out += "," }
+                string(key, to: &out)
+                out += ":"
+                rate(row.rates[key] ?? Rate(0, of: 0), to: &out)
+            }
             out += "}}"
         }
         out += rows.isEmpty ? "],\n" : "\n  ],\n"
-        out += "  \"sorted_by\": \(string(sortedBy)),\n  \"year\": \(year)\n}"
+        out += "  \"sorted_by\": "
+        string(sortedBy, to: &out)
+        out += ",\n  \"year\": \(year)\n}"
         return out
     }
 }

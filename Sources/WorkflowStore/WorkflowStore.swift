@@ -116,7 +116,7 @@ public struct WorkflowStore: Sendable {
                 let key = WorkflowJobs.rollupKey(county, year: year, now: now)
                 if !RollupsAsked.shared.contains(scope + "|" + key), let job = WorkflowJobs.rollupJob(county, year: year, now: now) {
                     appendOnce(.job(job), key: key)
-                    askedRollups.withLock { $0.insert(scope + "|" + key) }
+                    askedRollups.withLock { _ = $0.insert(scope + "|" + key) }
                 }
             }
         }
