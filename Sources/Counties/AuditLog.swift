@@ -108,8 +108,15 @@ public enum AuditLog {
         return out + "}"
     }
 
-    private static func appendJSONString(_ text: String, to out: inout String) {
+    /// Appends `text` as a JSON string literal (for writers that build JSON by hand).
+    package static func appendJSONString(_ text: String, to out: inout String) {
         out += "\""
+        // Most strings need no escape: copied whole.
+        if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            out += text
+            out += "\""
+            return
+        }
         for scalar in text.unicodeScalars {
             switch scalar {
             case "\"": out += "\\\""

@@ -234,26 +234,7 @@ public struct Comparison: Codable, Sendable, Hashable {
             guard let value, value.isFinite else { out += "null"; return }
             if value == value.rounded(), abs(value) < 1e15 { out += String(Int64(value)) } else { out += String(value) }
         }
-        func string(_ text: String, to out: inout String) {
-            out += "\""
-            // Most strings (keys, codes, names) need no escape: copied whole.
-            if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
-                out += text
-            } else {
-                for scalar in text.unicodeScalars {
-                    switch scalar {
-                    case "\"": out += "\\\""
-                    case "\\": out += "\\\\"
-                    case "\n": out += "\\n"
-                    case "\r": out += "\\r"
-                    case "\t": out += "\\t"
-                    default:
-                        if scalar.value < 0x20 { out += String(format: "\\u%04x", scalar.value) } else { out.unicodeScalars.append(scalar) }
-                    }
-                }
-            }
-            out += "\""
-        }
+        func string(_ text: String, to out: inout String) { AuditLog.appendJSONString(text, to: &out) }
         func rate(_ r: Rate, to out: inout String) {
             // As the synthesized encoding: absent, not null, when there is no value.
             out += "{\"count\":"
