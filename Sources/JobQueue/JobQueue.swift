@@ -68,6 +68,9 @@ public enum JobQueue {
                     """)
                 continue
             }
+            // A job due at once gets at most its county's clock as fair_at (the claim's horizon
+            // relies on it): from the earlier of its run_at and now, since the client decides
+            // "due" by its own clock, which may run ahead of the transaction's now().
             let quantum = Double(fairnessQuantumMicroseconds) / 1e6
             let spread = Double(group.count) * quantum
             inserts.append("""
@@ -81,8 +84,9 @@ public enum JobQueue {
                 )
                 INSERT INTO \(identifier: schema).job (queue, kind, county, args, priority, run_at, fair_at, scheduled_at, max_attempts, dedupe_key)
                 SELECT j.queue, j.kind, \(county), j.args::jsonb, j.priority, t.run_at,
-                       t.run_at + greatest(clock.start - coalesce(to_timestamp(nullif(\(nowText), '')::float8), now()), interval '0')
-                                + make_interval(secs => (j.n - 1) * \(quantum)),
+                       least(t.run_at, coalesce(to_timestamp(nullif(\(nowText), '')::float8), now()))
+                           + greatest(clock.start - coalesce(to_timestamp(nullif(\(nowText), '')::float8), now()), interval '0')
+                           + make_interval(secs => (j.n - 1) * \(quantum)),
                        t.run_at, j.max_attempts, nullif(j.dedupe_key, '')
                 FROM \(fragment: rows)
                 CROSS JOIN clock
@@ -168,7 +172,11 @@ public enum JobQueue {
                     FOR UPDATE SKIP LOCKED
                 ) c
                 WHERE p.priority IS NOT NULL
-                ORDER BY p.priority, c.fair_at
+                -- No ORDER BY here: the nested loop already yields (priority, fair_at) order
+                -- (priorities ascending from the recursion, each one's jobs by fair_at), and
+                -- pulls only as many rows as the LIMIT takes, so only those are locked; a sort
+                -- would run every priority's subquery to its end and lock up to LIMIT rows in
+                -- each, keeping them from other workers until this claim commits.
                 LIMIT \(limit)
             ), claimed AS (
                 UPDATE \(identifier: schema).job AS j

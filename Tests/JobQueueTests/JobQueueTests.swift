@@ -133,6 +133,52 @@ func count(_ pool: PostgresPool, state: String? = nil) async throws -> Int {
         }
     }
 
+    /// A job the client enqueues as due by its own clock, slightly ahead of the transaction's
+    /// now(), behind a county's backlog: it is claimable as soon as it is due (its fair_at stays
+    /// within the claim's horizon), not only once the backlog has passed.
+    @Test func aJobDueByTheClientsClockIsClaimableBehindABacklog() async throws {
+        try await withQueue { _, pool in
+            try await pool.withConnection { c in
+                // 10,000 jobs at once: the county's clock runs 10 s ahead.
+                try await JobQueue.enqueue(Array(repeating: NewJob(kind: "noop", county: "flood"), count: 10_000), on: c)
+            }
+            try await pool.withConnection { c in
+                try await c.withTransaction { tx in
+                    try await tx.query("SELECT 1")  // the transaction (and its now()) begins
+                    try await Task.sleep(for: .milliseconds(100))
+                    try await JobQueue.enqueue([NewJob(kind: "late", county: "flood", runAt: Date())], on: tx)
+                }
+            }
+            try await Task.sleep(for: .milliseconds(200))
+            let claimed = try await pool.withConnection { c in
+                try await JobQueue.claim(worker: "w", limit: 20_000, lease: .seconds(30), on: c)
+            }
+            #expect(claimed.count == 10_001)
+            #expect(claimed.last?.kind == "late")
+        }
+    }
+
+    /// A claim locks only the jobs it takes: with one due job in each of two priorities, a
+    /// claim of one leaves the other to a second worker claiming meanwhile.
+    @Test func aClaimLocksOnlyWhatItTakes() async throws {
+        try await withQueue { _, pool in
+            try await pool.withConnection { c in
+                try await JobQueue.enqueue([NewJob(kind: "first", priority: 0), NewJob(kind: "second", priority: 1)], on: c)
+            }
+            try await pool.withConnection { a in
+                try await a.withTransaction { tx in
+                    let mine = try await JobQueue.claim(worker: "a", limit: 1, lease: .seconds(30), on: tx)
+                    #expect(mine.map(\.kind) == ["first"])
+                    // Worker B claims while A's transaction still holds its locks.
+                    let theirs = try await pool.withConnection { b in
+                        try await JobQueue.claim(worker: "b", limit: 1, lease: .seconds(30), on: b)
+                    }
+                    #expect(theirs.map(\.kind) == ["second"])
+                }
+            }
+        }
+    }
+
     @Test func aFailedJobBacksOffThenDiesAndCanBeRetried() async throws {
         try await withQueue { _, pool in
             try await pool.withConnection { c in

@@ -9,7 +9,8 @@ import WorkflowStore
 /// as a generic plan. Its related rows must be looked up by key whatever the statistics say:
 /// a plan made while a county's tables were small, or before autovacuum's next ANALYZE, used to
 /// join whole tables (a sequential scan of every reply, hash joins of members and units), and a
-/// step cost four times as much once the tables had grown.
+/// step cost four times as much once the tables had grown. Here the tables were never analyzed
+/// (the planner goes by their size on disk), as in a new county.
 @Suite struct LoadPlanTests {
     @Test func aProposalIsReadByKeysEvenWithStaleStatistics() async throws {
         try await withCounty { store, _ in
@@ -38,6 +39,7 @@ import WorkflowStore
                 """))
             let load = try store.loadQuery("2021-1500", lock: true, parts: .all)
             let plan = try await store.pool.withConnection { connection -> String in
+                connection.discardAfterUse()  // its session settings are changed here
                 try await connection.query(PostgresQuery(unsafeSQL: "SET search_path TO \(schema)"))
                 try await connection.query("SET plan_cache_mode = force_generic_plan")
                 try await connection.query(PostgresQuery(unsafeSQL: "PREPARE load_plan_test(text) AS \(load.sql)"))
@@ -46,15 +48,13 @@ import WorkflowStore
                 let read = try await connection.query("EXECUTE load_plan_test('2021-1500')")
                 #expect(read.count == 1)
                 #expect(try read.first?.decode(String.self, at: 1) == "2021-1500")
-                try await connection.query("DEALLOCATE load_plan_test")
-                try await connection.query("RESET search_path")
-                try await connection.query("RESET plan_cache_mode")
                 return lines.joined(separator: "\n")
             }
             for table in ["proposal", "proposal_author", "assignment", "reply", "evaluation"] {
                 #expect(!plan.contains("Seq Scan on \(table) "), "a scan of every row of \(table):\n\(plan)")
             }
-            #expect(!plan.contains("Hash"), "a hash join:\n\(plan)")
+            let hashJoins = plan.split(separator: "\n").filter { $0.contains("Hash") && ($0.contains("Join") || $0.contains("->  Hash  ")) }
+            #expect(hashJoins.isEmpty, "a hash join:\n\(plan)")
             #expect(!plan.contains("Materialize"), "a materialized table:\n\(plan)")
         }
     }
