@@ -20,7 +20,8 @@ help:
 	@echo "          chromium and fonts-wqy-microhei (the HTML report's browser test) if missing"
 	@echo "  build   deps, then swift build"
 	@echo "  demo    build, then run scripts/demo.sh (tongxin db check, db info) on a throwaway server"
-	@echo "  test    deps, then swift build --build-tests, swift test, and the chaos suite (tongxin-chaos, about five minutes)"
+	@echo "  test    deps, then swift build --build-tests, swift test, and the chaos suite (tongxin-chaos, about five minutes),"
+	@echo "          both with an empty HOME and no inherited TONGXIN_*/PG* variables (scripts/clean-env)"
 	@echo "  chaos   deps, swift build, then the chaos suite alone (CHAOS_FLAGS='--only worker-sigkill' for one, '--quick' for smaller sizes)"
 	@echo "  bench   deps, swift build -c release --static-swift-stdlib, then tongxin-bench on a throwaway server"
 	@echo "  clean   rm -rf .build"
@@ -55,14 +56,16 @@ demo: deps
 	$(SWIFT) build
 	.build/debug/tongxin-devdb run -- sh scripts/demo.sh
 
+# The tests and the chaos suite run as on a fresh machine (scripts/clean-env: an empty HOME, no
+# inherited TONGXIN_*/PG*/DATABASE_URL; TONGXIN_TEST_* still choose the test servers).
 test: deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --disable-xctest
-	.build/debug/tongxin-chaos
+	scripts/clean-env $(SWIFT) test --disable-xctest
+	scripts/clean-env .build/debug/tongxin-chaos
 
 chaos: deps
 	$(SWIFT) build
-	.build/debug/tongxin-chaos $(CHAOS_FLAGS)
+	scripts/clean-env .build/debug/tongxin-chaos $(CHAOS_FLAGS)
 
 bench: deps
 	$(SWIFT) build -c release --static-swift-stdlib

@@ -68,16 +68,20 @@ struct ExchangeCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingFailures {
-                let path = ExchangeCommand.keyPath(key)
-                var info = stat()
-                if stat(path, &info) == 0, info.st_mode & 0o077 != 0 {
-                    throw CommandFailure(message: "--key: \(path) is readable by others: `chmod 600 \(path)` (it signs for this deployment)")
+                // Who may use the county is checked before the key is read.
+                let (deploymentKey, report) = try await staff.withStore { store in
+                    try await store.requireAccess()
+                    let path = ExchangeCommand.keyPath(key)
+                    var info = stat()
+                    if stat(path, &info) == 0, info.st_mode & 0o077 != 0 {
+                        throw CommandFailure(message: "--key: \(path) is readable by others: `chmod 600 \(path)` (it signs for this deployment)")
+                    }
+                    guard let data = try InputFile.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+                        throw CommandFailure(message: "--key: cannot read \(path) (create it with `tongxin exchange keygen --name …`)")
+                    }
+                    let deploymentKey = try Exchange.Key.parse(text, path: path)
+                    return (deploymentKey, try await AnnualReport.compute(store, year: year))
                 }
-                guard let data = try InputFile.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
-                    throw CommandFailure(message: "--key: cannot read \(path) (create it with `tongxin exchange keygen --name …`)")
-                }
-                let deploymentKey = try Exchange.Key.parse(text, path: path)
-                let report = try await staff.withStore { try await AnnualReport.compute($0, year: year) }
                 let bundle = try Exchange.bundle(report, key: deploymentKey, exportedAt: Date())
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

@@ -243,17 +243,21 @@ func runImport(
     _ staff: StaffOptions, _ path: String, _ body: @escaping @Sendable (WorkflowStore, CSVTable) async throws -> ImportReport
 ) async throws {
     try await reportingFailures {
-        guard let data = try InputFile.contents(atPath: path) else {
-            throw CommandFailure(message: "\(path): cannot read the file")
-        }
-        let table: CSVTable
         do {
-            table = try CSVReader.parse(data)
-        } catch let error as WorkflowError {
-            throw CommandFailure(message: "\(path): \(error.description)")
-        }
-        do {
-            let report = try await staff.withStore { try await body($0, table) }
+            // Who may use the county is checked before the file is read.
+            let report = try await staff.withStore { store in
+                try await store.requireAccess()
+                guard let data = try InputFile.contents(atPath: path) else {
+                    throw CommandFailure(message: "\(path): cannot read the file")
+                }
+                let table: CSVTable
+                do {
+                    table = try CSVReader.parse(data)
+                } catch let error as WorkflowError {
+                    throw CommandFailure(message: "\(path): \(error.description)")
+                }
+                return try await body(store, table)
+            }
             print("imported \(report.rows) \(report.kind) from \(path)")
         } catch let error as ImportError {
             for problem in error.problems.dropLast() {

@@ -210,6 +210,16 @@ public struct WorkflowStore: Sendable {
         try await transaction(writing: false, prelude: prelude, body)
     }
 
+    /// Refuses, before a command reads its files or keys, a county that does not exist or that
+    /// the connected role may not use (`CountyRoles`): the same one-line errors as a step's.
+    public func requireAccess() async throws {
+        if let refusal = await CountyRoles.accessRefusal(county, pool: pool) { throw refusal }
+        let exists = try await pool.query("""
+            SELECT count(*) FROM \(identifier: CountyRegistry.controlSchema).county WHERE code = \(county.value)
+            """).single().decode(Int.self)
+        if exists == 0 { throw CountyError("no county \(county)") }
+    }
+
     /// A read-only transaction in the county's schema (on its search_path), for readers in
     /// other modules (reports); archived counties can be read.
     public func reading<R: Sendable>(_ body: (PostgresConnection, CountySettings) async throws -> R) async throws -> R {
