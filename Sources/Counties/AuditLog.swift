@@ -17,6 +17,13 @@ public enum AuditLog {
             """
     }
 
+    /// The same hash as `hashExpression` for the head's UPDATE, with IMMUTABLE functions only
+    /// (Citus refuses STABLE ones such as `convert_to` and `concat_ws` over columns in an UPDATE):
+    /// the previous hash is hex, so its bytes are its text (`decode(…, 'escape')` with no
+    /// backslash), and the rest of the text comes as bytes from `audit_entry.tail`.
+    static let headHashExpression =
+        "encode(sha256(decode(coalesce(h.hash, ''), 'escape') || audit_entry.tail), 'hex')"
+
     /// Appends one entry inside the caller's transaction; throws when the chain's head row is
     /// missing (nothing would be logged).
     public static func append(
@@ -71,9 +78,13 @@ public enum AuditLog {
         actor: String, entity: String, entityID: String, action: String, detail: [String: String], at: Date
     ) -> PostgresQuery {
         let detail = jsonObject(detail)
+        // `tail`: the hashed text after the previous hash, as bytes, computed from the bind
+        // values here, so that the head's UPDATE applies IMMUTABLE functions only (Citus rule 10).
         return """
-            audit_entry AS (SELECT \(at)::timestamptz AS at, \(actor)::text AS actor, \(entity)::text AS entity,
-                                   \(entityID)::text AS entity_id, \(action)::text AS action, \(detail)::jsonb AS detail)
+            audit_entry AS (SELECT e.*, convert_to('|' || concat_ws('|', (extract(epoch FROM e.at) * 1000000)::bigint::text,
+                                       e.actor, e.entity, e.entity_id, e.action, e.detail::text), 'UTF8') AS tail
+                            FROM (SELECT \(at)::timestamptz AS at, \(actor)::text AS actor, \(entity)::text AS entity,
+                                         \(entityID)::text AS entity_id, \(action)::text AS action, \(detail)::jsonb AS detail) e)
             """
     }
 
@@ -81,7 +92,7 @@ public enum AuditLog {
         """
         audit_head_moved AS (UPDATE \(identifier: schema).audit_head h
                              SET prev = h.hash,
-                                 hash = \(unescaped: hashExpression(previous: "h.hash", entry: "audit_entry."))
+                                 hash = \(unescaped: headHashExpression)
                              FROM audit_entry WHERE h.one
                              RETURNING h.prev, h.hash)
         """

@@ -60,26 +60,52 @@ public struct CountyRegistry: Sendable {
         let region = try region.map { try Self.validated(text: $0, field: "region", maximum: 200) }
         try await migrateControl()
         let settings = JSONB(CountySettings())
+        let onCitus: Bool
         do {
-            try await pool.withTransaction { tx in
-                // Citus makes the new schema a distributed schema; plain PostgreSQL ignores it.
-                // One script with the files: county creation is bound by round trips and DDL.
+            onCitus = try await pool.withTransaction { tx in
+                // An ordinary schema first, also on Citus: there a sequence in a schema that is
+                // distributed in the transaction that creates it fails on the other workers
+                // ("schema … does not exist"). The files' statements go in one round trip:
+                // county creation is bound by round trips and DDL.
                 try await SchemaMigrator(schema: code.schema, migrations: migrations.county, appliedBy: actor)
-                    .applyAll(inOpenTransaction: tx, prefix: """
-                        SET LOCAL citus.enable_schema_based_sharding TO on;
-                        CREATE SCHEMA \(code.schema.quoted);
-
-                        """)
+                    .applyAll(inOpenTransaction: tx, prefix: [
+                        "SET LOCAL citus.enable_schema_based_sharding TO off",
+                        "CREATE SCHEMA \(code.schema.quoted)",
+                    ])
                 try await Self.setUpRole(code, writable: true, on: tx)
-                try await tx.query("""
+                let rows = try await tx.pipeline([
+                    """
                     INSERT INTO \(identifier: Self.controlSchema).county (code, name, region, schema_name, settings)
                     VALUES (\(code.value), \(name), \(region), \(code.schema.name), \(settings))
-                    """)
+                    """,
+                    "SELECT to_regproc('pg_catalog.citus_version') IS NOT NULL",
+                ])
+                return try rows[1].single().decode(Bool.self)
             }
         } catch let error as PostgresError where error.sqlState == .duplicateSchema || error.sqlState == .uniqueViolation {
             throw CountyError("county \(code) already exists")
         }
+        if onCitus { try await distribute(code) }
         return try await show(code)
+    }
+
+    /// On Citus, makes the new county's schema a distributed schema (one shard group, placed on
+    /// a worker). When that fails the county is removed again, so creation stays all or nothing
+    /// for the operator; a process killed in between leaves a complete county on the
+    /// coordinator, which `SELECT citus_schema_distribute('county_<code>')` moves later.
+    private func distribute(_ code: CountyCode) async throws {
+        do {
+            try await pool.query("SELECT citus_schema_distribute(\(code.schema.name)::regnamespace)")
+        } catch {
+            _ = try? await pool.withTransaction { tx in
+                try await tx.query(PostgresQuery(unsafeSQL: "DROP SCHEMA \(code.schema.quoted) CASCADE"))
+                try await tx.query("DELETE FROM \(identifier: Self.controlSchema).county WHERE code = \(code.value)")
+                try? await tx.withTransaction { savepoint in
+                    try await savepoint.query("DROP ROLE IF EXISTS \(identifier: code.role)")
+                }
+            }
+            throw CountyError("county \(code): distributing its schema on Citus failed, so it was not created: \(error)")
+        }
     }
 
     /// Every county, by code (none before the registry exists; nothing is changed).
@@ -149,7 +175,7 @@ public struct CountyRegistry: Sendable {
     /// the caller's transaction; a connected role that may not make roles gets one clear line.
     static func setUpRole(_ code: CountyCode, writable: Bool, on tx: PostgresConnection) async throws {
         do {
-            try await tx.executeUnsafeScript(CountyRoles.setupScript(for: code, writable: writable))
+            try await tx.executeScriptByStatement(CountyRoles.setupScript(for: code, writable: writable))
         } catch let error as PostgresError where error.sqlState == .insufficientPrivilege {
             throw CountyError("county \(code): cannot set up its role \(code.role.name) (the operator needs CREATEROLE): \(error.message)")
         }

@@ -71,7 +71,7 @@ extension CountyRegistry {
                                 migrator.epilogue = grants
                                 let applied = try await migrator.up(on: connection)
                                 if applied.isEmpty, !(try await CountyRoles.isSetUp(code, on: connection)) {
-                                    try await connection.withTransaction { tx in try await tx.executeUnsafeScript(grants) }
+                                    try await connection.withTransaction { tx in try await tx.executeScriptByStatement(grants) }
                                 }
                                 return applied
                             }

@@ -1,4 +1,5 @@
 import Foundation
+public import PostgresClient
 
 /// Splits SQL text into statements at top-level semicolons, skipping quoted strings, quoted
 /// identifiers, dollar-quoted bodies and comments. For `-- tongxin:no-transaction` files, whose
@@ -88,5 +89,14 @@ enum SQLStatements {
         }
         flush()
         return statements
+    }
+}
+
+extension PostgresConnection {
+    /// Runs a script's statements each as a query string of its own (Citus forwards a DDL
+    /// statement to its workers with the string it came in: one statement per string), all in
+    /// one round trip. Inside a transaction they share its fate; outside one they form one.
+    public func executeScriptByStatement(_ sql: String) async throws {
+        try await executeUnsafeStatements(SQLStatements.split(sql))
     }
 }

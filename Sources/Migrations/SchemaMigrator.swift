@@ -156,8 +156,8 @@ public struct SchemaMigrator: Sendable {
         let start = ContinuousClock.now
         do {
             try await connection.withTransaction(inSchema: schema) { tx in
-                try await tx.executeUnsafeScript(migration.sql)
-                if !epilogue.isEmpty { try await tx.executeUnsafeScript(epilogue) }
+                try await tx.executeScriptByStatement(migration.sql)
+                if !epilogue.isEmpty { try await tx.executeScriptByStatement(epilogue) }
                 try await recordHistory(migration, state: "applied", error: nil, since: start, on: tx)
             }
         } catch {
@@ -194,7 +194,7 @@ public struct SchemaMigrator: Sendable {
             for statement in SQLStatements.split(migration.sql) {
                 try await connection.executeUnsafeScript(statement)
             }
-            if !epilogue.isEmpty { try await connection.executeUnsafeScript(epilogue) }
+            if !epilogue.isEmpty { try await connection.executeScriptByStatement(epilogue) }
             try await resetSearchPath(on: connection)
             try await finishHistory(migration, state: "applied", error: nil, since: start, on: connection)
         } catch {
@@ -240,10 +240,11 @@ public struct SchemaMigrator: Sendable {
 
     /// Applies `migrations` inside the caller's open transaction (for a county being created):
     /// no lock (nobody else can see the schema yet), history rows included. Two round trips:
-    /// the files as one script (after `prefix`, e.g. the schema's CREATE), then the history.
-    public func applyAll(inOpenTransaction connection: PostgresConnection, prefix: String = "") async throws {
+    /// `prefix` (e.g. the schema's CREATE) and the files' statements, each a query string of
+    /// its own (Citus rule 8), then the history.
+    public func applyAll(inOpenTransaction connection: PostgresConnection, prefix: [String] = []) async throws {
         do {
-            try await connection.executeUnsafeScript(prefix + creationScript)
+            try await connection.executeUnsafeStatements(prefix + creationStatements)
         } catch let error as PostgresError where error.sqlState == .duplicateSchema || error.sqlState == .uniqueViolation {
             // The schema exists (a concurrent creator wins with a unique violation on its name).
             throw error
@@ -254,20 +255,16 @@ public struct SchemaMigrator: Sendable {
         try await connection.query(historyInsert)
     }
 
-    /// Every file after the search_path and the history table, as one script; a new, empty
+    /// Every file's statements after the search_path and the history table; a new, empty
     /// schema locks nobody out, so CONCURRENTLY is dropped from no-transaction files.
-    var creationScript: String {
-        var script = "SELECT set_config('search_path', '\(schema.quoted)', true);\n" + Self.historyDDL + ";\n"
+    var creationStatements: [String] {
+        var statements = ["SELECT set_config('search_path', '\(schema.quoted)', true)", Self.historyDDL]
         for migration in migrations {
-            if migration.inTransaction {
-                script += migration.sql + "\n;\n"
-            } else {
-                for statement in SQLStatements.split(migration.sql) {
-                    script += SQLStatements.withoutConcurrently(statement) + ";\n"
-                }
+            for statement in SQLStatements.split(migration.sql) {
+                statements.append(migration.inTransaction ? statement : SQLStatements.withoutConcurrently(statement))
             }
         }
-        return script
+        return statements
     }
 
     /// The history rows of every file, one statement with bind values.

@@ -9,8 +9,10 @@ extension ConnectionCore {
 
     /// Sends all `queries` in pipeline mode, one round trip, one sync at the end, so they form
     /// one implicit transaction outside an explicit one: if one fails, none has any effect.
-    /// Statements not yet prepared are prepared in the same round trip.
-    func runPipeline(_ queries: [PostgresQuery]) throws -> [PostgresRows] {
+    /// Statements not yet prepared are prepared in the same round trip; with `prepare` false
+    /// (DDL, one-off statements) none is: each is parsed as an unnamed statement.
+    func runPipeline(_ queries: [PostgresQuery], prepare: Bool = true) throws -> [PostgresRows] {
+        let useCache = prepare && cache.capacity > 0
         let pg = try requireOpen()
         for query in queries {
             if let invalid = query.binds.invalid { throw PostgresError.misuse(invalid) }
@@ -93,9 +95,9 @@ extension ConnectionCore {
             }
             for (index, query) in queries.enumerated() {
                 let key = StatementKey(sql: query.sql, types: query.binds.types)
-                var name = cache.capacity > 0 ? (preparedHere[key] ?? cache.lookup(key)) : nil
+                var name = useCache ? (preparedHere[key] ?? cache.lookup(key)) : nil
                 let fromCache = name != nil && preparedHere[key] == nil
-                if name == nil, cache.capacity > 0 {
+                if name == nil, useCache {
                     let fresh = cache.newName()
                     let sent = query.binds.types.withUnsafeBufferPointer { types in
                         PQsendPrepare(pg, fresh, query.sql, Int32(query.binds.count), types.baseAddress)

@@ -160,6 +160,16 @@ public final class PostgresConnection: Sendable {
         try await perform { core in try core.executeSimple(sql) }
     }
 
+    /// Runs each of `statements` as a query string of its own, without bind values and without
+    /// preparing them, all in one round trip (pipeline mode; one implicit transaction outside an
+    /// explicit one). For DDL: Citus sends a DDL statement on to its workers with the whole
+    /// string it came in, and they refuse a string of several statements.
+    public func executeUnsafeStatements(_ statements: [String]) async throws {
+        if statements.isEmpty { return }
+        let queries = statements.map { PostgresQuery(unsafeSQL: $0) }
+        _ = try await perform { core in try core.runPipeline(queries, prepare: false) }
+    }
+
     /// Sends all `queries` in one round trip (pipeline mode) and returns their rows in order.
     /// They run as one implicit transaction unless a transaction is open: if one fails, the
     /// first error is thrown and none of them has any effect.

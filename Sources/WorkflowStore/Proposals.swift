@@ -629,8 +629,8 @@ extension WorkflowStore {
             // The rules checked that the member is an author, so the member exists.
             context.later("""
                 INSERT INTO evaluation (proposal_id, member_id, round, rating, process_rating, comment, evaluated_at)
-                VALUES (\(proposal.id), (SELECT id FROM member WHERE name = \(member)), \(proposal.state.round), \(rating.rawValue), \(processRating?.rawValue),
-                        \(comment), \(now))
+                SELECT \(proposal.id), m.id, \(proposal.state.round), \(rating.rawValue), \(processRating?.rawValue), \(comment), \(now)
+                FROM member m WHERE m.name = \(member)
                 """)
             var detail = ["member": member, "rating": rating.rawValue, "round": String(proposal.state.round)]
             switch next.status {

@@ -234,10 +234,13 @@ public struct WorkflowStore: Sendable {
         // The county's status and settings, and its schema on the search_path. Generic plans:
         // the workflow's statements are key lookups, and planning each execution anew (custom
         // plans, or after the statistics of a county's small tables change) costs more than
-        // running them.
+        // running them. Not on Citus (rule 9: a generic plan of a CTE that updates one table and
+        // inserts into another is "could not create distributed plan"), whose function
+        // citus_version is looked up by name in the catalog cache.
         let check: PostgresQuery = """
             SELECT status, settings::text, set_config('search_path', \(county.schema.quoted), true),
-                   set_config('plan_cache_mode', 'force_generic_plan', true)
+                   set_config('plan_cache_mode',
+                              CASE WHEN to_regproc('pg_catalog.citus_version') IS NULL THEN 'force_generic_plan' ELSE 'auto' END, true)
             FROM \(identifier: control).county WHERE code = \(county.value)
             """
         do {
