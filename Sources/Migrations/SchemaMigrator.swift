@@ -103,6 +103,7 @@ public struct SchemaMigrator: Sendable {
     /// and listing the files applied before it.
     @discardableResult
     public func up(on connection: PostgresConnection) async throws -> [Migration] {
+        if connection.isPooled { return try await upFileByFile(on: connection) }
         let key = "tongxin.migrate:" + schema.name
         try await lock(key, on: connection)
         var applied: [Migration] = []
@@ -126,6 +127,47 @@ public struct SchemaMigrator: Sendable {
         }
         await unlock(key, on: connection)
         return applied
+    }
+
+    /// `up` through a transaction pooler, where a session lock would stay on a server connection
+    /// the next transaction may not get: each file in a transaction of its own that first takes
+    /// the schema's lock as a transaction lock, then reads the history anew (a rival runner may
+    /// have applied the file meanwhile). A no-transaction file is refused: it needs a session.
+    private func upFileByFile(on connection: PostgresConnection) async throws -> [Migration] {
+        let key = "tongxin.migrate:" + schema.name
+        var applied: [Migration] = []
+        do {
+            while true {
+                let next = try await connection.withTransaction(inSchema: schema) { tx -> Migration? in
+                    try await tx.query("SELECT pg_advisory_xact_lock(hashtextextended(\(key), 0))")
+                    try await tx.executeUnsafeScript(Self.historyDDL)
+                    let status = try await status(on: tx)
+                    if !status.unknown.isEmpty {
+                        throw MigrationError("\(schema.name): applied version(s) \(status.unknown.map(String.init).joined(separator: ", ")) are not among these migrations (a newer binary, or a deleted file); nothing was applied")
+                    }
+                    if let stuck = status.failed.first {
+                        throw MigrationError("\(schema.name): \(stuck) failed or was interrupted outside a transaction; repair by hand, then run `tongxin migrate resolve` for it")
+                    }
+                    guard let migration = status.pending.first else { return nil }
+                    guard migration.inTransaction else {
+                        throw MigrationError("\(schema.name): \(migration) runs outside a transaction and needs a session: run `tongxin migrate up` with a direct connection to the server (not through a transaction pooler)")
+                    }
+                    let start = ContinuousClock.now
+                    do {
+                        try await tx.executeScriptByStatement(migration.sql)
+                        if !epilogue.isEmpty { try await tx.executeScriptByStatement(epilogue) }
+                        try await recordHistory(migration, state: "applied", error: nil, since: start, on: tx)
+                    } catch {
+                        throw MigrationError("\(schema.name): \(migration) failed: \(error)")
+                    }
+                    return migration
+                }
+                guard let next else { return applied }
+                applied.append(next)
+            }
+        } catch {
+            throw SchemaMigrationFailure(applied: applied, message: "\(error)")
+        }
     }
 
     /// Waits for the schema's session lock without holding a statement open meanwhile: a

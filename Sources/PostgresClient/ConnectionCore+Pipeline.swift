@@ -82,6 +82,8 @@ extension ConnectionCore {
         do {
             // Deallocate evicted statements in a segment of their own, only outside a transaction
             // block, so that a failure there can never abort the caller's transaction.
+            // Behind a pooler the statements live on its server connections: never DEALLOCATE.
+            if isPooled { cache.pendingDeallocations.removeAll() }
             if !cache.pendingDeallocations.isEmpty, PQtransactionStatus(pg) == PQTRANS_IDLE {
                 for name in cache.pendingDeallocations {
                     guard PQsendQueryParams(pg, "DEALLOCATE \"\(name)\"", 0, nil, nil, nil, nil, 0) == 1 else {

@@ -131,6 +131,9 @@ final class ConnectionCore: @unchecked Sendable {
     // MARK: Connecting
 
     func connect(_ configuration: PostgresConfiguration) throws {
+        if let invalid = configuration.invalidStatementCache {
+            throw PostgresError(kind: .connectionFailed, message: "statement_cache: \"\(invalid.prefix(40))\" is none of on, off, auto")
+        }
         var keywords = ["fallback_application_name", "dbname"]
         var values = [configuration.applicationName, configuration.connectionString ?? ""]
         if let database = configuration.database {
@@ -171,10 +174,45 @@ final class ConnectionCore: @unchecked Sendable {
             core.logger.debug("server notice", metadata: ["db.severity": "\(severity)", "db.message": "\(message)"])
         }, Unmanaged.passUnretained(self).toOpaque())
         do {
-            try executeSimple(Self.sessionSetup)
+            try setUpSession(handle, configuration)
+        } catch let error as PostgresError where error.kind == .connectionFailed {
+            finish()
+            throw error
         } catch {
             finish()
             throw PostgresError(kind: .connectionFailed, message: "session setup failed: \(error)")
+        }
+    }
+
+    /// true behind a transaction pooler (pgbouncer: the backend pid the server reports is not
+    /// the one the connection was given) or when `statement_cache=off` says so. Then no state
+    /// outlives a transaction: no session SETs, no statement names (unless `statement_cache=on`,
+    /// for a pooler that keeps protocol-level prepared statements), no DEALLOCATE.
+    private(set) var isPooled = false
+
+    private func setUpSession(_ pg: OpaquePointer, _ configuration: PostgresConfiguration) throws {
+        let rows = try executeSimple("""
+            SELECT pg_backend_pid(), current_setting('DateStyle'), current_setting('bytea_output')
+            """)
+        let (pid, dateStyle, byteaOutput) = try rows.single().decode((Int32, String, String).self)
+        let behindPooler = pid != PQbackendPID(pg)
+        isPooled = behindPooler || configuration.statementCache == .off
+        switch configuration.statementCache {
+        case .off: cache = StatementCache(capacity: 0)
+        case .auto where behindPooler: cache = StatementCache(capacity: 0)
+        case .auto, .on: break
+        }
+        if !isPooled {
+            try executeSimple(Self.sessionSetup)
+            return
+        }
+        // Session settings would stay with one server connection of the pooler's: the
+        // decoders read the server's defaults instead (intervals in either style).
+        guard dateStyle.hasPrefix("ISO"), byteaOutput == "hex" else {
+            throw PostgresError(kind: .connectionFailed, message: """
+                through a pooler Tongxin sets no session state, so the server's defaults must be DateStyle ISO \
+                and bytea_output hex (they are \(dateStyle) and \(byteaOutput)): ALTER DATABASE … SET DateStyle = 'ISO, YMD'
+                """)
         }
     }
 
@@ -186,7 +224,7 @@ final class ConnectionCore: @unchecked Sendable {
     /// them anew, and after DISCARD ALL forget the prepared statements it dropped. Inside a
     /// transaction the SETs share its fate, as the RESET they undo does.
     func ensureSessionFormats() {
-        guard let pg else { return }
+        guard let pg, !isPooled else { return }
         let interval = PQparameterStatus(pg, "IntervalStyle")
         let dates = PQparameterStatus(pg, "DateStyle")
         let intact = interval.map { strcmp($0, "iso_8601") == 0 } == true

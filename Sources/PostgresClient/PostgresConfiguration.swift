@@ -16,26 +16,78 @@ public struct PostgresConfiguration: Sendable {
     public var connectTimeout: Duration
     /// Prepared statements kept per connection (least recently used are deallocated); 0 disables.
     public var statementCacheCapacity: Int
+    /// Named prepared statements, or none (`off`: unnamed statements only, as a transaction
+    /// pooler such as pgbouncer < 1.21 needs); `auto`: on, unless the connection turns out to
+    /// go through a pooler. Set by the connection string's `statement_cache=on|off|auto`
+    /// (taken out of the string before libpq sees it), else by `TONGXIN_STATEMENT_CACHE`.
+    public var statementCache: StatementCacheMode
+    /// A `statement_cache` value that is none of on, off and auto (connecting refuses it).
+    var invalidStatementCache: String?
+
+    public enum StatementCacheMode: String, Sendable {
+        case auto, on, off
+    }
 
     public init(
         connectionString: String? = nil, applicationName: String = "tongxin",
-        connectTimeout: Duration = .seconds(10), statementCacheCapacity: Int = 256
+        connectTimeout: Duration = .seconds(10), statementCacheCapacity: Int = 256,
+        environment: [String: String] = ProcessInfo.processInfo.environment
     ) {
-        self.connectionString = connectionString
+        let (text, fromString) = Self.takeStatementCache(from: connectionString)
+        self.connectionString = text
         self.applicationName = applicationName
         self.connectTimeout = connectTimeout
         self.statementCacheCapacity = statementCacheCapacity
+        let setting = fromString ?? environment["TONGXIN_STATEMENT_CACHE"].flatMap { $0.isEmpty ? nil : $0 }
+        if let setting {
+            if let mode = StatementCacheMode(rawValue: setting.lowercased()) {
+                self.statementCache = mode
+            } else {
+                self.statementCache = .auto
+                self.invalidStatementCache = setting
+            }
+        } else {
+            self.statementCache = .auto
+        }
     }
 
     /// `explicit` (a `--database-url` option) if given, else `DATABASE_URL`, else libpq's defaults.
     public static func resolve(
         explicit: String?, environment: [String: String] = ProcessInfo.processInfo.environment
     ) -> PostgresConfiguration {
-        if let explicit, !explicit.isEmpty { return PostgresConfiguration(connectionString: explicit) }
+        if let explicit, !explicit.isEmpty { return PostgresConfiguration(connectionString: explicit, environment: environment) }
         if let url = environment["DATABASE_URL"], !url.isEmpty {
-            return PostgresConfiguration(connectionString: url)
+            return PostgresConfiguration(connectionString: url, environment: environment)
         }
-        return PostgresConfiguration()
+        return PostgresConfiguration(environment: environment)
+    }
+
+    /// Takes Tongxin's own `statement_cache` parameter out of a URI's query or a key=value
+    /// string (libpq refuses keywords it does not know); returns the rest and its value.
+    static func takeStatementCache(from text: String?) -> (String?, String?) {
+        guard let text, text.contains("statement_cache") else { return (text, nil) }
+        if text.contains("://") {
+            guard let mark = text.firstIndex(of: "?") else { return (text, nil) }
+            var value: String?
+            let kept = text[text.index(after: mark)...].split(separator: "&", omittingEmptySubsequences: false).filter { item in
+                let pair = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                guard pair.first == "statement_cache" else { return true }
+                value = pair.count > 1 ? String(pair[1]) : ""
+                return false
+            }
+            let base = String(text[..<mark])
+            return (kept.isEmpty ? base : base + "?" + kept.joined(separator: "&"), value)
+        }
+        let pattern = #"(^|\s)statement_cache\s*=\s*('(?:[^'\\]|\\.)*'|[^\s']*)"#
+        guard let regex = try? NSRegularExpression(pattern: pattern),
+            let match = regex.firstMatch(in: text, range: NSRange(text.startIndex..<text.endIndex, in: text)),
+            let whole = Range(match.range, in: text), let valueRange = Range(match.range(at: 2), in: text)
+        else { return (text, nil) }
+        var value = String(text[valueRange])
+        if value.hasPrefix("'") { value = String(value.dropFirst().dropLast()) }
+        var rest = text
+        rest.replaceSubrange(whole, with: " ")
+        return (rest.trimmingCharacters(in: .whitespaces), value)
     }
 
     /// The settings as libpq environment variables (`PGHOST`, `PGPASSWORD`, …), for client

@@ -20,6 +20,11 @@ public final class PostgresConnection: Sendable {
     public let backendPID: Int32
     /// When the connection was opened.
     public let openedAt: ContinuousClock.Instant
+    /// True behind a transaction pooler (detected at connect: pgbouncer gives the client a
+    /// backend pid of its own) or with `statement_cache=off`: each transaction may run on
+    /// another server connection, so nothing may rely on session state across transactions
+    /// (session SETs, session advisory locks, LISTEN, named statements).
+    public let isPooled: Bool
 
     /// The thread this connection's libpq calls run on; a task may prefer it
     /// (`withTaskExecutorPreference`) to run between statements without thread hops.
@@ -29,11 +34,12 @@ public final class PostgresConnection: Sendable {
     /// or under `withTaskExecutorPreference(connection.executor)`): statements then run inline.
     public var isOnConnectionThread: Bool { core.thread.isCurrent }
 
-    private init(core: ConnectionCore, logger: Logger, serverVersion: Int, backendPID: Int32) {
+    private init(core: ConnectionCore, logger: Logger, serverVersion: Int, backendPID: Int32, isPooled: Bool) {
         self.core = core
         self.logger = logger
         self.serverVersion = serverVersion
         self.backendPID = backendPID
+        self.isPooled = isPooled
         self.openedAt = .now
     }
 
@@ -54,16 +60,16 @@ public final class PostgresConnection: Sendable {
         let core = ConnectionCore(thread: thread, cacheCapacity: configuration.statementCacheCapacity, logger: logger)
         let operation: UInt64 = 1
         do {
-            let (version, pid) = try await withTaskCancellationHandler {
-                try await run(on: core, operation: operation) { core -> (Int, Int32) in
+            let (version, pid, pooled) = try await withTaskCancellationHandler {
+                try await run(on: core, operation: operation) { core -> (Int, Int32, Bool) in
                     try core.connect(configuration)
                     let pg = try core.requireOpen()
-                    return (Int(PQserverVersion(pg)), PQbackendPID(pg))
+                    return (Int(PQserverVersion(pg)), PQbackendPID(pg), core.isPooled)
                 }
             } onCancel: {
                 core.requestCancel(operation: operation)
             }
-            let connection = PostgresConnection(core: core, logger: logger, serverVersion: version, backendPID: pid)
+            let connection = PostgresConnection(core: core, logger: logger, serverVersion: version, backendPID: pid, isPooled: pooled)
             connection.operations.store(operation, ordering: .relaxed)
             logger.debug("connected", metadata: ["db.backend_pid": "\(pid)", "db.server_version": "\(version)"])
             return connection

@@ -213,6 +213,51 @@ public struct PostgresInterval: Sendable, Hashable, CustomStringConvertible {
         self.init(months: m, days: d, microseconds: micros)
     }
 
+    /// Parses IntervalStyle postgres, the server's default (behind a transaction pooler no
+    /// session setting can be relied on): `1 year 2 mons -3 days +04:05:06.5`, `-00:00:01`.
+    init?(postgres text: String) {
+        let parts = text.split(separator: " ")
+        var months: Int64 = 0, days: Int64 = 0, micros: Int64 = 0
+        var index = 0
+        func add(_ total: inout Int64, _ value: Int64, _ factor: Int64) -> Bool {
+            let (scaled, o1) = value.multipliedReportingOverflow(by: factor)
+            let (sum, o2) = total.addingReportingOverflow(scaled)
+            total = sum
+            return !(o1 || o2)
+        }
+        while index < parts.count {
+            let part = parts[index]
+            if part.contains(":") {
+                var clock = part
+                var negative = false
+                if clock.first == "-" { negative = true; clock = clock.dropFirst() } else if clock.first == "+" { clock = clock.dropFirst() }
+                let fields = clock.split(separator: ":", omittingEmptySubsequences: false)
+                guard fields.count == 3, let hours = Int64(fields[0]), let minutes = Int64(fields[1]),
+                    hours >= 0, (0..<60).contains(minutes),
+                    let seconds = PostgresInterval.microseconds(seconds: fields[2]), seconds >= 0
+                else { return nil }
+                var value: Int64 = 0
+                guard add(&value, hours, 3_600_000_000), add(&value, minutes, 60_000_000), add(&value, seconds, 1),
+                    add(&micros, negative ? -value : value, 1)
+                else { return nil }
+                index += 1
+                continue
+            }
+            guard index + 1 < parts.count, let number = Int64(part) else { return nil }
+            let ok: Bool
+            switch parts[index + 1] {
+            case "year", "years": ok = add(&months, number, 12)
+            case "mon", "mons": ok = add(&months, number, 1)
+            case "day", "days": ok = add(&days, number, 1)
+            default: return nil
+            }
+            guard ok else { return nil }
+            index += 2
+        }
+        guard !parts.isEmpty, let m = Int32(exactly: months), let d = Int32(exactly: days) else { return nil }
+        self.init(months: m, days: d, microseconds: micros)
+    }
+
     /// "-6.5" → -6_500_000 without floating-point rounding.
     static func microseconds(seconds text: Substring) -> Int64? {
         var text = text
@@ -352,8 +397,8 @@ extension CalendarDate: PostgresDecodable {
 extension PostgresInterval: PostgresDecodable {
     public static func decode(from cell: PostgresCell, bytes: UnsafeRawBufferPointer) throws -> PostgresInterval {
         try cell.require(PostgresInterval.self, types: PostgresType.interval)
-        guard let value = PostgresInterval(iso: cell.text) else {
-            throw cell.failure(PostgresInterval.self, "\"\(cell.text)\" is not in IntervalStyle iso_8601")
+        guard let value = PostgresInterval(iso: cell.text) ?? PostgresInterval(postgres: cell.text) else {
+            throw cell.failure(PostgresInterval.self, "\"\(cell.text)\" is not in IntervalStyle iso_8601 or postgres")
         }
         return value
     }

@@ -33,6 +33,10 @@ public struct WorkerConfiguration: Sendable {
     public var shutdownGrace: Duration
     /// This worker's name on the jobs it holds.
     public var workerID: String
+    /// A direct connection to the server for LISTEN (`--listen-database-url`), when the pool's
+    /// goes through a transaction pooler, which does not carry notifications; nil: the pool's
+    /// server, and when that is pooled the runners poll every `pollInterval`.
+    public var listenDatabase: PostgresConfiguration?
 
     public init(
         concurrency: Int = 4, batchSize: Int = 100, queues: [String]? = nil, counties: [String]? = nil, drain: Bool = false,
@@ -355,8 +359,18 @@ public final class JobWorker: Sendable {
         var failures = 0
         while !isStopping {
             do {
-                let connection = try await PostgresConnection.connect(configuration: pool.configuration, logger: logger)
+                let connection = try await PostgresConnection.connect(
+                    configuration: configuration.listenDatabase ?? pool.configuration, logger: logger)
                 defer { Task { await connection.close() } }
+                if connection.isPooled {
+                    // A LISTEN stays with one server connection of the pooler's while the
+                    // NOTIFYs arrive on others: lost. The runners' polls find every job.
+                    logger.notice("""
+                        listener: the connection goes through a transaction pooler, which does not carry notifications; \
+                        polling every \(configuration.pollInterval) instead (--listen-database-url gives a direct connection)
+                        """)
+                    return
+                }
                 try await connection.listen(JobQueue.channel)
                 failures = 0
                 // Jobs announced while we were not listening.

@@ -23,6 +23,9 @@ struct TongxinWorkerCommand: AsyncParsableCommand {
     @Option(name: .customLong("database-url"), help: "libpq connection URI or key=value string (default: DATABASE_URL, then PG* defaults).")
     var databaseURL: String?
 
+    @Option(name: .customLong("listen-database-url"), help: "A direct connection for LISTEN when --database-url goes through a transaction pooler such as pgbouncer (without it the worker polls every second).")
+    var listenDatabaseURL: String?
+
     @Option(help: "Runners, each with its own connection.")
     var concurrency: Int = 4
 
@@ -108,10 +111,11 @@ struct TongxinWorkerCommand: AsyncParsableCommand {
         do {
             let clock = try asOf.map { try LocalTime.parse($0, field: "--as-of") }
             let lease = Duration.seconds(leaseSeconds)
-            let worker = WorkerConfiguration(
+            var worker = WorkerConfiguration(
                 concurrency: concurrency, batchSize: batchSize, queues: list(queues), counties: list(county), drain: drain,
                 clock: clock, lease: lease, heartbeatInterval: lease / 3, retention: .seconds(retentionDays * 86_400),
                 shutdownGrace: .seconds(shutdownGrace))
+            worker.listenDatabase = listenDatabaseURL.map { PostgresConfiguration(connectionString: $0) }
             let sink: Worker.Sink =
                 if let notifyFile { .file(notifyFile) }
                 else if let webhookURL { .webhook(webhookURL) }

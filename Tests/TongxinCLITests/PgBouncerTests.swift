@@ -1,0 +1,192 @@
+import EmbeddedPostgres
+import Foundation
+import PostgresClient
+import PostgresTestSupport
+import Testing
+
+/// Tongxin behind a real pgbouncer (Debian's package) in transaction mode, started in front of
+/// the throwaway server: every statement of a transaction may reach another server connection
+/// than the one before, so nothing may rely on session state.
+@Suite(.serialized) struct PgBouncerTests {
+    /// A fresh database on the throwaway server, and a pgbouncer in front of it for `body`.
+    func withBouncer(
+        poolMode: String = "transaction", _ body: (_ direct: PostgresConfiguration, _ pooled: PostgresConfiguration) async throws -> Void
+    ) async throws {
+        let server = try EmbeddedPostgres.shared()
+        let bouncer = try EmbeddedPgBouncer.start(for: server, poolMode: poolMode, poolSize: 4)
+        defer { bouncer.stop() }
+        let admin = PostgresConfiguration(connectionString: server.connectionString(database: "postgres"))
+        let name = "b_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
+        try await PostgresConnection.withConnection(configuration: admin) { try await $0.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)")) }
+        do {
+            try await body(PostgresConfiguration(connectionString: server.connectionString(database: name)),
+                           PostgresConfiguration(connectionString: bouncer.connectionString(database: name)))
+        } catch {
+            Issue.record("pgbouncer log: \(bouncer.log.suffix(2000))")
+            throw error
+        }
+        try await PostgresConnection.withConnection(configuration: admin) {
+            try await $0.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"))
+        }
+    }
+
+    func tongxin(_ arguments: [String], _ configuration: PostgresConfiguration, county: String = "leiyang") async throws -> Programs.Outcome {
+        try await Programs.run("tongxin", arguments, environment: [
+            "DATABASE_URL": Programs.url(configuration), "TONGXIN_COUNTY": county, "USER": "staff-user",
+        ])
+    }
+
+    func succeed(_ arguments: [String], _ configuration: PostgresConfiguration, county: String = "leiyang") async throws -> [String] {
+        let outcome = try await tongxin(arguments, configuration, county: county)
+        try #require(outcome.status == 0, "\(arguments.joined(separator: " ")): \(outcome.output)")
+        return outcome.lines
+    }
+
+    @Test func theConnectionKnowsItGoesThroughAPoolerAndUsesNoStatementNames() async throws {
+        try await withBouncer { direct, pooled in
+            let plain = try await PostgresConnection.connect(configuration: direct)
+            #expect(!plain.isPooled)
+            await plain.close()
+            // Several clients, many distinct statements, each transaction on any server connection:
+            // named statements would collide ("prepared statement tx_1 already exists") or be missing.
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for client in 0..<8 {
+                    group.addTask {
+                        let connection = try await PostgresConnection.connect(configuration: pooled)
+                        defer { Task { await connection.close() } }
+                        #expect(connection.isPooled)
+                        for i in 0..<50 {
+                            let n = try await connection.query("SELECT \(i)::int + \(client)::int AS n, \(i % 3) AS k").single().decode((Int, Int).self)
+                            #expect(n.0 == i + client)
+                            try await connection.withTransaction { tx in
+                                _ = try await tx.pipeline(["SELECT \(i)::int", "SELECT 'x' || \(String(client))"])
+                            }
+                        }
+                        // The server's default IntervalStyle (postgres) is read as well as iso_8601.
+                        let interval = try await connection.query("SELECT interval '1 day 02:03:04.5'").single().decode(Duration.self)
+                        #expect(interval == .seconds(86_400 + 7_384) + .milliseconds(500))
+                    }
+                }
+                try await group.waitForAll()
+            }
+        }
+    }
+
+    @Test func statementCacheOffInTheConnectionStringOrTheEnvironment() async throws {
+        try await withBouncer { direct, _ in
+            let text = try #require(direct.connectionString)
+            let off = PostgresConfiguration(connectionString: text + " statement_cache=off")
+            #expect(off.statementCache == .off)
+            #expect(off.connectionString?.contains("statement_cache") == false)
+            let connection = try await PostgresConnection.connect(configuration: off)
+            #expect(connection.isPooled)
+            _ = try await connection.query("SELECT \(1)::int")
+            let named = try await connection.query("SELECT count(*) FROM pg_prepared_statements").single().decode(Int.self)
+            #expect(named == 0)
+            await connection.close()
+            let uri = PostgresConfiguration(connectionString: "postgresql://u@h/db?sslmode=disable&statement_cache=on", environment: [:])
+            #expect(uri.statementCache == .on)
+            #expect(uri.connectionString == "postgresql://u@h/db?sslmode=disable")
+            let environment = PostgresConfiguration(connectionString: text, environment: ["TONGXIN_STATEMENT_CACHE": "off"])
+            #expect(environment.statementCache == .off)
+            let wrong = PostgresConfiguration(connectionString: text, environment: ["TONGXIN_STATEMENT_CACHE": "sometimes"])
+            let error = await thrownError { _ = try await PostgresConnection.connect(configuration: wrong) }
+            #expect("\(error.map { "\($0)" } ?? "")".contains("statement_cache: \"sometimes\" is none of on, off, auto"))
+        }
+    }
+
+    @Test func theWorkflowImportsReportsAndMigrationsRunThroughPgBouncer() async throws {
+        try await withBouncer { _, pooled in
+            _ = try await succeed(["county", "create", "leiyang", "--name", "耒阳市"], pooled)
+            _ = try await succeed(["county", "create", "changning", "--name", "常宁市"], pooled)
+            let migrated = try await succeed(["migrate", "up", "--all", "--jobs", "2"], pooled)
+            #expect(migrated.last == "counties: 2 done, 0 changed, 0 failed, 0 not started", "\(migrated)")
+            for command in WorkflowProgramTests.reference.dropFirst() {
+                _ = try await succeed(command, pooled)
+            }
+            let csv = FileManager.default.temporaryDirectory.appendingPathComponent("members-\(UUID().uuidString).csv")
+            try Data("\u{FEFF}name,sector\n李委员,经济界\n赵委员,经济界\n".utf8).write(to: csv)
+            defer { try? FileManager.default.removeItem(at: csv) }
+            #expect(try await succeed(["import", "members", csv.path], pooled) == ["imported 2 members from \(csv.path)"])
+            #expect(try await succeed([
+                "proposal", "file", "--title", "关于规范城区物业管理的建议", "--category", "社会民生", "--kind", "joint",
+                "--lead", "王委员", "--co", "李委员", "--as-of", "2021-01-11T10:00",
+            ], pooled) == ["filed 2021-001 关于规范城区物业管理的建议"])
+            for command in [
+                ["proposal", "review", "2021-001", "--register", "--as-of", "2021-01-20"],
+                ["proposal", "assign", "2021-001", "--lead", "城管局", "--co", "林业局", "--as-of", "2021-01-25"],
+                ["proposal", "reply", "2021-001", "--unit", "城管局", "--category", "B", "--text", "已列入计划", "--as-of", "2021-03-01T09:30"],
+                ["proposal", "evaluate", "2021-001", "--member", "王委员", "--rating", "满意", "--as-of", "2021-03-05"],
+                ["proposal", "evaluate", "2021-001", "--member", "李委员", "--rating", "basic", "--as-of", "2021-03-06"],
+            ] {
+                _ = try await succeed(command, pooled)
+            }
+            let refused = try await tongxin(["proposal", "evaluate", "2021-001", "--member", "王委员", "--rating", "满意"], pooled)
+            #expect(refused.status == 1)
+            #expect(refused.lines.count == 1)
+            let shown = try await succeed(["proposal", "show", "2021-001", "--format", "json"], pooled)
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(shown.joined(separator: "\n").utf8)) as? [String: Any])
+            #expect(json["status"] as? String == "closed")
+            let report = try await succeed(["report", "annual", "--year", "2021", "--format", "json"], pooled)
+            #expect(!report.isEmpty)
+            #expect(try await succeed(["audit", "verify"], pooled).first?.hasPrefix("audit log intact") == true)
+            // The other county, through the same pooled server connections.
+            _ = try await succeed(["sector", "add", "农业界"], pooled, county: "changning")
+            #expect(try await succeed(["sector", "list", "--format", "csv"], pooled, county: "changning").joined().contains("农业界"))
+        }
+    }
+
+    @Test func theWorkerDrainsTenThousandJobsThroughPgBouncerWithNothingLost() async throws {
+        try await withBouncer { direct, pooled in
+            let environment = ["DATABASE_URL": Programs.url(pooled)]
+            let migrated = try await Programs.run("tongxin", ["migrate", "up"], environment: environment)
+            try #require(migrated.status == 0, "\(migrated.output)")
+            let enqueued = try await Programs.run("tongxin", ["jobs", "enqueue", "effect", "--count", "10000"], environment: environment)
+            try #require(enqueued.status == 0, "\(enqueued.output)")
+            let drained = try await Programs.run(
+                "tongxin-worker", ["--drain", "--concurrency", "4", "--log-level", "notice"], environment: environment)
+            #expect(drained.status == 0, "\(drained.output)")
+            let (completed, other, effects, distinct) = try await PostgresConnection.withConnection(configuration: direct) { connection in
+                try await connection.query("""
+                    SELECT (SELECT count(*) FROM tongxin.job WHERE state = 'completed'),
+                           (SELECT count(*) FROM tongxin.job WHERE state <> 'completed'),
+                           (SELECT count(*) FROM tongxin.job_effect), (SELECT count(DISTINCT job_id) FROM tongxin.job_effect)
+                    """).single().decode((Int, Int, Int, Int).self)
+            }
+            #expect(completed == 10_000)
+            #expect(other == 0)
+            #expect(effects == 10_000)
+            #expect(distinct == 10_000)
+        }
+    }
+
+    /// A running worker (not draining) through the pooler: without a direct connection it says it
+    /// polls and still runs a job enqueued later; with `--listen-database-url` it listens there.
+    @Test func theWorkerThroughAPoolerPollsOrListensOnADirectConnection() async throws {
+        try await withBouncer { direct, pooled in
+            let migrated = try await Programs.run("tongxin", ["migrate", "up"], environment: ["DATABASE_URL": Programs.url(pooled)])
+            try #require(migrated.status == 0, "\(migrated.output)")
+            for listen in [nil, Programs.url(direct)] {
+                let worker = try SpawnedProcess(
+                    Programs.directory + "/tongxin-worker", ["--log-level", "notice"] + (listen.map { ["--listen-database-url", $0] } ?? []),
+                    environment: Programs.cleanEnvironment(["DATABASE_URL": Programs.url(pooled)]))
+                try await Task.sleep(for: .milliseconds(500))
+                let enqueued = try await Programs.run("tongxin", ["jobs", "enqueue", "effect"], environment: ["DATABASE_URL": Programs.url(pooled)])
+                #expect(enqueued.status == 0, "\(enqueued.output)")
+                var left = -1
+                for _ in 0..<100 {
+                    left = try await PostgresConnection.withConnection(configuration: direct) {
+                        try await $0.query("SELECT count(*) FROM tongxin.job WHERE state <> 'completed'").single().decode(Int.self)
+                    }
+                    if left == 0 { break }
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                worker.signal(SIGTERM)
+                let status = try await offCooperativePool { worker.waitForExit() }
+                #expect(left == 0)
+                #expect(status == 0, "\(worker.output)")
+                #expect(worker.output.contains("polling every") == (listen == nil), "\(worker.output)")
+            }
+        }
+    }
+}
