@@ -111,12 +111,7 @@ public struct SchemaMigrator: Sendable {
             // Under the lock: concurrent CREATE TABLE IF NOT EXISTS would race in the catalog.
             try await ensureHistory(on: connection)
             let status = try await status(on: connection)
-            if !status.unknown.isEmpty {
-                throw MigrationError("\(schema.name): applied version(s) \(status.unknown.map(String.init).joined(separator: ", ")) are not among these migrations (a newer binary, or a deleted file); nothing was applied")
-            }
-            if let stuck = status.failed.first {
-                throw MigrationError("\(schema.name): \(stuck) failed or was interrupted outside a transaction; repair by hand, then run `tongxin migrate resolve` for it")
-            }
+            try requireRunnable(status)
             for migration in status.pending {
                 try await apply(migration, on: connection)
                 applied.append(migration)
@@ -127,6 +122,16 @@ public struct SchemaMigrator: Sendable {
         }
         await unlock(key, on: connection)
         return applied
+    }
+
+    /// Refuses a schema whose history has versions these files lack, or a file an operator must resolve.
+    private func requireRunnable(_ status: SchemaStatus) throws {
+        if !status.unknown.isEmpty {
+            throw MigrationError("\(schema.name): applied version(s) \(status.unknown.map(String.init).joined(separator: ", ")) are not among these migrations (a newer binary, or a deleted file); nothing was applied")
+        }
+        if let stuck = status.failed.first {
+            throw MigrationError("\(schema.name): \(stuck) failed or was interrupted outside a transaction; repair by hand, then run `tongxin migrate resolve` for it")
+        }
     }
 
     /// `up` through a transaction pooler, where a session lock would stay on a server connection
@@ -142,12 +147,7 @@ public struct SchemaMigrator: Sendable {
                     try await tx.query("SELECT pg_advisory_xact_lock(hashtextextended(\(key), 0))")
                     try await tx.executeUnsafeScript(Self.historyDDL)
                     let status = try await status(on: tx)
-                    if !status.unknown.isEmpty {
-                        throw MigrationError("\(schema.name): applied version(s) \(status.unknown.map(String.init).joined(separator: ", ")) are not among these migrations (a newer binary, or a deleted file); nothing was applied")
-                    }
-                    if let stuck = status.failed.first {
-                        throw MigrationError("\(schema.name): \(stuck) failed or was interrupted outside a transaction; repair by hand, then run `tongxin migrate resolve` for it")
-                    }
+                    try requireRunnable(status)
                     guard let migration = status.pending.first else { return nil }
                     guard migration.inTransaction else {
                         throw MigrationError("\(schema.name): \(migration) runs outside a transaction and needs a session: run `tongxin migrate up` with a direct connection to the server (not through a transaction pooler)")
