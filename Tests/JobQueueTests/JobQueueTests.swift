@@ -249,9 +249,16 @@ func count(_ pool: PostgresPool, state: String? = nil) async throws -> Int {
         try await withQueue { _, pool in
             try await pool.withConnection { c in
                 try await JobQueue.enqueue([NewJob(kind: "noop")], on: c)
-                let mine = try await JobQueue.claim(worker: "dying", limit: 1, lease: .milliseconds(200), on: c)
+                let mine = try await JobQueue.claim(worker: "dying", limit: 1, lease: .seconds(60), on: c)
+                // A lease still running is not rescued. (A long lease, so a slow machine cannot
+                // let it lapse between the claim and this check.)
                 #expect(try await JobQueue.rescue(on: c) == 0)
-                try await Task.sleep(for: .milliseconds(300))
+                let leaseLeft = try await c.query(
+                    "SELECT extract(epoch FROM lease_until - now())::float8 FROM \(identifier: JobQueue.schema).job"
+                ).decode(Double.self)
+                #expect(leaseLeft.count == 1 && leaseLeft[0] > 50 && leaseLeft[0] <= 60)
+                // Its holder stops renewing and the lease runs out: the clock moves past it.
+                try await c.execute("UPDATE \(identifier: JobQueue.schema).job SET lease_until = now() - interval '1 second'")
                 #expect(try await JobQueue.rescue(on: c) == 1)
                 let rescued = try await JobQueue.list(JobQueue.Filter(), on: c)[0]
                 #expect(rescued.state == "available")
