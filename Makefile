@@ -16,7 +16,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || ! command -v sudo >/dev/null 2>&1 || echo
 help:
 	@echo "usage: make TARGET"
 	@echo
-	@echo "  deps    install postgresql, libpq-dev, libcurl4-openssl-dev (webhooks in static builds), pkg-config, docker-compose, pgbouncer,"
+	@echo "  deps    install postgresql, libpq-dev, libcurl4-openssl-dev (webhooks in static builds), pkg-config, docker-compose, pgbouncer, openssl (the TLS tests' CA),"
 	@echo "          chromium and fonts-wqy-microhei (the HTML report's browser test) if missing"
 	@echo "  build   deps, then swift build"
 	@echo "  demo    build, then run scripts/demo.sh (tongxin db check, db info) on a throwaway server"
@@ -36,6 +36,7 @@ deps:
 		|| missing="$$missing pgbench"; \
 	[ -x /usr/bin/docker-compose ] || missing="$$missing docker-compose"; \
 	[ -x /usr/sbin/pgbouncer ] || missing="$$missing pgbouncer"; \
+	[ -x /usr/bin/openssl ] || missing="$$missing openssl"; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
 	[ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || missing="$$missing fonts-wqy-microhei"; \
 	if [ -n "$$missing" ]; then \
@@ -44,9 +45,9 @@ deps:
 				"and set TONGXIN_PG_BINDIR to its bin folder (Tongxin runs on Linux)" >&2; \
 			exit 1; \
 		fi; \
-		echo "make deps: missing:$$missing; installing postgresql libpq-dev libcurl4-openssl-dev pkg-config docker-compose pgbouncer chromium fonts-wqy-microhei"; \
+		echo "make deps: missing:$$missing; installing postgresql libpq-dev libcurl4-openssl-dev pkg-config docker-compose pgbouncer openssl chromium fonts-wqy-microhei"; \
 		$(SUDO) apt-get update && \
-			$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql libpq-dev libcurl4-openssl-dev pkg-config docker-compose pgbouncer \
+			$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql libpq-dev libcurl4-openssl-dev pkg-config docker-compose pgbouncer openssl \
 				chromium fonts-wqy-microhei; \
 	fi
 

@@ -9,8 +9,9 @@ import Darwin
 ///
 /// `start()` runs `initdb` into a fresh private folder (`tongxin-pg-XXXXXX` under the temporary
 /// directory), configures it for speed over durability (fsync off), listens on a unix socket in
-/// that folder only (no TCP, so any number of servers run side by side on the same port number),
-/// and starts it with `pg_ctl -w start`. `stop()` stops it and deletes the folder.
+/// that folder only (no TCP, so any number of servers run side by side on the same port number;
+/// with `Options.tls`, also on 127.0.0.1 at a free port, TLS only), and starts it with
+/// `pg_ctl -w start`. `stop()` stops it and deletes the folder.
 ///
 /// As root, the folder belongs to the `postgres` user and the tools run through
 /// `runuser -u postgres --`, because PostgreSQL refuses to run as root.
@@ -34,11 +35,30 @@ public final class EmbeddedPostgres: Sendable {
         /// More `postgresql.conf` settings, written after (and so overriding) the defaults.
         /// Values are quoted for you: `["log_statement": "all"]`.
         public var extraSettings: [String: String]
+        /// Also listen on TCP at 127.0.0.1 (on a free port), where only TLS connections are
+        /// accepted (`ssl = on`, `hostssl … trust`, `hostnossl … reject`) with this certificate.
+        /// The unix socket stays as it is. nil: no TCP at all.
+        public var tls: TLS?
 
-        public init(binDirectory: String? = nil, superuser: String? = nil, extraSettings: [String: String] = [:]) {
+        public init(
+            binDirectory: String? = nil, superuser: String? = nil, extraSettings: [String: String] = [:], tls: TLS? = nil
+        ) {
             self.binDirectory = binDirectory
             self.superuser = superuser
             self.extraSettings = extraSettings
+            self.tls = tls
+        }
+    }
+
+    /// The server's certificate (PEM, with the chain up to the CA if any) and its private key
+    /// (PEM). Both are copied into the cluster; the key there is readable by the server only.
+    public struct TLS: Sendable {
+        public var certificateFile: String
+        public var keyFile: String
+
+        public init(certificateFile: String, keyFile: String) {
+            self.certificateFile = certificateFile
+            self.keyFile = keyFile
         }
     }
 
@@ -46,8 +66,10 @@ public final class EmbeddedPostgres: Sendable {
     public let dataDirectory: String
     /// The private folder itself; the unix socket `.s.PGSQL.<port>` lives here.
     public let socketDirectory: String
-    /// The port number, which only names the socket file: the server does not listen on TCP.
+    /// The port number: it names the socket file and, with `Options.tls`, is the TCP port too.
     public let port: Int
+    /// "127.0.0.1" when the server also listens on TCP (with `Options.tls`), else nil.
+    public let tcpHost: String?
     /// The superuser role, also the default user in `connectionString` and `environment`.
     public let superuser: String
     /// The folder the server binaries came from.
@@ -64,13 +86,14 @@ public final class EmbeddedPostgres: Sendable {
     static let defaultPort = 5432
 
     private init(
-        folder: String, port: Int, superuser: String, binDirectory: String, majorVersion: String,
+        folder: String, port: Int, tcpHost: String?, superuser: String, binDirectory: String, majorVersion: String,
         account: ServerAccount?
     ) {
         self.socketDirectory = folder
         self.dataDirectory = folder + "/data"
         self.serverLog = folder + "/server.log"
         self.port = port
+        self.tcpHost = tcpHost
         self.superuser = superuser
         self.binDirectory = binDirectory
         self.majorVersion = majorVersion
@@ -95,7 +118,9 @@ public final class EmbeddedPostgres: Sendable {
             throw EmbeddedPostgresError(step: .configure, message: "invalid setting name \(key.debugDescription)")
         }
 
-        let port = defaultPort
+        // Without TCP every server can use the same port number (it only names the socket file
+        // in its own folder); on TCP it must be free on the machine.
+        let port = options.tls == nil ? defaultPort : try freeTCPPort()
         let base = PrivateFolder.base(port: port, account: account)
         PrivateFolder.reapOrphans(in: base, binDirectory: binDirectory, account: account)
         let folder = try PrivateFolder.create(in: base, account: account)
@@ -123,8 +148,8 @@ public final class EmbeddedPostgres: Sendable {
         let version = (try? String(contentsOfFile: dataDirectory + "/PG_VERSION", encoding: .utf8))?
             .trimmingCharacters(in: .whitespacesAndNewlines) ?? "?"
         let server = EmbeddedPostgres(
-            folder: folder, port: port, superuser: superuser, binDirectory: binDirectory,
-            majorVersion: version, account: account)
+            folder: folder, port: port, tcpHost: options.tls == nil ? nil : tcpAddress, superuser: superuser,
+            binDirectory: binDirectory, majorVersion: version, account: account)
         track(server)
         return server
     }
@@ -163,17 +188,61 @@ public final class EmbeddedPostgres: Sendable {
             ("logging_collector", "off"),
             ("password_encryption", "scram-sha-256"),
         ]
-        settings += options.extraSettings.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
-        let conf = "\n# EmbeddedPostgres (throwaway server)\n"
-            + settings.map { "\($0.0) = \(quoteSetting($0.1))\n" }.joined()
-        let hba = """
-            # EmbeddedPostgres: unix socket only. tongxin_pw exists so tests can see a wrong password rejected.
+        var hba = """
+            # EmbeddedPostgres: unix socket. tongxin_pw exists so tests can see a wrong password rejected.
             local all tongxin_pw scram-sha-256
             local all all trust
 
             """
+        if let tls = options.tls {
+            for (source, name) in [(tls.certificateFile, "server.crt"), (tls.keyFile, "server.key")] {
+                guard let contents = try? String(contentsOfFile: source, encoding: .utf8) else {
+                    throw EmbeddedPostgresError(step: .configure, message: "cannot read \(source)")
+                }
+                try writeFile(dataDirectory + "/" + name, contents, append: false, account: account)
+            }
+            settings += [
+                ("listen_addresses", tcpAddress), ("ssl", "on"),
+                ("ssl_cert_file", "server.crt"), ("ssl_key_file", "server.key"),
+            ]
+            hba += """
+                # TCP: TLS only.
+                hostssl all tongxin_pw \(tcpAddress)/32 scram-sha-256
+                hostssl all all \(tcpAddress)/32 trust
+                hostnossl all all all reject
+
+                """
+        }
+        settings += options.extraSettings.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        let conf = "\n# EmbeddedPostgres (throwaway server)\n"
+            + settings.map { "\($0.0) = \(quoteSetting($0.1))\n" }.joined()
         try writeFile(dataDirectory + "/postgresql.conf", conf, append: true, account: account)
         try writeFile(dataDirectory + "/pg_hba.conf", hba, append: false, account: account)
+    }
+
+    static let tcpAddress = "127.0.0.1"
+
+    /// A TCP port nothing listens on at 127.0.0.1 now (the kernel's pick for port 0).
+    static func freeTCPPort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else {
+            throw EmbeddedPostgresError(step: .configure, message: "socket: \(String(cString: strerror(errno)))")
+        }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr(tcpAddress)
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { raw in
+                bind(fd, raw, length) == 0 && getsockname(fd, raw, &length) == 0
+            }
+        }
+        guard bound else {
+            throw EmbeddedPostgresError(step: .configure, message: "no free TCP port: \(String(cString: strerror(errno)))")
+        }
+        return Int(UInt16(bigEndian: address.sin_port))
     }
 
     /// `'value'` with quotes and backslashes doubled, as postgresql.conf reads it.
