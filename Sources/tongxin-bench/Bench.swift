@@ -52,6 +52,16 @@ struct Bench {
             await pool.close()
             return
         }
+        if ProcessInfo.processInfo.environment["TONGXIN_BENCH_ONLY"] == "deployments" {
+            try await deployments()
+            await pool.close()
+            return
+        }
+        if ProcessInfo.processInfo.environment["TONGXIN_BENCH_ONLY"] == "steps" {
+            try await steps(pool)
+            await pool.close()
+            return
+        }
         if ProcessInfo.processInfo.environment["TONGXIN_BENCH_ONLY"] == "counties" {
             try await counties(pool)
             await pool.close()
@@ -62,6 +72,7 @@ struct Bench {
         try await inserts(pool)
         try await memoryGrowth(pool)
         try await workflow(pool)
+        try await deployments()
         try await queue(pool)
         try await counties(pool)
         try await reports(pool)

@@ -1,0 +1,137 @@
+import Counties
+import EmbeddedPostgres
+import Foundation
+import Migrations
+import PostgresClient
+import Workflow
+import WorkflowStore
+
+extension Bench {
+    /// Where operators run PostgreSQL: the same point reads and workflow steps with named
+    /// (cached) statements, with `statement_cache=off` (unnamed statements, as behind a pooler),
+    /// and through a real pgbouncer in transaction mode. Its own throwaway server and pgbouncer,
+    /// so all three are measured on one server; runs alternate and the medians are printed.
+    static func deployments() async throws {
+        let server = try EmbeddedPostgres.start()
+        defer { try? server.stop() }
+        let bouncer = try EmbeddedPgBouncer.start(for: server, poolMode: "transaction", poolSize: 4)
+        defer { bouncer.stop() }
+        let version = EmbeddedPgBouncer.locate()
+            .flatMap { try? EmbeddedPostgres.capture($0, ["--version"]).output }
+            .flatMap { $0.split(separator: "\n").first.map(String.init) } ?? "pgbouncer"
+        let database = "bench_deploy"
+        try await PostgresConnection.withConnection(configuration: PostgresConfiguration(connectionString: server.connectionString())) {
+            try await $0.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(database)"))
+        }
+        let direct = server.connectionString(database: database)
+        let targets: [(name: String, configuration: PostgresConfiguration)] = [
+            ("direct, named statements", PostgresConfiguration(connectionString: direct)),
+            ("direct, statement_cache=off", PostgresConfiguration(connectionString: direct + " statement_cache=off")),
+            ("through \(version) (transaction mode)", PostgresConfiguration(connectionString: bouncer.connectionString(database: database))),
+        ]
+        let pools = targets.map { PostgresPool(configuration: $0.configuration, options: PostgresPoolOptions(maxConnections: 1)) }
+        let setUp = PostgresPool(configuration: targets[0].configuration, options: PostgresPoolOptions(maxConnections: 1))
+        try await setUp.query("CREATE TABLE bench_read (aid int4 PRIMARY KEY, abalance int4 NOT NULL)")
+        try await setUp.query("INSERT INTO bench_read SELECT g, g FROM generate_series(1, 100000) g")
+        try await setUp.query("VACUUM ANALYZE bench_read")
+        for (pool, target) in zip(pools, targets) {
+            let pooled = try await pool.withConnection { $0.isPooled }
+            guard pooled == (target.name != targets[0].name) else {
+                throw BenchError("\(target.name): the connection says pooled = \(pooled)")
+            }
+        }
+
+        // Point reads: one client, five alternating runs per target.
+        let duration = max(2, Int(seconds))
+        var reads = Array(repeating: [Double](), count: targets.count)
+        for _ in 0..<5 {
+            for (t, pool) in pools.enumerated() {
+                reads[t].append(try await pool.withConnection { connection in
+                    try await readLoop(connection, table: "bench_read", accounts: 100_000, duration: duration)
+                })
+            }
+        }
+        let readMedians = reads.map(median)
+        print("deployment: point reads by primary key, one client: " + zip(targets, readMedians).map { target, rate in
+            String(format: "%@ %.0f/s (%.2f×)", target.name, rate, rate / readMedians[0])
+        }.joined(separator: ", ") + String(format: " (medians of 5 alternating %d s runs)", duration))
+
+        // Workflow steps, one client, each target in its own county; three alternating rounds of
+        // 100 lifecycles (500 audited transactions), latency per step.
+        let registry = CountyRegistry(pool: setUp, migrations: try MigrationSet.builtIn(), actor: "bench")
+        var stores: [WorkflowStore] = []
+        for (t, pool) in pools.enumerated() {
+            let code = try CountyCode("bench_dep_\(t)")
+            _ = try await registry.create(code: code, name: "部署 \(t)", region: nil)
+            stores.append(try await preparedStore(pool, county: code))
+        }
+        var steps = Array(repeating: [Double](), count: targets.count)
+        for round in 0..<3 {
+            for (t, store) in stores.enumerated() {
+                steps[t] += try await timedLifecycles(store, year: 2001 + round, count: 100)
+            }
+        }
+        let p50 = steps.map { percentile($0, 50) }
+        print("deployment: a workflow step (one audited transaction), one client: " + zip(targets, steps).enumerated().map { t, pair in
+            String(format: "%@ p50 %.2f ms, p90 %.2f ms (%.2f×)", pair.0.name, p50[t] / 1000, percentile(pair.1, 90) / 1000, p50[t] / p50[0])
+        }.joined(separator: "; ") + " (3 alternating rounds of 500 steps)")
+        for pool in pools { await pool.close() }
+        await setUp.close()
+    }
+
+    /// The workflow step alone as `TONGXIN_BENCH_ONLY=steps` runs it against whatever server
+    /// DATABASE_URL names (plain PostgreSQL, Citus): one client, one county, 300 lifecycles.
+    static func steps(_ pool: PostgresPool) async throws {
+        let registry = CountyRegistry(pool: pool, migrations: try MigrationSet.builtIn(), actor: "bench")
+        try await registry.migrateControl()
+        let code = try CountyCode("bench_step_\(UInt32.random(in: 0...UInt32.max))")
+        _ = try await registry.create(code: code, name: "步骤", region: nil)
+        let store = try await preparedStore(pool, county: code)
+        var samples: [Double] = []
+        for round in 0..<3 { samples += try await timedLifecycles(store, year: 2001 + round, count: 100) }
+        print(String(format: "a workflow step (one audited transaction), one client: p50 %.2f ms, p90 %.2f ms (%d steps)",
+                     percentile(samples, 50) / 1000, percentile(samples, 90) / 1000, samples.count))
+    }
+
+    /// A store for `county` with a sector, 20 members and 10 units.
+    static func preparedStore(_ pool: PostgresPool, county: CountyCode) async throws -> WorkflowStore {
+        let store = try WorkflowStore(pool: pool, county: county, actor: "bench", now: try LocalTime.parse("2021-03-10T09:00"))
+        try await store.addSector("经济界")
+        for m in 0..<20 { try await store.addMember("委员\(m)", sector: "经济界") }
+        for u in 0..<10 { try await store.addUnit("单位\(u)") }
+        return store
+    }
+
+    /// `count` whole lifecycles in a new session of `year`; the latency of every step in µs.
+    static func timedLifecycles(_ store: WorkflowStore, year: Int, count: Int) async throws -> [Double] {
+        try await store.openSession(year: year, name: "\(year)年会议", openedOn: nil, closedOn: nil)
+        var samples: [Double] = []
+        samples.reserveCapacity(count * 5)
+        func timed<T>(_ step: () async throws -> T) async throws -> T {
+            let start = ContinuousClock.now
+            let result = try await step()
+            samples.append(micros(ContinuousClock.now - start))
+            return result
+        }
+        for i in 0..<count {
+            let member = "委员\(i % 20)"
+            let filed = try await timed {
+                try await store.file(NewProposal(
+                    title: "关于第\(i)项工作的建议", body: "建议内容", category: .livelihood, kind: .individual, lead: member,
+                    sessionYear: year))
+            }
+            _ = try await timed { try await store.review(filed.number, .register) }
+            _ = try await timed { try await store.assign(filed.number, lead: "单位\(i % 10)") }
+            _ = try await timed { try await store.reply(filed.number, unit: "单位\(i % 10)", category: .a, text: "已办理") }
+            let rated = try await timed { try await store.evaluate(filed.number, member: member, rating: .satisfied) }
+            guard rated.status == "closed" else { throw BenchError("a lifecycle ended \(rated.status), not closed") }
+        }
+        return samples
+    }
+
+    static func percentile(_ values: [Double], _ p: Int) -> Double {
+        let sorted = values.sorted()
+        guard !sorted.isEmpty else { return 0 }
+        return sorted[min(sorted.count - 1, sorted.count * p / 100)]
+    }
+}
