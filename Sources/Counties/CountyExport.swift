@@ -80,7 +80,13 @@ extension CountyRegistry {
         // pg_restore wants a database name; the rest of the connection comes from its environment.
         let database = try await pool.query("SELECT current_database()").single().decode(String.self)
         let target = "dbname='" + database.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'") + "'"
-        try await pool.query(PostgresQuery(unsafeSQL: "CREATE SCHEMA \(code.schema.quoted)"))
+        // An ordinary schema, also on Citus (distributed below, once it is complete: see create).
+        try await pool.withTransaction { tx in
+            try await tx.executeUnsafeStatements([
+                "SET LOCAL citus.enable_schema_based_sharding TO off", "CREATE SCHEMA \(code.schema.quoted)",
+            ])
+        }
+        let onCitus: Bool
         do {
             try await Self.runTool(
                 "pg_restore", ["--single-transaction", "--no-owner", "--no-privileges", "--exit-on-error", "--schema=\(code.schema.name)", "--dbname=\(target)"],
@@ -96,10 +102,12 @@ extension CountyRegistry {
                     VALUES (\(code.value), \(name), \(region), \(code.schema.name), \(status.rawValue), \(JSONB(header.settings)))
                     """)
             }
+            onCitus = try await pool.query("SELECT to_regproc('pg_catalog.citus_version') IS NOT NULL").single().decode(Bool.self)
         } catch {
             _ = try? await pool.query(PostgresQuery(unsafeSQL: "DROP SCHEMA IF EXISTS \(code.schema.quoted) CASCADE"))
             throw error
         }
+        if onCitus { try await distribute(code, "imported") }
         return try await show(code)
     }
 

@@ -93,7 +93,7 @@ public struct CountyRegistry: Sendable {
     /// a worker). When that fails the county is removed again, so creation stays all or nothing
     /// for the operator; a process killed in between leaves a complete county on the
     /// coordinator, which `SELECT citus_schema_distribute('county_<code>')` moves later.
-    private func distribute(_ code: CountyCode) async throws {
+    func distribute(_ code: CountyCode, _ done: String = "created") async throws {
         do {
             try await pool.query("SELECT citus_schema_distribute(\(code.schema.name)::regnamespace)")
         } catch {
@@ -104,7 +104,7 @@ public struct CountyRegistry: Sendable {
                     try await savepoint.query("DROP ROLE IF EXISTS \(identifier: code.role)")
                 }
             }
-            throw CountyError("county \(code): distributing its schema on Citus failed, so it was not created: \(error)")
+            throw CountyError("county \(code): distributing its schema on Citus failed, so it was not \(done): \(error)")
         }
     }
 

@@ -40,12 +40,18 @@ struct Chaos {
     }
 
     static func run(_ options: Options) async throws -> [Outcome] {
-        let server = try await blocking { try EmbeddedPostgres.start() }
-        defer { try? server.stop() }
+        // On Citus (`--citus`) the scenarios run against the given coordinator; otherwise the
+        // suite starts (and, for postgres-restart, restarts) a throwaway server of its own.
+        let server = options.citus == nil ? try await blocking { try EmbeddedPostgres.start() } : nil
+        defer { try? server?.stop() }
         let harness = try Harness(server: server, options: options)
         defer { harness.cleanUp() }
         var outcomes: [Outcome] = []
         for scenario in Scenario.allCases where options.only.isEmpty || options.only.contains(scenario.rawValue) {
+            if options.citus != nil, !scenario.fitsCitus {
+                say("\(scenario.rawValue): NOT RUN on Citus: it restarts the server, which on a cluster is the operator's to do")
+                continue
+            }
             say("\(scenario.rawValue): \(scenario.summary)")
             let started = ContinuousClock.now
             var outcome: Outcome
@@ -72,6 +78,8 @@ struct Options {
     var quick = false
     var seed: UInt64 = 20261126
     var migrations = "migrations"
+    /// A Citus coordinator (key=value connection string) to run the scenarios that fit against.
+    var citus: String?
 
     init(_ arguments: [String]) throws {
         var rest = arguments[...]
@@ -91,8 +99,13 @@ struct Options {
             case "--migrations":
                 guard let value = rest.popFirst() else { throw ChaosError("--migrations needs the repository's migrations folder") }
                 migrations = value
+            case "--citus":
+                guard let value = rest.popFirst(), !value.contains("://") else {
+                    throw ChaosError("--citus needs a coordinator's key=value connection string (host=… port=… dbname=… user=…)")
+                }
+                citus = value
             case "-h", "--help":
-                print("usage: tongxin-chaos [--quick] [--only \(Scenario.allCases.map(\.rawValue).joined(separator: ","))] [--seed N] [--migrations DIR]")
+                print("usage: tongxin-chaos [--quick] [--only \(Scenario.allCases.map(\.rawValue).joined(separator: ","))] [--seed N] [--migrations DIR] [--citus 'host=… port=… dbname=… user=…']")
                 exit(0)
             default: throw ChaosError("unknown argument \(argument) (see --help)")
             }
@@ -110,6 +123,9 @@ enum Scenario: String, CaseIterable {
     case fuzzArguments = "fuzz-arguments"
     case fuzzCSV = "fuzz-csv"
     case injection = "injection"
+
+    /// Whether it can run against a Citus coordinator given with `--citus`.
+    var fitsCitus: Bool { self != .postgresRestart }
 
     var summary: String {
         switch self {

@@ -6,14 +6,15 @@ import PostgresClient
 
 /// The server, the programs and a scratch folder the scenarios share.
 final class Harness: Sendable {
-    let server: EmbeddedPostgres
+    /// The throwaway server this suite started, or nil on Citus (`--citus`).
+    let server: EmbeddedPostgres?
     let options: Options
     /// Where `tongxin` and `tongxin-worker` are (next to this program).
     let programs: String
     /// A scratch folder: the working directory and HOME of the programs run here.
     let scratch: String
 
-    init(server: EmbeddedPostgres, options: Options) throws {
+    init(server: EmbeddedPostgres?, options: Options) throws {
         self.server = server
         self.options = options
         let me = URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
@@ -35,14 +36,34 @@ final class Harness: Sendable {
         try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: scratch).deletingLastPathComponent().path + "/chaos-traversal.txt")
     }
 
-    func url(_ database: String) -> String { server.connectionString(database: database) }
+    /// The scenario's database; on Citus always the coordinator's one database (`--citus`).
+    func url(_ database: String) -> String {
+        if let citus = options.citus { return citus }
+        return server?.connectionString(database: database) ?? ""
+    }
 
     func configuration(_ database: String) -> PostgresConfiguration {
         PostgresConfiguration(connectionString: url(database))
     }
 
-    /// A new, empty database for one scenario.
+    /// A new, empty database for one scenario. On Citus, where a new database would need the
+    /// extension and the nodes set up again, the one database is emptied instead: every schema
+    /// but Citus's and PostgreSQL's own is dropped (a distributed county schema on every node).
     func freshDatabase(_ name: String) async throws -> String {
+        if options.citus != nil {
+            try await withConnection(name) { c in
+                let schemas = try await c.query("""
+                    SELECT nspname::text FROM pg_namespace
+                    WHERE nspname NOT IN ('public', 'information_schema') AND nspname NOT LIKE 'pg\\_%'
+                      AND nspname NOT LIKE 'citus%' AND nspname NOT LIKE 'columnar%'
+                    ORDER BY 1
+                    """).decode(String.self)
+                for schema in schemas {
+                    try await c.query("DROP SCHEMA \(identifier: try PostgresIdentifier(schema)) CASCADE")
+                }
+            }
+            return name
+        }
         try await PostgresConnection.withConnection(configuration: configuration("postgres")) { c in
             let quoted = try PostgresIdentifier(name)
             try await c.query("DROP DATABASE IF EXISTS \(identifier: quoted) WITH (FORCE)")

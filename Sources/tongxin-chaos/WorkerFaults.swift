@@ -228,7 +228,8 @@ enum WorkerFaults {
             }
             if now >= counties.count || now == before { outcome.findings.append("restart \(outcome.runs + 1) did not land in a running migrate up (\(now) of \(counties.count) migrated)") }
             do {
-                try await blocking { try harness.server.restart() }
+                guard let server = harness.server else { throw ChaosError("postgres-restart needs the suite's own server") }
+                try await blocking { try server.restart() }
             } catch {
                 migrate.cancel()
                 throw error

@@ -87,8 +87,21 @@ func createEffectTable(_ pool: PostgresPool) async throws {
         try await withQueue { configuration, pool in
             let worker = makeWorker(configuration, WorkerConfiguration(concurrency: 1, pollInterval: .seconds(60)))
             let running = Task { try await worker.run() }
-            // Let the worker claim (nothing) and begin waiting.
-            try await Task.sleep(for: .milliseconds(500))
+            // Let the worker begin listening (its LISTEN shows in pg_stat_activity); a fixed
+            // sleep would race a slow machine.
+            var listening = 0
+            let waitStart = ContinuousClock.now
+            while listening == 0, ContinuousClock.now - waitStart < .seconds(30) {
+                listening = try await pool.withConnection { c in
+                    try await c.query("""
+                        SELECT count(*) FROM pg_stat_activity
+                        WHERE datname = current_database() AND pid <> pg_backend_pid() AND query LIKE 'LISTEN %'
+                        """).single().decode(Int.self)
+                }
+                if listening == 0 { try await Task.sleep(for: .milliseconds(20)) }
+            }
+            try #require(listening == 1)
+            try await Task.sleep(for: .milliseconds(100))  // its first claim (nothing) done
             let start = ContinuousClock.now
             try await pool.withConnection { c in try await JobQueue.enqueue([NewJob(kind: "noop")], on: c) }
             while worker.metrics.processedTotal < 1, ContinuousClock.now - start < .seconds(40) {

@@ -91,5 +91,69 @@ extension CitusTests {
         _ = try await succeed(["report", "annual", "--year", "2021", "--format", "json"], county: code)
         let migrated = try await succeed(["migrate", "up", "--all"], county: code)
         #expect(migrated.last?.contains(" 0 failed") == true, "\(migrated)")
+
+        // Export, archive and drop, import: the county comes back distributed, its audit intact.
+        let archive = FileManager.default.temporaryDirectory.appendingPathComponent("citus-\(code).tongxin").path
+        defer { try? FileManager.default.removeItem(atPath: archive) }
+        _ = try await succeed(["county", "export", code, "--to", archive], county: code)
+        _ = try await succeed(["county", "archive", code], county: code)
+        _ = try await succeed(["county", "drop", code, "--confirm", code], county: code)
+        _ = try await succeed(["county", "import", archive], county: code)
+        let back = try await PostgresConnection.withConnection(configuration: PostgresConfiguration(connectionString: url)) {
+            try await $0.query("SELECT count(*) FROM citus_schemas WHERE schema_name::text = \("county_" + code)")
+                .single().decode(Int.self)
+        }
+        #expect(back == 1)
+        #expect(try await succeed(["audit", "verify"], county: code).first?.hasPrefix("audit log intact") == true)
+        let again = try await succeed(["proposal", "show", "2021-001", "--format", "json"], county: code)
+        #expect(again.joined().contains("rehandling"))
+    }
+
+    @Test func importsAndTheExchangeRunOnCitus() async throws {
+        let url = try #require(Self.url)
+        let suffix = String(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(8))
+        let code = "ct_x_\(suffix)"
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("citus-\(suffix)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer {
+            try? FileManager.default.removeItem(at: folder)
+            _ = try? SpawnedProcess(Programs.directory + "/tongxin", ["county", "archive", code],
+                                    environment: Programs.cleanEnvironment(["DATABASE_URL": url])).waitForExit()
+            _ = try? SpawnedProcess(Programs.directory + "/tongxin", ["county", "drop", code, "--confirm", code],
+                                    environment: Programs.cleanEnvironment(["DATABASE_URL": url])).waitForExit()
+        }
+        _ = try await succeed(["county", "create", code, "--name", "交换县"], county: code)
+        // CSV imports, one transaction each: a bad file writes nothing, a good one all.
+        let members = folder.appendingPathComponent("members.csv").path
+        try Data("姓名,界别\r\n赵委员,教育界\r\n钱委员,经济界\r\n".utf8).write(to: URL(fileURLWithPath: members))
+        #expect(try await succeed(["member", "import", members], county: code) == ["imported 2 members from \(members)"])
+        let units = folder.appendingPathComponent("units.csv").path
+        try Data("name\n城管局\n林业局\n".utf8).write(to: URL(fileURLWithPath: units))
+        _ = try await succeed(["unit", "import", units], county: code)
+        _ = try await succeed(["session", "open", "--year", "2022", "--name", "十届八次会议", "--opened-on", "2022-01-10"], county: code)
+        let proposals = folder.appendingPathComponent("proposals.csv").path
+        try Data("title,category,kind,lead,co_authors,filed_at\n关于A的建议,economy,individual,赵委员,,2022-01-11\n关于B的建议,sports,individual,赵委员,,2022-01-11\n".utf8)
+            .write(to: URL(fileURLWithPath: proposals))
+        let refused = try await tongxin(["import", "proposals", proposals], county: code)
+        #expect(refused.status == 1)
+        #expect(refused.lines.count == 1 && refused.output.contains("line 3, field category"), "\(refused.output)")
+        try Data("title,category,kind,lead,co_authors,filed_at\n关于A的建议,economy,individual,赵委员,,2022-01-11\n关于C的建议,ecology,joint,赵委员,钱委员,2022-01-12\n".utf8)
+            .write(to: URL(fileURLWithPath: proposals))
+        #expect(try await succeed(["import", "proposals", proposals], county: code) == ["imported 2 proposals from \(proposals)"])
+        let listed = try await succeed(["proposal", "list", "--format", "csv"], county: code)
+        #expect(listed.joined().contains("2022-001,关于A的建议,filed") && listed.joined().contains("2022-002,关于C的建议,filed"), "\(listed)")
+
+        // The exchange: a year filled by the demo, signed, trusted and imported back as a peer's.
+        _ = try await succeed(["demo", "fill", "--year", "2021", "--profile", "leiyang"], county: code)
+        let key = folder.appendingPathComponent("key").path
+        let bundle = folder.appendingPathComponent("bundle.json").path
+        let keygen = try await succeed(["exchange", "keygen", "--name", "测试省政协", "--key", key], county: code)
+        _ = try await succeed(["exchange", "export", "--year", "2021", "--to", bundle, "--key", key], county: code)
+        let publicKey = try #require(keygen.last?.components(separatedBy: ": ").last)
+        _ = try await succeed(["exchange", "trust", "add", "测试\(suffix)", publicKey], county: code)
+        #expect(try await succeed(["exchange", "import", bundle], county: code) == ["imported 交换县 (\(code)) 2021 from 测试省政协"])
+        let compared = try await succeed(["report", "compare", "--year", "2021", "--counties", code, "--live"], county: code)
+        #expect(compared.joined(separator: "\n").contains(code), "\(compared)")
+        #expect(try await succeed(["audit", "verify"], county: code).first?.hasPrefix("audit log intact") == true)
     }
 }
