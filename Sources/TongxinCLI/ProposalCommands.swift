@@ -24,7 +24,7 @@ struct ProposalCommand: AsyncParsableCommand {
         @Option(help: "individual, joint, sector or committee.") var kind = "individual"
         @Option(help: "The lead author (a member).") var lead: String
         @Option(help: "A co-author (repeat for several).") var co: [String] = []
-        @Option(help: "The session's year (default: the year of --as-of).") var session: Int?
+        @Option(help: "The session's year (default: the year of --as-of).", transform: parseYear) var session: Int?
         @Option(help: "Keep this number (default: the next in the session).") var number: String?
         func run() async throws {
             let (title, body, category, localCategory, kind, lead, co, session, number) =
@@ -253,7 +253,7 @@ struct ProposalCommand: AsyncParsableCommand {
         @Option var status: String?
         @Option(help: "Assigned to this unit.") var unit: String?
         @Option var category: String?
-        @Option(help: "The session's year.") var session: Int?
+        @Option(help: "The session's year.", transform: parseYear) var session: Int?
         @Flag(help: "Only proposals with an unanswered deadline passed.") var overdue = false
         @Flag(help: "Only key proposals.") var key = false
         func run() async throws {

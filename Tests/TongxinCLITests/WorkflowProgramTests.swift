@@ -164,6 +164,14 @@ import Testing
             }
             let usage = try await tongxin(["proposal", "review", "2021-001", "--register", "--convert"], configuration)
             #expect(usage.status == 64)
+            // A session's year is a year before it reaches SQL (Citus said "integer out of range").
+            for arguments in [["proposal", "list", "--session", "2147483648"],
+                              ["proposal", "file", "--title", "x", "--category", "economy", "--lead", "王委员", "--session", "99999"]] {
+                let outcome = try await tongxin(arguments, configuration)
+                #expect(outcome.status == 64, "\(arguments)")
+                #expect(outcome.lines.count == 1 && outcome.output.contains("for '--session <session>'") && outcome.output.contains("is not a year from 1949 to 2100"),
+                        "\(outcome.output)")
+            }
             let noCounty = try await Programs.run("tongxin", ["member", "list"], environment: ["DATABASE_URL": Programs.url(configuration)])
             #expect(noCounty.lines == ["tongxin: --county: give a county code (or set TONGXIN_COUNTY)"])
             #expect(try await tongxin(["audit", "verify"], configuration).lines == ["audit log intact: 6 entries"])
