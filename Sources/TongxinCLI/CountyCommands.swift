@@ -3,6 +3,7 @@ import Counties
 import Foundation
 import Migrations
 import PostgresClient
+import WorkflowStore
 
 /// Options of every command that works with counties and migrations.
 struct RegistryOptions: ParsableArguments {
@@ -89,14 +90,12 @@ struct CountyCommand: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List the counties.")
         @OptionGroup var options: RegistryOptions
+        @OptionGroup var output: FormatOptions
 
         func run() async throws {
             try await reportingFailures {
                 let counties = try await options.withRegistry { try await $0.list() }
-                for county in counties {
-                    print([county.code.value, county.status.rawValue, county.name, county.region ?? "-"].joined(separator: "\t"))
-                }
-                print("\(counties.count) county(ies)")
+                try output.emit(counties.map(CountyRow.init), columns: CountyRow.columns, rows: counties.map { CountyRow($0).cells })
             }
         }
     }
@@ -104,15 +103,57 @@ struct CountyCommand: AsyncParsableCommand {
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show one county and its settings.")
         @OptionGroup var options: RegistryOptions
+        @OptionGroup var output: FormatOptions
         @Argument(help: "County code.") var code: String
 
         func run() async throws {
             try await reportingFailures {
                 let code = try CountyCode(code)
                 let county = try await options.withRegistry { try await $0.show(code) }
-                print(CountyCommand.describe(county).joined(separator: "\n"))
+                let row = CountyRow(county)
+                switch output.format {
+                case .table: print(CountyCommand.describe(county).joined(separator: "\n"))
+                case .json: print(try JSONOutput.render(row))
+                case .csv:
+                    // One row: the county's columns, then one column per setting.
+                    let settings = county.settings.lines.map { $0.split(separator: "=", maxSplits: 1).map(String.init) }
+                    try output.emit(row, columns: CountyRow.columns + settings.map { $0.first ?? "" },
+                                    rows: [row.cells + settings.map { $0.count > 1 ? $0[1] : "" }])
+                }
             }
         }
+    }
+
+    /// A county as `county list` and `county show` print it.
+    struct CountyRow: Encodable {
+        let code: String
+        let status: String
+        let name: String
+        let region: String?
+        let schema: String
+        let created_at: String
+        let updated_at: String
+        let settings: [String: String]
+
+        static let columns = ["code", "status", "name", "region", "schema", "created_at", "updated_at"]
+
+        init(_ county: County) {
+            code = county.code.value
+            status = county.status.rawValue
+            name = county.name
+            region = county.region
+            schema = county.schema.name
+            created_at = LocalTime.iso(county.createdAt)
+            updated_at = LocalTime.iso(county.updatedAt)
+            var settings: [String: String] = [:]
+            for line in county.settings.lines {
+                let parts = line.split(separator: "=", maxSplits: 1).map(String.init)
+                if parts.count == 2 { settings[parts[0]] = parts[1] }
+            }
+            self.settings = settings
+        }
+
+        var cells: [String] { [code, status, name, region ?? "", schema, created_at, updated_at] }
     }
 
     struct Set: AsyncParsableCommand {
