@@ -100,7 +100,7 @@ public struct CountyRegistry: Sendable {
             _ = try? await pool.withTransaction { tx in
                 try await tx.query(PostgresQuery(unsafeSQL: "DROP SCHEMA \(code.schema.quoted) CASCADE"))
                 try await tx.query("DELETE FROM \(identifier: Self.controlSchema).county WHERE code = \(code.value)")
-                try? await tx.withTransaction { savepoint in
+                _ = try? await tx.withTransaction { savepoint in
                     try await savepoint.query("DROP ROLE IF EXISTS \(identifier: code.role)")
                 }
             }

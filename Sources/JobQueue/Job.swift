@@ -1,5 +1,5 @@
 public import Foundation
-public import PostgresClient
+import PostgresClient
 
 /// A job to enqueue. `county` is the county code the job works for (nil: the deployment).
 public struct NewJob: Sendable, Hashable {

@@ -1,4 +1,4 @@
-public import Counties
+import Counties
 public import Foundation
 public import PostgresClient
 

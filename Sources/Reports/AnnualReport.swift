@@ -1,5 +1,5 @@
-public import Foundation
-public import PostgresClient
+import Foundation
+import PostgresClient
 public import WorkflowStore
 
 /// A county's year in figures: every year-end figure and metric of domain.md, each rate with

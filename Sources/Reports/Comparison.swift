@@ -1,5 +1,5 @@
 public import Counties
-public import Foundation
+import Foundation
 public import PostgresClient
 import WorkflowStore
 

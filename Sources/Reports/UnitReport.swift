@@ -1,5 +1,5 @@
-public import Foundation
-public import PostgresClient
+import Foundation
+import PostgresClient
 public import WorkflowStore
 
 /// One handling unit's year: its lead and parallel assignments of the year's registered

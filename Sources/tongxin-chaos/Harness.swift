@@ -130,8 +130,8 @@ final class Harness: Sendable {
         let path = programs + "/" + program
         let outFile = scratch + "/out-" + UUID().uuidString.prefix(8)
         let errFile = scratch + "/err-" + UUID().uuidString.prefix(8)
-        FileManager.default.createFile(atPath: outFile, contents: nil)
-        FileManager.default.createFile(atPath: errFile, contents: nil)
+        _ = FileManager.default.createFile(atPath: outFile, contents: nil)
+        _ = FileManager.default.createFile(atPath: errFile, contents: nil)
         defer {
             try? FileManager.default.removeItem(atPath: outFile)
             try? FileManager.default.removeItem(atPath: errFile)

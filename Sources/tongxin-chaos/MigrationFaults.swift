@@ -98,7 +98,7 @@ enum MigrationFaults {
         ])
         let prepared = try await harness.tongxin(["migrate", "up", "--all", "--jobs", "2", "--migrations", base], database: database)
         guard prepared.status == 0 else { throw ChaosError("migrate up to 0900: \(prepared.stderr)") }
-        try await harness.withConnection(database) { c in
+        _ = try await harness.withConnection(database) { c in
             try await c.query("UPDATE \(identifier: schema).chaos_once SET n = 0")
         }
         try "CREATE TABLE IF NOT EXISTS chaos_ratio (r int NOT NULL);\nINSERT INTO chaos_ratio SELECT 100 / n FROM chaos_once;\n"
@@ -121,7 +121,7 @@ enum MigrationFaults {
         outcome.duplicated += twice
 
         // The fix, then a rerun that completes.
-        try await harness.withConnection(database) { c in
+        _ = try await harness.withConnection(database) { c in
             try await c.query("UPDATE \(identifier: schema).chaos_once SET n = 1")
         }
         let rerun = try await harness.tongxin(["migrate", "up", "--all", "--jobs", "2", "--migrations", base], database: database)

@@ -13,7 +13,7 @@ enum RoleChecks {
             let filled = try await harness.tongxin(["demo", "fill", "--county", code, "--year", "2021", "--profile", "leiyang"], database: database)
             guard filled.status == 0 else { throw ChaosError("demo fill \(code): \(filled.stderr)") }
         }
-        try await harness.withConnection(database) { c in
+        _ = try await harness.withConnection(database) { c in
             try await c.executeUnsafeScript("""
                 DO $$ BEGIN
                   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'chaos_staff') THEN CREATE ROLE chaos_staff LOGIN; END IF;
