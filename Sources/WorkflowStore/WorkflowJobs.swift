@@ -100,7 +100,7 @@ public enum WorkflowJobs {
         "\(county):suggestion:\(a.suggestion):\(a.due)"
     }
 
-    public static func keyKey(_ county: CountyCode, _ a: KeyArgs) -> String {
+    public static func keyProposalKey(_ county: CountyCode, _ a: KeyArgs) -> String {
         "\(county):key:\(a.proposal)"
     }
 
@@ -238,6 +238,6 @@ extension WorkflowStore {
     func keyJob(_ context: Context, proposal: Int64) throws -> NewJob {
         let args = WorkflowJobs.KeyArgs(proposal: proposal)
         let at = WorkflowJobs.nextKeyReminder(after: now, start: now, settings: context.settings)
-        return try WorkflowJobs.job(WorkflowJobs.key, county, args, key: WorkflowJobs.keyKey(county, args), at: at)
+        return try WorkflowJobs.job(WorkflowJobs.key, county, args, key: WorkflowJobs.keyProposalKey(county, args), at: at)
     }
 }
