@@ -35,11 +35,16 @@ let package = Package(
             pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"])]
         ),
+        // The value types every layer shares (CalendarDate, WorkflowError); depends on nothing.
+        .target(
+            name: "TongxinBase",
+            swiftSettings: swiftSettings
+        ),
         // The data layer: connections, queries, decoding, transactions, pipeline, COPY, LISTEN, pool.
         .target(
             name: "PostgresClient",
             dependencies: [
-                "CLibPQ",
+                "CLibPQ", "TongxinBase",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -64,13 +69,13 @@ let package = Package(
         // The proposal workflow's rules: a pure state machine and deadline arithmetic, no SQL.
         .target(
             name: "Workflow",
-            dependencies: ["PostgresClient"],
+            dependencies: ["TongxinBase"],
             swiftSettings: swiftSettings
         ),
         // The workflow in a county's schema: each step one audited transaction.
         .target(
             name: "WorkflowStore",
-            dependencies: ["PostgresClient", "Counties", "Workflow", "JobQueue"],
+            dependencies: ["TongxinBase", "PostgresClient", "Counties", "Workflow", "JobQueue"],
             swiftSettings: swiftSettings
         ),
         // The job queue in the control schema: enqueue, claim, complete, retry, rescue, prune.
@@ -89,6 +94,7 @@ let package = Package(
         .target(
             name: "TongxinCLI",
             dependencies: [
+                "TongxinBase",
                 "PostgresClient", "Migrations", "Counties", "Workflow", "WorkflowStore", "JobQueue", "TongxinWorker", "Reports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -98,6 +104,7 @@ let package = Package(
         .target(
             name: "TongxinWorker",
             dependencies: [
+                "TongxinBase",
                 "PostgresClient", "JobQueue", "Counties", "Workflow", "WorkflowStore", "Migrations", "Reports",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -124,7 +131,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "tongxin-bench",
-            dependencies: ["PostgresClient", "EmbeddedPostgres", "Migrations", "Counties", "Workflow", "WorkflowStore", "JobQueue", "TongxinWorker"],
+            dependencies: ["TongxinBase", "PostgresClient", "EmbeddedPostgres", "Migrations", "Counties", "Workflow", "WorkflowStore", "JobQueue", "TongxinWorker"],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -140,7 +147,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PostgresClientTests",
-            dependencies: ["PostgresClient", "PostgresTestSupport", "EmbeddedPostgres"],
+            dependencies: ["TongxinBase", "PostgresClient", "PostgresTestSupport", "EmbeddedPostgres"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -149,23 +156,28 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "TongxinBaseTests",
+            dependencies: ["TongxinBase"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "WorkflowTests",
-            dependencies: ["Workflow", "PostgresClient"],
+            dependencies: ["TongxinBase", "Workflow"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "WorkflowStoreTests",
-            dependencies: ["WorkflowStore", "Workflow", "Counties", "Migrations", "PostgresClient", "PostgresTestSupport"],
+            dependencies: ["TongxinBase", "WorkflowStore", "Workflow", "Counties", "Migrations", "PostgresClient", "PostgresTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "JobQueueTests",
-            dependencies: ["JobQueue", "TongxinWorker", "Counties", "Migrations", "PostgresClient", "PostgresTestSupport", "Workflow", "WorkflowStore"],
+            dependencies: ["TongxinBase", "JobQueue", "TongxinWorker", "Counties", "Migrations", "PostgresClient", "PostgresTestSupport", "Workflow", "WorkflowStore"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "ReportsTests",
-            dependencies: ["Reports", "WorkflowStore", "Workflow", "Counties", "Migrations", "PostgresClient", "PostgresTestSupport"],
+            dependencies: ["TongxinBase", "Reports", "WorkflowStore", "Workflow", "Counties", "Migrations", "PostgresClient", "PostgresTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,4 +1,5 @@
 public import Foundation
+public import TongxinBase
 
 /// A Swift value that can be sent as a bind parameter, in PostgreSQL's text format.
 public protocol PostgresEncodable: Sendable {

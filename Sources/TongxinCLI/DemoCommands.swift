@@ -6,6 +6,7 @@ import Synchronization
 import TongxinWorker
 import Workflow
 import WorkflowStore
+import TongxinBase
 
 /// `tongxin demo …`: a realistic, deterministic year for the seed's six counties.
 struct DemoCommand: AsyncParsableCommand {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Workflow
 import WorkflowStore
+import TongxinBase
 
 /// `tongxin member …`: the committee's members (委员).
 struct MemberCommand: AsyncParsableCommand {

@@ -4,6 +4,7 @@ import Foundation
 import PostgresClient
 import Workflow
 import WorkflowStore
+import TongxinBase
 
 /// Options of every workflow command: the connection, the county, who acts and when.
 struct StaffOptions: ParsableArguments {

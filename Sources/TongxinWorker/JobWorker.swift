@@ -4,6 +4,7 @@ public import Logging
 public import PostgresClient
 import Synchronization
 import WorkflowStore
+public import TongxinBase
 
 /// How a worker runs.
 public struct WorkerConfiguration: Sendable {

@@ -1,4 +1,4 @@
-import PostgresClient
+import TongxinBase
 
 /// The proposal workflow's rules: given a state and an event, the next state or a refusal
 /// that says why, on one line. Pure: no I/O, no clock (dates come with the events).

@@ -1,4 +1,4 @@
-public import PostgresClient
+public import TongxinBase
 
 /// Where a proposal stands.
 public enum ProposalStatus: String, Sendable, Hashable, CaseIterable, Codable {

@@ -1,4 +1,4 @@
-public import PostgresClient
+public import TongxinBase
 
 /// Which days count for deadlines: every day, or working days (Monday to Friday, less public
 /// holidays, plus the make-up working weekends of 调休).
@@ -70,8 +70,3 @@ public struct WorkCalendar: Sendable, Hashable {
     }
 }
 
-/// A refused workflow step or bad workflow input, on one line.
-public struct WorkflowError: Error, Sendable, Hashable, CustomStringConvertible {
-    public let description: String
-    public init(_ description: String) { self.description = description }
-}

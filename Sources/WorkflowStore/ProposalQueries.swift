@@ -1,6 +1,7 @@
 public import Foundation
 public import PostgresClient
 public import Workflow
+public import TongxinBase
 
 /// Everything about one proposal, with its timeline (`proposal show`).
 public struct ProposalDetail: Codable, Sendable {

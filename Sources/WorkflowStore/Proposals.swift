@@ -3,6 +3,7 @@ import Foundation
 import JobQueue
 public import PostgresClient
 public import Workflow
+public import TongxinBase
 
 /// A proposal to file.
 public struct NewProposal: Sendable {

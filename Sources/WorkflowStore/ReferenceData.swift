@@ -1,6 +1,7 @@
 import Foundation
 public import PostgresClient
 public import Workflow
+public import TongxinBase
 
 /// A member (委员) as listed.
 public struct MemberRecord: Codable, Sendable, Hashable {

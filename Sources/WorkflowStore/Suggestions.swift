@@ -2,6 +2,7 @@ import Counties
 public import Foundation
 public import PostgresClient
 public import Workflow
+public import TongxinBase
 
 /// A micro-suggestion (微建议) as shown and listed.
 public struct SuggestionRecord: Codable, Sendable {

@@ -2,6 +2,7 @@ public import Counties
 public import Foundation
 public import JobQueue
 public import PostgresClient
+public import TongxinBase
 
 /// The clocks the workflow starts: each is one job in the queue (a watcher) that wakes at its
 /// next milestone, does what is due (a reminder, an overdue mark, an escalation …) and sleeps

@@ -4,6 +4,7 @@ public import PostgresClient
 import JobQueue
 import Synchronization
 import Workflow
+public import TongxinBase
 
 /// The workflow of one county in the database: each operation is one transaction that checks
 /// the county is writable, lets the state machine decide, writes, and appends its audit entry.

@@ -7,6 +7,7 @@ import EmbeddedPostgres
 import Migrations
 import PostgresClient
 import WorkflowStore
+import TongxinBase
 
 @main
 struct Bench {

@@ -6,6 +6,7 @@ import PostgresTestSupport
 import Synchronization
 import Testing
 @testable import TongxinWorker
+import TongxinBase
 
 /// A local HTTP server that records what it receives and answers with the statuses given.
 final class WebhookReceiver: Sendable {

@@ -10,6 +10,7 @@ import Testing
 import TongxinWorker
 import Workflow
 import WorkflowStore
+import TongxinBase
 
 /// Notifications as a sink received them.
 final class CapturingSink: NotificationSink {

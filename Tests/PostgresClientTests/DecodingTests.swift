@@ -2,6 +2,7 @@ import Foundation
 import PostgresClient
 import PostgresTestSupport
 import Testing
+import TongxinBase
 
 @Suite struct DecodingTests {
     @Test func boolAndIntegersRoundTripIncludingLimitsAndNull() async throws {

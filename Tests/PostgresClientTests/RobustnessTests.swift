@@ -3,6 +3,7 @@ import Glibc
 @testable import PostgresClient
 import PostgresTestSupport
 import Testing
+import TongxinBase
 
 /// Inputs and sequences that once hung, crashed or leaked across schemas.
 @Suite struct RobustnessTests {
@@ -71,18 +72,6 @@ import Testing
         attempt.cancel()
         let result = await attempt.result
         #expect(throws: CancellationError.self) { _ = try result.get() }
-    }
-
-    @Test func calendarArithmeticStaysInTheYearsOneToNineThousandNineHundredNinetyNine() throws {
-        let date = try CalendarDate("0001-01-15")
-        #expect(throws: PostgresError.self) { try date.adding(months: -13) }
-        #expect(throws: PostgresError.self) { try date.adding(days: Int.max) }
-        #expect(throws: PostgresError.self) { try date.adding(months: Int.max) }
-        #expect(throws: PostgresError.self) { try CalendarDate(daysSinceEpoch: Int.max) }
-        let march = try CalendarDate("2021-03-31")
-        #expect(try march.adding(months: -1) == CalendarDate("2021-02-28"))
-        #expect(try march.adding(months: -15) == CalendarDate("2019-12-31"))
-        #expect(try march.adding(days: 92) == CalendarDate("2021-07-01"))
     }
 
     @Test func intervalTextThatOverflowsIsRejected() {

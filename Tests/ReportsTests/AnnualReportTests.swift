@@ -7,6 +7,7 @@ import Reports
 import Testing
 import Workflow
 import WorkflowStore
+import TongxinBase
 
 func local(_ text: String) -> Date { (try? LocalTime.parse(text)) ?? Date(timeIntervalSince1970: 0) }
 

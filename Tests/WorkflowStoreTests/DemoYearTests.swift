@@ -6,6 +6,7 @@ import PostgresTestSupport
 import Testing
 import Workflow
 import WorkflowStore
+import TongxinBase
 
 /// A fresh database with one empty county `code` and a store on it.
 func withEmptyCounty<R: Sendable>(

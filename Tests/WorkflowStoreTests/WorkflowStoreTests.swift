@@ -6,6 +6,7 @@ import PostgresTestSupport
 import Testing
 import Workflow
 import WorkflowStore
+import TongxinBase
 
 /// A fresh database with one county `code`, a store acting on 2021-03-10 09:00 local time, and
 /// reference data: two sectors, five members, four units, the 2021 session.

@@ -1,6 +1,6 @@
-import PostgresClient
 import Testing
 import Workflow
+import TongxinBase
 
 func day(_ text: String) -> CalendarDate {
     // Test constants are valid dates; a typo fails the test that uses it.
