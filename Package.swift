@@ -40,6 +40,12 @@ let package = Package(
             name: "TongxinBase",
             swiftSettings: swiftSettings
         ),
+        // What both programs' entry points share: usage errors on one line.
+        .target(
+            name: "CommandLineSupport",
+            dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: swiftSettings
+        ),
         // The data layer: connections, queries, decoding, transactions, pipeline, COPY, LISTEN, pool.
         .target(
             name: "PostgresClient",
@@ -94,7 +100,7 @@ let package = Package(
         .target(
             name: "TongxinCLI",
             dependencies: [
-                "TongxinBase",
+                "TongxinBase", "CommandLineSupport",
                 "PostgresClient", "Migrations", "Counties", "Workflow", "WorkflowStore", "JobQueue", "TongxinWorker", "Reports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -119,7 +125,7 @@ let package = Package(
         .executableTarget(
             name: "tongxin-worker",
             dependencies: [
-                "TongxinWorker", "WorkflowStore", "PostgresClient", "TongxinCLI",
+                "TongxinWorker", "WorkflowStore", "PostgresClient", "TongxinBase", "CommandLineSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -188,7 +194,7 @@ let package = Package(
         .testTarget(
             name: "TongxinCLITests",
             dependencies: [
-                "TongxinCLI", "PostgresTestSupport", "EmbeddedPostgres", "Migrations",
+                "TongxinCLI", "TongxinBase", "PostgresTestSupport", "EmbeddedPostgres", "Migrations",
                 "tongxin", "tongxin-worker",
             ],
             swiftSettings: swiftSettings

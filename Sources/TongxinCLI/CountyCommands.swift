@@ -1,6 +1,7 @@
 import ArgumentParser
 import Counties
 import Foundation
+import TongxinBase
 import Migrations
 import PostgresClient
 import WorkflowStore

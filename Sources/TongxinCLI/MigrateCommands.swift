@@ -1,6 +1,7 @@
 import ArgumentParser
 import Counties
 import Foundation
+import TongxinBase
 import Migrations
 
 /// `tongxin migrate …`: SQL migrations over the control schema and every county.

@@ -1,11 +1,8 @@
 public import ArgumentParser
 import Foundation
 import PostgresClient
-
-/// The version every Tongxin program reports.
-public enum TongxinVersion {
-    public static let current = "0.1.0"
-}
+import CommandLineSupport
+import TongxinBase
 
 /// `tongxin`, the admin CLI: for operators and for committee staff.
 public struct Tongxin: AsyncParsableCommand {
@@ -34,42 +31,6 @@ public struct Tongxin: AsyncParsableCommand {
     }
 }
 
-/// Runs a command-line program so that every error is one line on stderr: a usage error
-/// (unknown option, missing or mistyped value) prints `program: message (see program … --help)`
-/// and exits 64 instead of the error followed by the whole usage text; `--help` and
-/// `--version` print as usual.
-public enum OneLineErrors {
-    public static func run<Command: AsyncParsableCommand>(_ type: Command.Type, program: String) async {
-        let command: any ParsableCommand
-        do {
-            command = try Command.parseAsRoot(Array(CommandLine.arguments.dropFirst()))
-        } catch {
-            fail(Command.self, program: program, error)
-        }
-        do {
-            if var asynchronous = command as? any AsyncParsableCommand {
-                try await asynchronous.run()
-            } else {
-                var synchronous = command
-                try synchronous.run()
-            }
-        } catch {
-            fail(Command.self, program: program, error)
-        }
-        Foundation.exit(0)
-    }
-
-    static func fail<Command: ParsableCommand>(_ type: Command.Type, program: String, _ error: any Error) -> Never {
-        let code = Command.exitCode(for: error)
-        guard code == .validationFailure else { Command.exit(withError: error) }
-        let message = Command.message(for: error)
-            .split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-            .joined(separator: "; ")
-        FileHandle.standardError.write(Data("\(program): \(message) (see `\(program) … --help`)\n".utf8))
-        Foundation.exit(code.rawValue)
-    }
-}
-
 /// Options every command that talks to PostgreSQL shares.
 struct ConnectionOptions: ParsableArguments {
     @Option(
@@ -94,12 +55,6 @@ func parseYear(_ text: String) throws -> Int {
         throw ValidationError("\"\(text.prefix(20))\" is not a year from 1949 to 2100")
     }
     return year
-}
-
-/// `text` on one line: PostgreSQL's and libpq's messages can hold line breaks and tabs.
-func oneLine(_ text: String) -> String {
-    text.split(whereSeparator: { $0.isNewline || $0 == "\t" }).map { $0.trimmingCharacters(in: .whitespaces) }
-        .filter { !$0.isEmpty }.joined(separator: " ")
 }
 
 /// Runs `body`, turning any error into one line on stderr and exit status 1.

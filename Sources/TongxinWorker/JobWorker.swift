@@ -4,7 +4,7 @@ public import Logging
 public import PostgresClient
 import Synchronization
 import WorkflowStore
-public import TongxinBase
+import TongxinBase
 
 /// How a worker runs.
 public struct WorkerConfiguration: Sendable {
@@ -516,10 +516,6 @@ public final class JobWorker: Sendable {
 func elapsed(since start: ContinuousClock.Instant) -> Double {
     let (s, atto) = (ContinuousClock.now - start).components
     return Double(s) + Double(atto) / 1e18
-}
-
-func oneLine(_ error: any Error) -> String {
-    "\(error)".split(whereSeparator: \.isNewline).joined(separator: " ")
 }
 
 func isConnectionError(_ error: any Error) -> Bool {

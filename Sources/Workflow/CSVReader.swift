@@ -1,5 +1,5 @@
 public import Foundation
-public import TongxinBase
+import TongxinBase
 
 /// A parsed CSV file: the header's column names and the records below it.
 public struct CSVTable: Sendable, Hashable {

@@ -1,4 +1,4 @@
-public import TongxinBase
+import TongxinBase
 /// Where a micro-suggestion (微建议) stands: filed → routed to one unit → replied → closed once
 /// the member rates the reply; the office may reject one that is not a concrete small issue.
 public enum SuggestionStatus: String, Sendable, Hashable, CaseIterable, Codable {

@@ -1,5 +1,5 @@
 import Foundation
-public import TongxinBase
+import TongxinBase
 
 /// The shared national category list counties map their own categories onto, so that counties
 /// stay comparable.

@@ -1,5 +1,5 @@
 public import Workflow
-public import TongxinBase
+import TongxinBase
 
 /// One county committee's year, as the demo-data generator (`DemoYear.fill`) plays it: sizes,
 /// outcomes and activities, nothing that depends on the county's code or on the database.

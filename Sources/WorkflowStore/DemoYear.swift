@@ -2,7 +2,7 @@ public import Foundation
 import Counties
 import PostgresClient
 import Workflow
-public import TongxinBase
+import TongxinBase
 
 /// What one fill did.
 public struct DemoYearReport: Sendable, Hashable, Codable {

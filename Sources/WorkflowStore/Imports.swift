@@ -2,7 +2,7 @@ import Counties
 import Foundation
 import PostgresClient
 public import Workflow
-public import TongxinBase
+import TongxinBase
 
 /// An import refused: every bad row, each as `line N, field F: reason`; nothing was written.
 public struct ImportError: Error, Sendable, CustomStringConvertible {

@@ -1,7 +1,7 @@
 import Counties
 import Foundation
 import JobQueue
-public import PostgresClient
+package import PostgresClient
 public import Workflow
 public import TongxinBase
 

@@ -1,5 +1,5 @@
 import Foundation
-public import PostgresClient
+import PostgresClient
 public import Workflow
 public import TongxinBase
 

@@ -1,6 +1,6 @@
 import Counties
 public import Foundation
-public import PostgresClient
+import PostgresClient
 public import Workflow
 public import TongxinBase
 

@@ -3,7 +3,7 @@ public import Foundation
 public import JobQueue
 public import PostgresClient
 import Workflow
-public import TongxinBase
+import TongxinBase
 
 /// What the worker's watchers do when they wake: inside the job's transaction (so the job's
 /// database effects and its completion commit together), they read the state, write what is

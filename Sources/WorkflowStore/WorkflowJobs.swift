@@ -1,7 +1,7 @@
 public import Counties
 public import Foundation
 public import JobQueue
-public import PostgresClient
+import PostgresClient
 public import TongxinBase
 
 /// The clocks the workflow starts: each is one job in the queue (a watcher) that wakes at its

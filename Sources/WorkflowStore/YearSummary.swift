@@ -1,7 +1,7 @@
 import Counties
 import PostgresClient
 import Workflow
-public import TongxinBase
+import TongxinBase
 
 /// A county's year in figures, computed from its tables (the seed's year-end figures and a few
 /// more). Proposals are those of the year's session; micro-suggestions those numbered in the

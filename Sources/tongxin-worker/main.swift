@@ -2,7 +2,8 @@ public import ArgumentParser
 import Foundation
 public import Logging
 import PostgresClient
-import TongxinCLI
+import CommandLineSupport
+import TongxinBase
 import TongxinWorker
 import WorkflowStore
 
@@ -12,7 +13,7 @@ struct TongxinWorkerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tongxin-worker",
         abstract: "Tongxin's background worker: runs queued jobs until SIGTERM or SIGINT (or, with --drain, until nothing is due).",
-        version: "0.2.0"
+        version: TongxinVersion.current
     )
 
     /// Usage errors as one line, like `tongxin`'s.

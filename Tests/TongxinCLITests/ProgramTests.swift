@@ -3,6 +3,7 @@ import Foundation
 import PostgresClient
 import PostgresTestSupport
 import Testing
+import TongxinBase
 import TongxinCLI
 
 /// The built programs, driven as an operator would: arguments in, exit status and output out.
