@@ -176,9 +176,24 @@ let package = Package(
             dependencies: ["TongxinBase", "WorkflowStore", "Workflow", "Counties", "Migrations", "PostgresClient", "PostgresTestSupport"],
             swiftSettings: swiftSettings
         ),
+        // A database with the control schema, for the queue's and the worker's tests.
+        .target(
+            name: "QueueTestSupport",
+            dependencies: ["Counties", "Migrations", "PostgresClient", "PostgresTestSupport"],
+            path: "Tests/QueueTestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "JobQueueTests",
-            dependencies: ["TongxinBase", "JobQueue", "TongxinWorker", "Counties", "Migrations", "PostgresClient", "PostgresTestSupport", "Workflow", "WorkflowStore"],
+            dependencies: ["JobQueue", "Counties", "Migrations", "PostgresClient", "PostgresTestSupport", "QueueTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TongxinWorkerTests",
+            dependencies: [
+                "TongxinBase", "JobQueue", "TongxinWorker", "Counties", "Migrations", "PostgresClient", "PostgresTestSupport",
+                "QueueTestSupport", "Workflow", "WorkflowStore",
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

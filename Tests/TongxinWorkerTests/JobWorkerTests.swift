@@ -3,6 +3,7 @@ import JobQueue
 import Logging
 import PostgresClient
 import PostgresTestSupport
+import QueueTestSupport
 import Testing
 import TongxinWorker
 

@@ -5,6 +5,7 @@ import Logging
 import Migrations
 import PostgresClient
 import PostgresTestSupport
+import QueueTestSupport
 import Synchronization
 import Testing
 import TongxinWorker

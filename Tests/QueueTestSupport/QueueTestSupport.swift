@@ -1,0 +1,25 @@
+import Counties
+import Migrations
+public import PostgresClient
+import PostgresTestSupport
+
+/// A fresh database with the control schema (job queue included).
+public func withQueue<R: Sendable>(_ body: (PostgresConfiguration, PostgresPool) async throws -> R) async throws -> R {
+    try await TestDatabase.withDatabase { configuration in
+        let pool = PostgresPool(configuration: configuration, options: PostgresPoolOptions(maxConnections: 6))
+        do {
+            let registry = CountyRegistry(pool: pool, migrations: try MigrationSet.builtIn(), actor: "test")
+            _ = try await registry.migrateControl()
+            let value = try await body(configuration, pool)
+            await pool.close()
+            return value
+        } catch {
+            await pool.close()
+            throw error
+        }
+    }
+}
+
+public func count(_ pool: PostgresPool, state: String? = nil) async throws -> Int {
+    try await pool.query("SELECT count(*) FROM tongxin.job WHERE \(state)::text IS NULL OR state = \(state)").single().decode(Int.self)
+}
