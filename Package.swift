@@ -158,7 +158,12 @@ let package = Package(
         ),
         .testTarget(
             name: "MigrationsTests",
-            dependencies: ["Migrations", "Counties", "PostgresClient", "PostgresTestSupport"],
+            dependencies: ["Migrations", "Counties", "PostgresClient", "PostgresTestSupport", "CountiesTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CountiesTests",
+            dependencies: ["Counties", "Migrations", "PostgresClient", "PostgresTestSupport", "CountiesTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -176,23 +181,24 @@ let package = Package(
             dependencies: ["TongxinBase", "WorkflowStore", "Workflow", "Counties", "Migrations", "PostgresClient", "PostgresTestSupport"],
             swiftSettings: swiftSettings
         ),
-        // A database with the control schema, for the queue's and the worker's tests.
+        // A fresh database with a county registry, or with the control schema: for the tests of
+        // counties, the queue and the worker.
         .target(
-            name: "QueueTestSupport",
+            name: "CountiesTestSupport",
             dependencies: ["Counties", "Migrations", "PostgresClient", "PostgresTestSupport"],
-            path: "Tests/QueueTestSupport",
+            path: "Tests/CountiesTestSupport",
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "JobQueueTests",
-            dependencies: ["JobQueue", "Counties", "Migrations", "PostgresClient", "PostgresTestSupport", "QueueTestSupport"],
+            dependencies: ["JobQueue", "Counties", "Migrations", "PostgresClient", "PostgresTestSupport", "CountiesTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "TongxinWorkerTests",
             dependencies: [
                 "TongxinBase", "JobQueue", "TongxinWorker", "Counties", "Migrations", "PostgresClient", "PostgresTestSupport",
-                "QueueTestSupport", "Workflow", "WorkflowStore",
+                "CountiesTestSupport", "Workflow", "WorkflowStore",
             ],
             swiftSettings: swiftSettings
         ),

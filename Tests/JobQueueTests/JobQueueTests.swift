@@ -4,7 +4,7 @@ import JobQueue
 import Migrations
 import PostgresClient
 import PostgresTestSupport
-import QueueTestSupport
+import CountiesTestSupport
 import Testing
 
 @Suite struct JobQueueTests {

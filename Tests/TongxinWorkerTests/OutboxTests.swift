@@ -3,7 +3,7 @@ import JobQueue
 import Logging
 import PostgresClient
 import PostgresTestSupport
-import QueueTestSupport
+import CountiesTestSupport
 import Synchronization
 import Testing
 @testable import TongxinWorker

@@ -5,7 +5,7 @@ import Logging
 import Migrations
 import PostgresClient
 import PostgresTestSupport
-import QueueTestSupport
+import CountiesTestSupport
 import Synchronization
 import Testing
 import TongxinWorker

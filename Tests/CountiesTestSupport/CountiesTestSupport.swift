@@ -1,5 +1,5 @@
-import Counties
-import Migrations
+public import Counties
+public import Migrations
 public import PostgresClient
 import PostgresTestSupport
 
@@ -22,4 +22,22 @@ public func withQueue<R: Sendable>(_ body: (PostgresConfiguration, PostgresPool)
 
 public func count(_ pool: PostgresPool, state: String? = nil) async throws -> Int {
     try await pool.query("SELECT count(*) FROM tongxin.job WHERE \(state)::text IS NULL OR state = \(state)").single().decode(Int.self)
+}
+
+/// A registry on a fresh database with the built-in migrations.
+public func withRegistry<R: Sendable>(
+    migrations: MigrationSet? = nil, _ body: (CountyRegistry, PostgresPool) async throws -> R
+) async throws -> R {
+    try await TestDatabase.withDatabase { configuration in
+        let pool = PostgresPool(configuration: configuration, options: PostgresPoolOptions(maxConnections: 4))
+        do {
+            let registry = CountyRegistry(pool: pool, migrations: try migrations ?? MigrationSet.builtIn(), actor: "test")
+            let value = try await body(registry, pool)
+            await pool.close()
+            return value
+        } catch {
+            await pool.close()
+            throw error
+        }
+    }
 }

@@ -3,6 +3,7 @@ import Foundation
 import Migrations
 import PostgresClient
 import PostgresTestSupport
+import CountiesTestSupport
 import Testing
 
 /// The county role through a county's life: made at creation, kept current by migrations

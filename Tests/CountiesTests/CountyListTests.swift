@@ -1,6 +1,7 @@
 import Counties
 import Foundation
 import PostgresTestSupport
+import CountiesTestSupport
 import Testing
 
 @Suite struct CountyListTests {

@@ -2,6 +2,7 @@ import Counties
 import Foundation
 import PostgresClient
 import PostgresTestSupport
+import CountiesTestSupport
 import Testing
 
 /// The workflow tables' constraints: the second line behind the state machine.

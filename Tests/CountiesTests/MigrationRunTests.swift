@@ -3,6 +3,7 @@ import Foundation
 import Migrations
 import PostgresClient
 import PostgresTestSupport
+import CountiesTestSupport
 import Testing
 
 @Suite struct MigrationRunTests {

@@ -2,6 +2,7 @@ import Counties
 import Foundation
 import PostgresClient
 import PostgresTestSupport
+import CountiesTestSupport
 import Testing
 
 @Suite struct AuditLogTests {

@@ -3,25 +3,8 @@ import Foundation
 import Migrations
 import PostgresClient
 import PostgresTestSupport
+import CountiesTestSupport
 import Testing
-
-/// A registry on a fresh database with the built-in migrations.
-func withRegistry<R: Sendable>(
-    migrations: MigrationSet? = nil, _ body: (CountyRegistry, PostgresPool) async throws -> R
-) async throws -> R {
-    try await TestDatabase.withDatabase { configuration in
-        let pool = PostgresPool(configuration: configuration, options: PostgresPoolOptions(maxConnections: 4))
-        do {
-            let registry = CountyRegistry(pool: pool, migrations: try migrations ?? MigrationSet.builtIn(), actor: "test")
-            let value = try await body(registry, pool)
-            await pool.close()
-            return value
-        } catch {
-            await pool.close()
-            throw error
-        }
-    }
-}
 
 @Suite struct CountyTests {
     @Test func creatingACountyMakesItsSchemaWithEveryMigrationAndRegistersIt() async throws {
