@@ -29,7 +29,7 @@ let package = Package(
             pkgConfig: "libpq",
             providers: [.apt(["libpq-dev"])]
         ),
-        // libcrypto (OpenSSL), for Ed25519 signatures of exchange bundles.
+        // libcrypto (OpenSSL), for Ed25519 signatures of exchange bundles and SHA-256.
         .systemLibrary(
             name: "CCrypto",
             pkgConfig: "libcrypto",
@@ -63,7 +63,7 @@ let package = Package(
         // SQL migrations: the files, their checksums, and the runner.
         .target(
             name: "Migrations",
-            dependencies: ["PostgresClient"],
+            dependencies: ["PostgresClient", "CCrypto"],
             swiftSettings: swiftSettings
         ),
         // Counties as schemas: the registry in the control schema, settings, create and archive.
