@@ -94,7 +94,7 @@ let package = Package(
         // report, the unit league table, the cross-county comparison.
         .target(
             name: "Reports",
-            dependencies: ["PostgresClient", "Counties", "Workflow", "WorkflowStore", "CCrypto"],
+            dependencies: ["TongxinBase", "PostgresClient", "Counties", "Workflow", "WorkflowStore", "CCrypto"],
             swiftSettings: swiftSettings
         ),
         .target(

@@ -1,6 +1,7 @@
 import Foundation
 import PostgresClient
 public import WorkflowStore
+import TongxinBase
 
 /// A county's year in figures: every year-end figure and metric of domain.md, each rate with
 /// the count behind it and its 95% Wilson interval. JSON keys are snake_case and stable.

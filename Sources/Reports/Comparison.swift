@@ -2,6 +2,7 @@ public import Counties
 import Foundation
 public import PostgresClient
 import WorkflowStore
+import TongxinBase
 
 /// The metrics counties are compared on: each a rate (with its count) or a number, and which
 /// way is better.

@@ -2,6 +2,7 @@ import Counties
 public import Foundation
 public import PostgresClient
 import WorkflowStore
+import TongxinBase
 
 /// Signed bundles of a county's aggregated figures, exchanged between deployments (counties in
 /// different provinces run their own). A bundle holds the annual report's figures without names

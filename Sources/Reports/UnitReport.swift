@@ -1,6 +1,7 @@
 import Foundation
 import PostgresClient
 public import WorkflowStore
+import TongxinBase
 
 /// One handling unit's year: its lead and parallel assignments of the year's registered
 /// proposals (returned ones excluded), with the same definitions as the annual report.

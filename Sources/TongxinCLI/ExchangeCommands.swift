@@ -7,6 +7,7 @@ import Glibc
 import PostgresClient
 import Reports
 import WorkflowStore
+import TongxinBase
 
 /// `tongxin exchange …`: signed figures between deployments.
 struct ExchangeCommand: AsyncParsableCommand {

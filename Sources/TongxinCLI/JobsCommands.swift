@@ -3,6 +3,7 @@ import Foundation
 import JobQueue
 import PostgresClient
 import WorkflowStore
+import TongxinBase
 
 /// `tongxin jobs …`: the job queue, for operators.
 struct JobsCommand: AsyncParsableCommand {

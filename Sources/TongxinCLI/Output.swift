@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import WorkflowStore
+import TongxinBase
 
 /// How a read prints its result: an aligned table for people, JSON or CSV for programs and
 /// spreadsheets.

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Workflow
 import WorkflowStore
+import TongxinBase
 
 /// `tongxin proposal …`: the proposal workflow (提案).
 struct ProposalCommand: AsyncParsableCommand {

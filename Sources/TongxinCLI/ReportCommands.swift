@@ -4,6 +4,7 @@ import Foundation
 import PostgresClient
 import Reports
 import WorkflowStore
+import TongxinBase
 
 /// `tongxin report …`: the figures counties compare.
 struct ReportCommand: AsyncParsableCommand {

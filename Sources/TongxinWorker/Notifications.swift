@@ -8,6 +8,7 @@ public import Logging
 import PostgresClient
 import Synchronization
 import WorkflowStore
+import TongxinBase
 
 /// A notification from the outbox, as sinks deliver it.
 public struct OutboxNotification: Sendable, Hashable, Codable {

@@ -5,6 +5,7 @@ import Glibc
 import JobQueue
 import Migrations
 import WorkflowStore
+import TongxinBase
 
 /// Email through an SMTP relay (plain SMTP, as to the host's Postfix, which handles TLS and
 /// onward delivery): every notification goes to one mailbox (the proposal office's), the

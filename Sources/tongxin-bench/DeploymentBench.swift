@@ -5,6 +5,7 @@ import Migrations
 import PostgresClient
 import Workflow
 import WorkflowStore
+import TongxinBase
 
 extension Bench {
     /// Where operators run PostgreSQL: the same point reads and workflow steps with named

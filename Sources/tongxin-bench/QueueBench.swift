@@ -8,6 +8,7 @@ import PostgresClient
 import Synchronization
 import TongxinWorker
 import WorkflowStore
+import TongxinBase
 
 extension Bench {
     /// The job queue: batched enqueue, the `tongxin-worker` program's drain rate and memory,

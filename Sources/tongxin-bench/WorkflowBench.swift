@@ -5,6 +5,7 @@ import Migrations
 import PostgresClient
 import Workflow
 import WorkflowStore
+import TongxinBase
 
 extension Bench {
     /// Workflow steps per second: four clients, each in its own county, run whole lifecycles

@@ -3,6 +3,7 @@ import Foundation
 import PostgresClient
 import Testing
 import WorkflowStore
+import TongxinBase
 
 @Suite struct WorkflowJobsTests {
     @Test func aDeadlineHasRemindersAtNineOverdueAtMidnightAndEscalationLater() throws {
