@@ -117,9 +117,8 @@ struct CountyCommand: AsyncParsableCommand {
                 case .json: print(try JSONOutput.render(row))
                 case .csv:
                     // One row: the county's columns, then one column per setting.
-                    let settings = county.settings.lines.map { $0.split(separator: "=", maxSplits: 1).map(String.init) }
-                    try output.emit(row, columns: CountyRow.columns + settings.map { $0.first ?? "" },
-                                    rows: [row.cells + settings.map { $0.count > 1 ? $0[1] : "" }])
+                    let settings = CountyRow.settings(of: county)
+                    try output.emit(row, columns: CountyRow.columns + settings.map(\.key), rows: [row.cells + settings.map(\.value)])
                 }
             }
         }
@@ -146,12 +145,15 @@ struct CountyCommand: AsyncParsableCommand {
             schema = county.schema.name
             created_at = LocalTime.iso(county.createdAt)
             updated_at = LocalTime.iso(county.updatedAt)
-            var settings: [String: String] = [:]
-            for line in county.settings.lines {
-                let parts = line.split(separator: "=", maxSplits: 1).map(String.init)
-                if parts.count == 2 { settings[parts[0]] = parts[1] }
+            settings = Dictionary(Self.settings(of: county).map { ($0.key, $0.value) }) { first, _ in first }
+        }
+
+        /// The county's settings as `county set` names them, in their documented order.
+        static func settings(of county: County) -> [(key: String, value: String)] {
+            county.settings.lines.map { line in
+                let parts = line.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+                return (parts[0], parts.count > 1 ? parts[1] : "")
             }
-            self.settings = settings
         }
 
         var cells: [String] { [code, status, name, region ?? "", schema, created_at, updated_at] }

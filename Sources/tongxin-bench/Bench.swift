@@ -38,33 +38,12 @@ struct Bench {
             await pool.close()
             return
         }
-        if ["workflow", "workflow-steps"].contains(ProcessInfo.processInfo.environment["TONGXIN_BENCH_ONLY"]) {
-            try await workflow(pool)
-            await pool.close()
-            return
-        }
-        if ProcessInfo.processInfo.environment["TONGXIN_BENCH_ONLY"] == "reports" {
-            try await reports(pool)
-            await pool.close()
-            return
-        }
-        if ProcessInfo.processInfo.environment["TONGXIN_BENCH_ONLY"] == "queue" {
-            try await queue(pool)
-            await pool.close()
-            return
-        }
-        if ProcessInfo.processInfo.environment["TONGXIN_BENCH_ONLY"] == "deployments" {
-            try await deployments()
-            await pool.close()
-            return
-        }
-        if ProcessInfo.processInfo.environment["TONGXIN_BENCH_ONLY"] == "steps" {
-            try await steps(pool)
-            await pool.close()
-            return
-        }
-        if ProcessInfo.processInfo.environment["TONGXIN_BENCH_ONLY"] == "counties" {
-            try await counties(pool)
+        let parts: [String: (PostgresPool) async throws -> Void] = [
+            "workflow": workflow, "workflow-steps": workflow, "reports": reports, "queue": queue,
+            "deployments": { _ in try await deployments() }, "steps": steps, "counties": counties,
+        ]
+        if let only = ProcessInfo.processInfo.environment["TONGXIN_BENCH_ONLY"], let part = parts[only] {
+            try await part(pool)
             await pool.close()
             return
         }

@@ -108,25 +108,7 @@ extension Bench {
         try await store.openSession(year: year, name: "\(year)年会议", openedOn: nil, closedOn: nil)
         var samples: [Double] = []
         samples.reserveCapacity(count * 5)
-        func timed<T>(_ step: () async throws -> T) async throws -> T {
-            let start = ContinuousClock.now
-            let result = try await step()
-            samples.append(micros(ContinuousClock.now - start))
-            return result
-        }
-        for i in 0..<count {
-            let member = "委员\(i % 20)"
-            let filed = try await timed {
-                try await store.file(NewProposal(
-                    title: "关于第\(i)项工作的建议", body: "建议内容", category: .livelihood, kind: .individual, lead: member,
-                    sessionYear: year))
-            }
-            _ = try await timed { try await store.review(filed.number, .register) }
-            _ = try await timed { try await store.assign(filed.number, lead: "单位\(i % 10)") }
-            _ = try await timed { try await store.reply(filed.number, unit: "单位\(i % 10)", category: .a, text: "已办理") }
-            let rated = try await timed { try await store.evaluate(filed.number, member: member, rating: .satisfied) }
-            guard rated.status == "closed" else { throw BenchError("a lifecycle ended \(rated.status), not closed") }
-        }
+        for i in 0..<count { samples += try await lifecycle(store, i, member: "委员\(i % 20)", year: year) }
         return samples
     }
 

@@ -105,18 +105,33 @@ extension Bench {
         var steps = 0
         var i = 0
         while ContinuousClock.now < end {
-            let member = "委员\((client * 7 + i) % 20)"
-            let filed = try await store.file(NewProposal(
-                title: "关于第\(i)项工作的建议", body: "建议内容", category: .livelihood, kind: .individual, lead: member,
-                sessionYear: year))
-            try await store.review(filed.number, .register)
-            try await store.assign(filed.number, lead: "单位\(i % 10)")
-            try await store.reply(filed.number, unit: "单位\(i % 10)", category: .a, text: "已办理")
-            let rated = try await store.evaluate(filed.number, member: member, rating: .satisfied)
-            guard rated.status == "closed" else { throw BenchError("a lifecycle ended \(rated.status), not closed") }
-            steps += 5
+            steps += try await lifecycle(store, i, member: "委员\((client * 7 + i) % 20)", year: year).count
             i += 1
         }
         return steps
+    }
+
+    /// One proposal's whole lifecycle (file → register → assign → reply → evaluate): five steps,
+    /// each one audited transaction. Returns each step's latency in µs.
+    static func lifecycle(_ store: WorkflowStore, _ i: Int, member: String, year: Int) async throws -> [Double] {
+        var samples: [Double] = []
+        samples.reserveCapacity(5)
+        func timed<T>(_ step: () async throws -> T) async throws -> T {
+            let start = ContinuousClock.now
+            let result = try await step()
+            samples.append(micros(ContinuousClock.now - start))
+            return result
+        }
+        let filed = try await timed {
+            try await store.file(NewProposal(
+                title: "关于第\(i)项工作的建议", body: "建议内容", category: .livelihood, kind: .individual, lead: member,
+                sessionYear: year))
+        }
+        _ = try await timed { try await store.review(filed.number, .register) }
+        _ = try await timed { try await store.assign(filed.number, lead: "单位\(i % 10)") }
+        _ = try await timed { try await store.reply(filed.number, unit: "单位\(i % 10)", category: .a, text: "已办理") }
+        let rated = try await timed { try await store.evaluate(filed.number, member: member, rating: .satisfied) }
+        guard rated.status == "closed" else { throw BenchError("a lifecycle ended \(rated.status), not closed") }
+        return samples
     }
 }

@@ -173,14 +173,8 @@ import Testing
                 try await Task.sleep(for: .milliseconds(500))
                 let enqueued = try await Programs.run("tongxin", ["jobs", "enqueue", "effect"], environment: ["DATABASE_URL": Programs.url(pooled)])
                 #expect(enqueued.status == 0, "\(enqueued.output)")
-                var left = -1
-                for _ in 0..<100 {
-                    left = try await PostgresConnection.withConnection(configuration: direct) {
-                        try await $0.query("SELECT count(*) FROM tongxin.job WHERE state <> 'completed'").single().decode(Int.self)
-                    }
-                    if left == 0 { break }
-                    try await Task.sleep(for: .milliseconds(100))
-                }
+                let left = try await Programs.waitUntilZero(
+                    "SELECT count(*) FROM tongxin.job WHERE state <> 'completed'", on: direct, attempts: 100)
                 worker.signal(SIGTERM)
                 let status = try await offCooperativePool { worker.waitForExit() }
                 #expect(left == 0)

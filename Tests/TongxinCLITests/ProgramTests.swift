@@ -36,6 +36,20 @@ enum Programs {
         return environment
     }
 
+    /// Polls `sql` (a count) on `configuration` every 100 ms until it says 0, at most `attempts`
+    /// times; returns the last count (0 when it got there).
+    static func waitUntilZero(_ sql: PostgresQuery, on configuration: PostgresConfiguration, attempts: Int = 200) async throws -> Int {
+        var left = -1
+        for _ in 0..<attempts {
+            left = try await PostgresConnection.withConnection(configuration: configuration) {
+                try await $0.query(sql).single().decode(Int.self)
+            }
+            if left == 0 { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return left
+    }
+
     /// A key=value connection string for `configuration` (the test server, its database).
     static func url(_ configuration: PostgresConfiguration) -> String {
         var text = configuration.connectionString ?? ""

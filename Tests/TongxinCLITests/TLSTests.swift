@@ -158,14 +158,9 @@ struct TestFailure: Error, CustomStringConvertible {
             let worker = try SpawnedProcess(
                 Programs.directory + "/tongxin-worker", ["--log-level", "notice"],
                 environment: Programs.cleanEnvironment(byVariables))
-            var left = -1
-            for _ in 0..<200 {
-                left = try await PostgresConnection.withConnection(configuration: PostgresConfiguration(connectionString: server.connectionString(database: "tongxin"))) {
-                    try await $0.query("SELECT count(*) FROM tongxin.job WHERE kind = 'effect' AND state <> 'completed'").single().decode(Int.self)
-                }
-                if left == 0 { break }
-                try await Task.sleep(for: .milliseconds(100))
-            }
+            let left = try await Programs.waitUntilZero(
+                "SELECT count(*) FROM tongxin.job WHERE kind = 'effect' AND state <> 'completed'",
+                on: PostgresConfiguration(connectionString: server.connectionString(database: "tongxin")))
             worker.signal(SIGTERM)
             let status = try await offCooperativePool { worker.waitForExit() }
             #expect(left == 0)
