@@ -69,7 +69,7 @@ let package = Package(
         // Counties as schemas: the registry in the control schema, settings, create and archive.
         .target(
             name: "Counties",
-            dependencies: ["PostgresClient", "Migrations"],
+            dependencies: ["TongxinBase", "PostgresClient", "Migrations"],
             swiftSettings: swiftSettings
         ),
         // The proposal workflow's rules: a pure state machine and deadline arithmetic, no SQL.

@@ -1,5 +1,6 @@
 public import Foundation
 public import PostgresClient
+import TongxinBase
 
 /// The county's append-only, hash-chained audit log: every state change of a proposal or
 /// suggestion, with who and when. No triggers (Citus): the application appends in the same
@@ -77,7 +78,7 @@ public enum AuditLog {
     private static func entryCTE(
         actor: String, entity: String, entityID: String, action: String, detail: [String: String], at: Date
     ) -> PostgresQuery {
-        let detail = jsonObject(detail)
+        let detail = JSONText.object(detail)
         // `tail`: the hashed text after the previous hash, as bytes, computed from the bind
         // values here, so that the head's UPDATE applies IMMUTABLE functions only (Citus rule 10).
         return """
@@ -105,46 +106,6 @@ public enum AuditLog {
         SELECT e.at, e.actor, e.entity, e.entity_id, e.action, e.detail, m.prev, m.hash
         FROM audit_entry e LEFT JOIN audit_head_moved m ON true
         """
-    }
-
-    /// `{"key":"value",…}` with JSON string escapes, keys sorted.
-    package static func jsonObject(_ object: [String: String]) -> String {
-        var out = "{"
-        for (index, key) in object.keys.sorted().enumerated() {
-            if index > 0 { out += "," }
-            appendJSONString(key, to: &out)
-            out += ":"
-            appendJSONString(object[key] ?? "", to: &out)
-        }
-        return out + "}"
-    }
-
-    /// Appends `text` as a JSON string literal (for writers that build JSON by hand).
-    package static func appendJSONString(_ text: String, to out: inout String) {
-        out += "\""
-        // Most strings need no escape: copied whole.
-        if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
-            out += text
-            out += "\""
-            return
-        }
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        out += "\""
     }
 
     /// The error of an append into a log whose chain head (`audit_head`) is missing.

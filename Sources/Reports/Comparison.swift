@@ -235,7 +235,7 @@ public struct Comparison: Codable, Sendable, Hashable {
             guard let value, value.isFinite else { out += "null"; return }
             if value == value.rounded(), abs(value) < 1e15 { out += String(Int64(value)) } else { out += String(value) }
         }
-        func string(_ text: String, to out: inout String) { AuditLog.appendJSONString(text, to: &out) }
+        func string(_ text: String, to out: inout String) { JSONText.appendString(text, to: &out) }
         func rate(_ r: Rate, to out: inout String) {
             // As the synthesized encoding: absent, not null, when there is no value.
             out += "{\"count\":"

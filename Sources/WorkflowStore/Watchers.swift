@@ -77,18 +77,16 @@ extension WorkflowStore {
             ON CONFLICT (idempotency_key) DO NOTHING
             """))
         try schedule(context, [NewJob(
-            kind: WorkflowJobs.deliver, county: county.value, args: AuditLog.jsonObject(["key": key]), queue: "notify",
+            kind: WorkflowJobs.deliver, county: county.value, args: JSONText.object(["key": key]), queue: "notify",
             runAt: now, maxAttempts: 20, dedupeKey: "deliver:\(key)")])
     }
 
     /// Milestones that came due since the watcher was scheduled (`since`, its run time) up to now.
-    func due(_ milestones: [WorkflowJobs.Milestone], since: Date) -> [WorkflowJobs.Milestone] {
-        milestones.filter { $0.at >= since.addingTimeInterval(-0.001) && $0.at <= now }
+    func due(_ milestones: [Clocks.Milestone], since: Date) -> [Clocks.Milestone] {
+        Clocks.due(milestones, since: since, now: now)
     }
 
-    func next(_ milestones: [WorkflowJobs.Milestone]) -> Date? {
-        milestones.first { $0.at > now }?.at
-    }
+    func next(_ milestones: [Clocks.Milestone]) -> Date? { Clocks.next(milestones, after: now) }
 
     // MARK: A unit's deadline
 
@@ -109,7 +107,7 @@ extension WorkflowStore {
             guard !replied, round == args.round, dueOn.description == args.due,
                   status == ProposalStatus.assigned.rawValue || status == ProposalStatus.rehandling.rawValue
             else { return WatchResult(next: nil, notified: []) }
-            let milestones = try WorkflowJobs.deadlineMilestones(due: dueOn, start: .distantPast, settings: context.settings)
+            let milestones = try Clocks.deadline(due: dueOn, start: .distantPast, rules: WorkflowJobs.rules(context.settings))
             let due = due(milestones, since: since)
             var notified: [String] = []
             let event = "deadline:\(args.proposal):\(args.unit):\(args.round):\(args.due)"
@@ -156,7 +154,7 @@ extension WorkflowStore {
             guard !sent, status == ProposalStatus.assigned.rawValue || status == ProposalStatus.rehandling.rawValue,
                   let dueOn = try? CalendarDate(args.due)
             else { return WatchResult(next: nil, notified: []) }
-            let milestones = try WorkflowJobs.opinionMilestones(due: dueOn, start: .distantPast, settings: context.settings)
+            let milestones = try Clocks.opinion(due: dueOn, start: .distantPast, rules: WorkflowJobs.rules(context.settings))
             let due = due(milestones, since: since)
             let event = "opinion:\(args.proposal):\(args.unit):\(args.due)"
             let name = "提案 \(number)《\(title.prefix(40))》"
@@ -189,7 +187,7 @@ extension WorkflowStore {
             guard proposal.state.status == .replied, proposal.state.round == args.round, !proposal.state.needsConsultation,
                   let ends = proposal.state.evaluationWindowEnds
             else { return WatchResult(next: nil, notified: []) }
-            let milestones = try WorkflowJobs.evaluationMilestones(ends: ends, start: .distantPast, settings: context.settings)
+            let milestones = try Clocks.evaluation(ends: ends, start: .distantPast, rules: WorkflowJobs.rules(context.settings))
             let due = due(milestones, since: since)
             let rated = Set((proposal.state.ratings[proposal.state.round] ?? [:]).keys)
             let waiting = proposal.state.raters.subtracting(rated).sorted()
@@ -245,7 +243,7 @@ extension WorkflowStore {
             guard status == SuggestionStatus.routed.rawValue, let dueOn, dueOn.description == args.due else {
                 return WatchResult(next: nil, notified: [])
             }
-            let milestones = try WorkflowJobs.suggestionMilestones(due: dueOn, start: .distantPast, settings: context.settings)
+            let milestones = try Clocks.suggestion(due: dueOn, start: .distantPast, rules: WorkflowJobs.rules(context.settings))
             let due = due(milestones, since: since)
             let event = "suggestion:\(args.suggestion):\(args.due)"
             var notified: [String] = []
@@ -283,7 +281,7 @@ extension WorkflowStore {
             try notify(context, kind: "key.remind", recipient: recipient, subject: number,
                        message: "重点提案 \(number)《\(title.prefix(40))》仍在办理中\(since)，请安排督办。",
                        event: "key:\(args.proposal):\(today)")
-            let next = WorkflowJobs.nextKeyReminder(after: now, start: now, settings: context.settings)
+            let next = Clocks.nextKeyReminder(after: now, start: now, rules: WorkflowJobs.rules(context.settings))
             return WatchResult(next: next, notified: ["key.remind"])
         }
     }

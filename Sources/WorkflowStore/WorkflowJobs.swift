@@ -2,7 +2,8 @@ public import Counties
 public import Foundation
 public import JobQueue
 import PostgresClient
-public import TongxinBase
+public import Workflow
+import TongxinBase
 
 /// The clocks the workflow starts: each is one job in the queue (a watcher) that wakes at its
 /// next milestone, does what is due (a reminder, an overdue mark, an escalation …) and sleeps
@@ -105,65 +106,6 @@ public enum WorkflowJobs {
         "\(county):key:\(a.proposal)"
     }
 
-    /// One point on a clock: what happens then, and when.
-    public struct Milestone: Sendable, Hashable {
-        public var name: String
-        public var at: Date
-    }
-
-    /// Office hours: reminders go out at 09:00 local time.
-    static let morning = 9 * 3600
-
-    /// A unit's deadline `due` (the last day to reply): a reminder the configured days before,
-    /// overdue when the day is over, escalation to the proposal office after the configured
-    /// days. Reminders that would fall before `start` are left out.
-    public static func deadlineMilestones(due: CalendarDate, start: Date, settings: CountySettings) throws -> [Milestone] {
-        var milestones: [Milestone] = []
-        for days in settings.reminderDayList {
-            let at = LocalTime.time(on: try due.adding(days: -days), seconds: morning)
-            if at > start { milestones.append(Milestone(name: "remind-\(days)", at: at)) }
-        }
-        milestones.append(Milestone(name: "overdue", at: LocalTime.time(on: try due.adding(days: 1))))
-        milestones.append(Milestone(name: "escalate", at: LocalTime.time(on: try due.adding(days: settings.escalationDays), seconds: morning)))
-        return milestones
-    }
-
-    /// A co-handling unit's view due on `due`: a reminder before, and a notice (to it and the
-    /// lead unit) when the day is over.
-    public static func opinionMilestones(due: CalendarDate, start: Date, settings: CountySettings) throws -> [Milestone] {
-        var milestones: [Milestone] = []
-        let remind = LocalTime.time(on: try due.adding(days: -settings.coOpinionReminderDays), seconds: morning)
-        if remind > start { milestones.append(Milestone(name: "remind", at: remind)) }
-        milestones.append(Milestone(name: "overdue", at: LocalTime.time(on: try due.adding(days: 1))))
-        return milestones
-    }
-
-    /// The evaluation window's last day `ends`: a reminder to those who have not rated, then
-    /// the window closes when the day is over.
-    public static func evaluationMilestones(ends: CalendarDate, start: Date, settings: CountySettings) throws -> [Milestone] {
-        var milestones: [Milestone] = []
-        let remind = LocalTime.time(on: try ends.adding(days: -settings.evaluationReminderDays), seconds: morning)
-        if remind > start { milestones.append(Milestone(name: "remind", at: remind)) }
-        milestones.append(Milestone(name: "close", at: LocalTime.time(on: try ends.adding(days: 1))))
-        return milestones
-    }
-
-    public static func suggestionMilestones(due: CalendarDate, start: Date, settings: CountySettings) throws -> [Milestone] {
-        var milestones: [Milestone] = []
-        let remind = LocalTime.time(on: try due.adding(days: -settings.suggestionReminderDays), seconds: morning)
-        if remind > start { milestones.append(Milestone(name: "remind", at: remind)) }
-        milestones.append(Milestone(name: "overdue", at: LocalTime.time(on: try due.adding(days: 1))))
-        return milestones
-    }
-
-    /// An open key proposal: a supervision reminder every `key_reminder_days` from `start`.
-    public static func nextKeyReminder(after time: Date, start: Date, settings: CountySettings) -> Date {
-        let period = Double(settings.keyReminderDays * 86_400)
-        let startDay = LocalTime.time(on: LocalTime.day(of: start), seconds: morning)
-        let n = max(1, Int(((time.timeIntervalSince(startDay)) / period).rounded(.down)) + 1)
-        return startDay.addingTimeInterval(Double(n) * period)
-    }
-
     /// Seconds per freshness bucket: a county's changes in one bucket share one rollup, which
     /// runs just after the bucket ends (so the comparison is at most this plus a poll old).
     public static let rollupBucket: TimeInterval = 30
@@ -183,6 +125,14 @@ public enum WorkflowJobs {
     /// The dedupe key of `rollupJob` (cheap: steps check it before building the job).
     static func rollupKey(_ county: CountyCode, year: Int, now: Date = Date()) -> String {
         "rollup:\(county):\(year):\(rollupBucketEnd(now))"
+    }
+
+    /// The county's settings the clocks read.
+    public static func rules(_ settings: CountySettings) -> Clocks.Rules {
+        Clocks.Rules(
+            reminderDays: settings.reminderDayList, escalationDays: settings.escalationDays,
+            coOpinionReminderDays: settings.coOpinionReminderDays, evaluationReminderDays: settings.evaluationReminderDays,
+            suggestionReminderDays: settings.suggestionReminderDays, keyReminderDays: settings.keyReminderDays)
     }
 
     /// The jobs for a step: each watcher starts at its first milestone.
@@ -206,7 +156,7 @@ extension WorkflowStore {
     /// The deadline watcher of an assignment in a round.
     func deadlineJob(_ context: Context, proposal: Int64, unit: Int64, round: Int, due: CalendarDate) throws -> NewJob? {
         let args = WorkflowJobs.DeadlineArgs(proposal: proposal, unit: unit, round: round, due: due.description)
-        guard let first = try WorkflowJobs.deadlineMilestones(due: due, start: now, settings: context.settings).first else { return nil }
+        guard let first = try Clocks.deadline(due: due, start: now, rules: WorkflowJobs.rules(context.settings)).first else { return nil }
         return try WorkflowJobs.job(WorkflowJobs.deadline, county, args, key: WorkflowJobs.deadlineKey(county, args), at: max(first.at, now))
     }
 
@@ -220,25 +170,25 @@ extension WorkflowStore {
 
     func opinionJob(_ context: Context, proposal: Int64, unit: Int64, due: CalendarDate) throws -> NewJob? {
         let args = WorkflowJobs.OpinionArgs(proposal: proposal, unit: unit, due: due.description)
-        guard let first = try WorkflowJobs.opinionMilestones(due: due, start: now, settings: context.settings).first else { return nil }
+        guard let first = try Clocks.opinion(due: due, start: now, rules: WorkflowJobs.rules(context.settings)).first else { return nil }
         return try WorkflowJobs.job(WorkflowJobs.opinion, county, args, key: WorkflowJobs.opinionKey(county, args), at: max(first.at, now))
     }
 
     func evaluationJob(_ context: Context, proposal: Int64, round: Int, ends: CalendarDate) throws -> NewJob? {
         let args = WorkflowJobs.EvaluationArgs(proposal: proposal, round: round, ends: ends.description)
-        guard let first = try WorkflowJobs.evaluationMilestones(ends: ends, start: now, settings: context.settings).first else { return nil }
+        guard let first = try Clocks.evaluation(ends: ends, start: now, rules: WorkflowJobs.rules(context.settings)).first else { return nil }
         return try WorkflowJobs.job(WorkflowJobs.evaluation, county, args, key: WorkflowJobs.evaluationKey(county, args), at: max(first.at, now))
     }
 
     func suggestionJob(_ context: Context, suggestion: Int64, due: CalendarDate) throws -> NewJob? {
         let args = WorkflowJobs.SuggestionArgs(suggestion: suggestion, due: due.description)
-        guard let first = try WorkflowJobs.suggestionMilestones(due: due, start: now, settings: context.settings).first else { return nil }
+        guard let first = try Clocks.suggestion(due: due, start: now, rules: WorkflowJobs.rules(context.settings)).first else { return nil }
         return try WorkflowJobs.job(WorkflowJobs.suggestion, county, args, key: WorkflowJobs.suggestionKey(county, args), at: max(first.at, now))
     }
 
     func keyJob(_ context: Context, proposal: Int64) throws -> NewJob {
         let args = WorkflowJobs.KeyArgs(proposal: proposal)
-        let at = WorkflowJobs.nextKeyReminder(after: now, start: now, settings: context.settings)
+        let at = Clocks.nextKeyReminder(after: now, start: now, rules: WorkflowJobs.rules(context.settings))
         return try WorkflowJobs.job(WorkflowJobs.key, county, args, key: WorkflowJobs.keyProposalKey(county, args), at: at)
     }
 }
