@@ -97,11 +97,21 @@ let package = Package(
             dependencies: ["TongxinBase", "PostgresClient", "Counties", "Workflow", "WorkflowStore", "CCrypto"],
             swiftSettings: swiftSettings
         ),
+        // The demo year: deterministic profiles of the seed's counties, planned and played through
+        // the store step by step, and replayed through the worker's jobs.
+        .target(
+            name: "TongxinDemo",
+            dependencies: [
+                "TongxinBase", "PostgresClient", "Counties", "Workflow", "WorkflowStore", "TongxinWorker", "Reports",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "TongxinCLI",
             dependencies: [
                 "TongxinBase", "CommandLineSupport",
-                "PostgresClient", "Migrations", "Counties", "Workflow", "WorkflowStore", "JobQueue", "TongxinWorker", "Reports",
+                "PostgresClient", "Migrations", "Counties", "Workflow", "WorkflowStore", "JobQueue", "TongxinDemo", "Reports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -142,7 +152,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "tongxin-chaos",
-            dependencies: ["PostgresClient", "EmbeddedPostgres", "Migrations", "Counties", "JobQueue", "TongxinWorker", "WorkflowStore"],
+            dependencies: ["TongxinBase", "PostgresClient", "EmbeddedPostgres", "Migrations", "Counties", "JobQueue", "TongxinWorker", "WorkflowStore"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -203,8 +213,16 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "TongxinDemoTests",
+            dependencies: [
+                "TongxinBase", "TongxinDemo", "Reports", "WorkflowStore", "Workflow", "Counties", "Migrations", "PostgresClient",
+                "PostgresTestSupport",
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "ReportsTests",
-            dependencies: ["TongxinBase", "Reports", "WorkflowStore", "Workflow", "Counties", "Migrations", "PostgresClient", "PostgresTestSupport"],
+            dependencies: ["TongxinBase", "Reports", "TongxinDemo", "WorkflowStore", "Workflow", "Counties", "Migrations", "PostgresClient", "PostgresTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

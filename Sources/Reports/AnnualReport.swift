@@ -25,7 +25,11 @@ import TongxinBase
 ///   `as_of`, of the registered;
 /// - micro-suggestions: the year's (W<year>-…), on time = replied on or before the due day, of
 ///   those replied or past due;
-/// - `proposals_per_100_members` = filed × 100 / active members.
+/// - `proposals_per_100_members` = filed × 100 / active members;
+/// - `returned`: proposals returned to their author at least once; `extended`: registered
+///   proposals with an extended deadline; `consulted`: proposals closed by a consultation;
+///   `micro_suggestions_replied`: the year's micro-suggestions with a reply. (Absent from the
+///   reports of deployments before 0.2.0.)
 public struct AnnualReport: Codable, Sendable, Hashable {
     public struct Category: Codable, Sendable, Hashable {
         public let count: Int
@@ -80,10 +84,18 @@ public struct AnnualReport: Codable, Sendable, Hashable {
     public var visitedPeers: [String]
     public var members: Int
     public var proposalsPer100Members: Double?
+    public var returned: Int?
+    public var extended: Int?
+    public var consulted: Int?
+    public var microSuggestionsReplied: Int?
+
+    /// Filed between sessions (闭会期间).
+    public var filedBetweenSessions: Int { filed - filedAtSession }
 
     enum CodingKeys: String, CodingKey {
         case county, year, session, external, filed, withdrawn, declined, converted, merged, registered, replied, evaluated
-        case satisfied, basic, unsatisfied, rehandled, members
+        case satisfied, basic, unsatisfied, rehandled, members, returned, extended, consulted
+        case microSuggestionsReplied = "micro_suggestions_replied"
         case countyName = "county_name"
         case asOf = "as_of"
         case filedAtSession = "filed_at_session"
@@ -129,6 +141,7 @@ public struct AnnualReport: Codable, Sendable, Hashable {
             count("撤案 / withdrawn", withdrawn),
             count("立案 / registered", registered, "不予立案 declined \(declined) · 转意见 converted \(converted) · 并案 merged \(merged)"),
             rate("立案率 / registration rate", registrationRate),
+            count("退回修改 / returned to the author", returned ?? 0),
             count("办复 / replied", replied),
             count("按时办复 / replied on time", repliedOnTime),
             rate("按时办复率 / on-time rate", onTimeRate),
@@ -146,6 +159,8 @@ public struct AnnualReport: Codable, Sendable, Hashable {
         rows += [
             count("重新办理 / re-handled", rehandled),
             rate("重新办理率 / re-handling rate", rehandlingRate),
+            count("延期 / extended deadlines", extended ?? 0),
+            count("面商 / closed by consultation", consulted ?? 0),
             ["立案用时中位数 / median days filed → registered", days(medianDaysToRegister), "", ""],
             ["办复用时中位数 / median days assigned → replied", days(medianDaysToReply), "", ""],
             count("重点提案 / key proposals", keyProposals),
@@ -166,7 +181,7 @@ public struct AnnualReport: Codable, Sendable, Hashable {
     }
 }
 
-/// Raw counts from the county's tables, beyond the year summary's.
+/// The timing figures from the county's tables, beyond `YearFigures`' counts.
 private struct ExtraFigures: Codable, Sendable {
     var replied: Int
     var onTime: Int
@@ -185,7 +200,9 @@ private struct ExtraFigures: Codable, Sendable {
 extension AnnualReport {
     /// Computes the report for `year` from the county's tables, as of the store's day.
     public static func compute(_ store: WorkflowStore, year: Int) async throws -> AnnualReport {
-        let summary = try await store.summary(year: year)
+        let figures = try await YearFigures.count(store, year: year)
+        let summary = figures.proposals
+        let other = figures.other
         let today = store.today
         let zone = LocalTime.zoneName
         let extra = try await store.reading { tx, _ in
@@ -241,9 +258,9 @@ extension AnnualReport {
         }
         let evaluated = summary.evaluated
         return AnnualReport(
-            county: summary.county, countyName: summary.countyName, year: year, session: summary.session,
+            county: store.county.value, countyName: figures.countyName, year: year, session: figures.session,
             asOf: today.description,
-            filed: summary.filed, filedAtSession: summary.filedAtSession, withdrawn: summary.withdrawn, declined: summary.declined,
+            filed: summary.filed, filedAtSession: summary.atSession, withdrawn: summary.withdrawn, declined: summary.declined,
             converted: summary.converted, merged: summary.merged, registered: summary.registered,
             registrationRate: Rate(summary.registered, of: summary.filed - summary.withdrawn),
             replied: extra.replied, repliedOnTime: extra.onTime, onTimeRate: Rate(extra.onTime, of: extra.onTimeOf),
@@ -254,14 +271,16 @@ extension AnnualReport {
             solvedRate: Rate(extra.categories["A"] ?? 0, of: extra.replies), replyCategories: categories,
             rehandled: summary.rehandled, rehandlingRate: Rate(summary.unsatisfied, of: evaluated),
             medianDaysToRegister: extra.daysToRegister, medianDaysToReply: extra.daysToReply,
-            overdueNow: Rate(extra.overdue, of: summary.registered), keyProposals: summary.keyProposals,
-            microSuggestions: summary.microSuggestions,
+            overdueNow: Rate(extra.overdue, of: summary.registered), keyProposals: summary.key,
+            microSuggestions: other.suggestions,
             microSuggestionsOnTimeRate: Rate(extra.suggestionsOnTime, of: extra.suggestionsOnTimeOf),
             microSuggestionsMedianDaysToReply: extra.suggestionDays,
-            onlineEvents: summary.onlineEvents, onlineDutyDays: summary.dutyDays, supervisedUnits: summary.supervisedUnits,
-            supervisedUnitNames: summary.supervisedUnitNames, studiosOpened: summary.studiosOpened, studiosTotal: summary.studiosTotal,
-            visitsHosted: summary.visitsHosted, visitsMade: summary.visitsMade, hostedPeers: summary.hostedPeers,
-            visitedPeers: summary.visitedPeers, members: summary.members,
-            proposalsPer100Members: summary.members > 0 ? Double(summary.filed) * 100 / Double(summary.members) : nil)
+            onlineEvents: other.onlineEvents, onlineDutyDays: other.dutyDays, supervisedUnits: other.supervisedUnits.count,
+            supervisedUnitNames: other.supervisedUnits, studiosOpened: other.studiosOpened, studiosTotal: other.studiosTotal,
+            visitsHosted: other.hosted.count, visitsMade: other.visited.count, hostedPeers: other.hosted,
+            visitedPeers: other.visited, members: other.members,
+            proposalsPer100Members: other.members > 0 ? Double(summary.filed) * 100 / Double(other.members) : nil,
+            returned: summary.returned, extended: summary.extended, consulted: summary.consulted,
+            microSuggestionsReplied: other.suggestionsReplied)
     }
 }

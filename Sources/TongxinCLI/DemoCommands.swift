@@ -2,8 +2,9 @@ import ArgumentParser
 import Foundation
 import Logging
 import PostgresClient
+import Reports
 import Synchronization
-import TongxinWorker
+import TongxinDemo
 import Workflow
 import WorkflowStore
 import TongxinBase
@@ -61,73 +62,20 @@ struct DemoCommand: AsyncParsableCommand {
     }
 
     struct Summary: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "The county's year in figures, counted from its data.")
+        static let configuration = CommandConfiguration(abstract: "The county's year in figures, counted from its data: a short summary of the annual report (--format json|csv: the report itself).")
         @OptionGroup var staff: StaffOptions
         @Option(help: "The year.", transform: parseYear) var year = 2021
         @OptionGroup var output: FormatOptions
         func run() async throws {
             try await reportingFailures {
-                let summary = try await staff.withStore { try await $0.summary(year: year) }
-                switch output.format {
-                case .table: print(summary.lines.joined(separator: "\n"))
-                case .json: print(try JSONOutput.render(summary))
-                case .csv:
-                    // One figure per row, as its JSON key and value.
-                    let object = try JSONSerialization.jsonObject(with: Data(try JSONOutput.render(summary).utf8)) as? [String: Any] ?? [:]
-                    let rows = object.keys.sorted().map { key -> [String] in
-                        let value = object[key]
-                        if let list = value as? [Any] { return [key, list.map { "\($0)" }.joined(separator: "、")] }
-                        return [key, value.map { "\($0)" } ?? ""]
-                    }
-                    try output.emit(summary, columns: ["figure", "value"], rows: rows)
+                let summary = try await staff.withStore { try await AnnualReport.compute($0, year: year) }
+                if output.format == .table {
+                    print(summary.summaryLines.joined(separator: "\n"))
+                } else {
+                    // The annual report's JSON or table: the same figures as `report annual`.
+                    try output.emit(summary, columns: ["指标 / figure", "值 / value", "计数 / count", "95% 区间 / interval"], rows: summary.rows)
                 }
             }
         }
     }
-}
-
-struct ReplayCount: Sendable {
-    var jobs: Int
-    var notifications: Int
-    var byKind: String
-}
-
-/// The worker, in this process, on a replayed clock: `run(asOf:)` runs the jobs due by then.
-final class DemoReplayer: Sendable {
-    let worker: JobWorker
-    let jobs = Mutex(0)
-
-    init(store: WorkflowStore, notifyFile: String?) throws {
-        var logger = Logger(label: "tongxin.demo.worker")
-        logger.logLevel = .warning
-        let sink: any NotificationSink = if let notifyFile { try FileSink(path: notifyFile) } else { NullSink() }
-        let configuration = WorkerConfiguration(concurrency: 1, batchSize: 200, counties: [store.county.value])
-        let pool = JobWorker.pool(store.pool.configuration, configuration, logger)
-        worker = JobWorker(pool: pool, worker: configuration, handlers: Worker.handlers(pool: pool, sink: sink), logger: logger)
-    }
-
-    func run(asOf time: Date) async throws {
-        let n = try await worker.runDue(asOf: time)
-        jobs.withLock { $0 += n }
-    }
-
-    /// Closes the worker's connections; what the replay did.
-    func finish(county: String) async throws -> ReplayCount {
-        let rows = try await worker.query("""
-            SELECT kind, count(*) FROM tongxin.notification WHERE county = \(county) GROUP BY kind ORDER BY kind
-            """)
-        await close()
-        let counts = try rows.decode((String, Int).self)
-        return ReplayCount(
-            jobs: jobs.withLock { $0 }, notifications: counts.reduce(0) { $0 + $1.1 },
-            byKind: counts.isEmpty ? "none" : counts.map { "\($0.0) \($0.1)" }.joined(separator: ", "))
-    }
-
-    func close() async { await worker.close() }
-}
-
-/// Keeps notifications in the outbox only (the demo's default).
-struct NullSink: NotificationSink {
-    var channel: String { "none" }
-    func deliver(_ notification: OutboxNotification) async throws {}
 }

@@ -221,9 +221,10 @@ public struct WorkflowStore: Sendable {
         if exists == 0 { throw CountyError("no county \(county)") }
     }
 
-    /// A read-only transaction in the county's schema (on its search_path), for readers in
-    /// other modules (reports); archived counties can be read.
-    public func reading<R: Sendable>(_ body: (PostgresConnection, CountySettings) async throws -> R) async throws -> R {
+    /// A read-only transaction in the county's schema (on its search_path), for the reports
+    /// of this package (not for front ends: they call the store's operations and the reports);
+    /// archived counties can be read.
+    package func reading<R: Sendable>(_ body: (PostgresConnection, CountySettings) async throws -> R) async throws -> R {
         try await read { context in try await body(context.tx, context.settings) }
     }
 

@@ -9,6 +9,7 @@ import Foundation
 import Migrations
 import PostgresClient
 import WorkflowStore
+import TongxinBase
 
 @main
 struct Chaos {

@@ -4,6 +4,7 @@ import Migrations
 import PostgresClient
 import PostgresTestSupport
 import Reports
+import TongxinDemo
 import Testing
 import Workflow
 import WorkflowStore

@@ -3,10 +3,12 @@ import Foundation
 import Migrations
 import PostgresClient
 import PostgresTestSupport
+import Reports
 import Testing
 import Workflow
 import WorkflowStore
 import TongxinBase
+import TongxinDemo
 
 /// A fresh database with one empty county `code` and a store on it.
 func withEmptyCounty<R: Sendable>(
@@ -18,7 +20,7 @@ func withEmptyCounty<R: Sendable>(
             let registry = CountyRegistry(pool: pool, migrations: try MigrationSet.builtIn(), actor: "test")
             let county = try CountyCode(code)
             _ = try await registry.create(code: county, name: name, region: nil)
-            let store = try WorkflowStore(pool: pool, county: county, actor: "演示数据", now: at("2021-01-01T09:00"))
+            let store = try WorkflowStore(pool: pool, county: county, actor: "演示数据", now: try LocalTime.parse("2021-01-01T09:00"))
             let value = try await body(store)
             await pool.close()
             return value
@@ -32,14 +34,14 @@ func withEmptyCounty<R: Sendable>(
 /// Fills `profile`'s 2021 in a fresh county; the summary, the proposals' titles, the audit log
 /// (without hashes) and the time the fill took.
 func demoFill(_ code: String, _ profile: DemoProfile) async throws
-    -> (summary: YearSummary, titles: [String], audit: [String], verified: Bool, seconds: Double)
+    -> (summary: AnnualReport, titles: [String], audit: [String], verified: Bool, seconds: Double)
 {
     try await withEmptyCounty(code, name: profile.countyName) { store in
         let clock = ContinuousClock()
         let started = clock.now
         _ = try await DemoYear.fill(store, profile: profile, year: 2021)
         let elapsed = clock.now - started
-        let summary = try await store.summary(year: 2021)
+        let summary = try await AnnualReport.compute(store, year: 2021)
         let titles = try await store.list().map { "\($0.number) \($0.status) \($0.title)" }
         let audit = try await store.auditLog().map { entry in
             "\(entry.at.timeIntervalSince1970) \(entry.entity) \(entry.entityID) \(entry.action) "
@@ -74,7 +76,7 @@ func demoFill(_ code: String, _ profile: DemoProfile) async throws
         // 共收到微建议37条，开展线上履职活动13次，委员线上值班100余天
         #expect(s.microSuggestions == 37)
         #expect(s.onlineEvents == 13)
-        #expect(s.dutyDays == 104)
+        #expect(s.onlineDutyDays == 104)
         // 对市城管局、应急管理局、林业局、文旅广体局、城农投公司五个单位 … 派驻民主监督小组
         #expect(s.supervisedUnits == 5)
         #expect(Set(s.supervisedUnitNames) == ["城管局", "应急管理局", "林业局", "文旅广体局", "城农投公司"])
@@ -94,7 +96,7 @@ func demoFill(_ code: String, _ profile: DemoProfile) async throws
         #expect(titles.contains { $0.hasSuffix("关于规范城区物业管理的建议") })
         #expect(verified)
         #expect(audit.count > 500)
-        #expect(s.lines.contains("提案 filed 65 (会上 65, 闭会期间 0)"))
+        #expect(s.summaryLines.contains("提案 filed 65 (会上 65, 闭会期间 0)"))
     }
 
     @Test func theSameProfileGivesTheSameData() async throws {
@@ -128,9 +130,9 @@ func demoFill(_ code: String, _ profile: DemoProfile) async throws
         #expect(peer.satisfied == profile.satisfied && peer.basic == profile.basic && peer.unsatisfied == profile.unsatisfied)
         #expect(peer.keyProposals == profile.keyProposals)
         #expect(peer.microSuggestions == profile.microSuggestions)
-        #expect(peer.microSuggestionsRepliedOnTime
+        #expect(peer.microSuggestionsOnTimeRate.count
             == profile.microSuggestions - profile.microSuggestionsLate - profile.microSuggestionsRejected)
-        #expect(peer.dutyDays == profile.dutyDays)
+        #expect(peer.onlineDutyDays == profile.dutyDays)
         #expect(peer.studiosOpened == profile.studiosOpened && peer.studiosTotal == profile.studiosTotal)
         #expect(titles.count == profile.filed)
 

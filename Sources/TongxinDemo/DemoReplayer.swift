@@ -1,0 +1,53 @@
+public import Foundation
+import Logging
+import PostgresClient
+import Synchronization
+import TongxinWorker
+public import WorkflowStore
+
+/// What a replay did: job runs, and the notifications in the outbox by kind.
+public struct ReplayCount: Sendable {
+    public var jobs: Int
+    public var notifications: Int
+    public var byKind: String
+}
+
+/// The worker, in this process, on a replayed clock: `run(asOf:)` runs the jobs due by then.
+public final class DemoReplayer: Sendable {
+    let worker: JobWorker
+    let jobs = Mutex(0)
+
+    public init(store: WorkflowStore, notifyFile: String?) throws {
+        var logger = Logger(label: "tongxin.demo.worker")
+        logger.logLevel = .warning
+        let sink: any NotificationSink = if let notifyFile { try FileSink(path: notifyFile) } else { NullSink() }
+        let configuration = WorkerConfiguration(concurrency: 1, batchSize: 200, counties: [store.county.value])
+        let pool = JobWorker.pool(store.pool.configuration, configuration, logger)
+        worker = JobWorker(pool: pool, worker: configuration, handlers: Worker.handlers(pool: pool, sink: sink), logger: logger)
+    }
+
+    public func run(asOf time: Date) async throws {
+        let n = try await worker.runDue(asOf: time)
+        jobs.withLock { $0 += n }
+    }
+
+    /// Closes the worker's connections; what the replay did.
+    public func finish(county: String) async throws -> ReplayCount {
+        let rows = try await worker.query("""
+            SELECT kind, count(*) FROM tongxin.notification WHERE county = \(county) GROUP BY kind ORDER BY kind
+            """)
+        await close()
+        let counts = try rows.decode((String, Int).self)
+        return ReplayCount(
+            jobs: jobs.withLock { $0 }, notifications: counts.reduce(0) { $0 + $1.1 },
+            byKind: counts.isEmpty ? "none" : counts.map { "\($0.0) \($0.1)" }.joined(separator: ", "))
+    }
+
+    public func close() async { await worker.close() }
+}
+
+/// Keeps notifications in the outbox only (the demo's default).
+struct NullSink: NotificationSink {
+    var channel: String { "none" }
+    func deliver(_ notification: OutboxNotification) async throws {}
+}
