@@ -4,7 +4,7 @@ import TongxinBase
 /// One county committee's year, as the demo-data generator (`DemoYear.fill`) plays it: sizes,
 /// outcomes and activities, nothing that depends on the county's code or on the database.
 ///
-/// Counts are exact: a fill produces exactly these figures (see `YearSummary`). Dates are month
+/// Counts are exact: a fill produces exactly these figures (see `AnnualReport`). Dates are month
 /// and day, placed in the year the fill is asked for.
 public struct DemoProfile: Sendable, Hashable, Codable {
     /// An exchange visit (考察交流), hosted or made.
