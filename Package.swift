@@ -87,7 +87,7 @@ let package = Package(
         // The job queue in the control schema: enqueue, claim, complete, retry, rescue, prune.
         .target(
             name: "JobQueue",
-            dependencies: ["PostgresClient", "Counties"],
+            dependencies: ["TongxinBase", "PostgresClient", "Counties"],
             swiftSettings: swiftSettings
         ),
         // Reports: the metrics of domain.md (rates with counts and Wilson intervals), the annual

@@ -222,24 +222,27 @@ struct NotificationsCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingFailures {
-                if let state, !["pending", "delivered"].contains(state) {
-                    throw CommandFailure(message: "--state: \"\(state.prefix(20))\" is not pending or delivered")
+                let chosen: Outbox.State?
+                if let state {
+                    guard let known = Outbox.State(rawValue: state) else {
+                        throw CommandFailure(message: "--state: \"\(state.prefix(20))\" is not pending or delivered")
+                    }
+                    chosen = known
+                } else {
+                    chosen = nil
                 }
-                let rows = try await PostgresConnection.withConnection(configuration: connection.configuration) { c in
-                    try await c.query("""
-                        SELECT id, county, kind, recipient, subject, message, created_at, state, channel, idempotency_key
-                        FROM tongxin.notification
-                        WHERE (\(county)::text IS NULL OR county = \(county)) AND (\(kind)::text IS NULL OR kind = \(kind))
-                          AND (\(state)::text IS NULL OR state = \(state)) AND (\(subject)::text IS NULL OR subject = \(subject))
-                        ORDER BY created_at DESC, id DESC LIMIT \(max(1, min(limit, 100_000)))
-                        """).decode((Int64, String, String, String, String, String, Date, String, String?, String).self)
+                let entries = try await PostgresConnection.withConnection(configuration: connection.configuration) { c in
+                    try await Outbox.list(county: county, kind: kind, state: chosen, subject: subject, limit: limit, on: c)
                 }
-                let records = rows.map {
-                    Row(id: $0.0, county: $0.1, kind: $0.2, recipient: $0.3, subject: $0.4, message: $0.5, created_at: LocalTime.iso($0.6),
-                        state: $0.7, channel: $0.8, idempotency_key: $0.9)
+                let records = entries.map { e in
+                    let n = e.notification
+                    return Row(id: n.id, county: n.county, kind: n.kind, recipient: n.recipient, subject: n.subject, message: n.message,
+                               created_at: LocalTime.iso(n.createdAt), state: e.state.rawValue, channel: e.channel,
+                               idempotency_key: n.idempotencyKey)
                 }
-                try output.emit(records, columns: ["at", "county", "kind", "to", "subject", "state", "message"], rows: rows.map {
-                    [LocalTime.display($0.6), $0.1, $0.2, $0.3, $0.4, $0.7, $0.5]
+                try output.emit(records, columns: ["at", "county", "kind", "to", "subject", "state", "message"], rows: entries.map { e in
+                    let n = e.notification
+                    return [LocalTime.display(n.createdAt), n.county, n.kind, n.recipient, n.subject, e.state.rawValue, n.message]
                 })
             }
         }

@@ -1,4 +1,5 @@
 public import Foundation
+import JobQueue
 import Logging
 import PostgresClient
 import Synchronization
@@ -15,6 +16,7 @@ public struct ReplayCount: Sendable {
 /// The worker, in this process, on a replayed clock: `run(asOf:)` runs the jobs due by then.
 public final class DemoReplayer: Sendable {
     let worker: JobWorker
+    let pool: PostgresPool
     let jobs = Mutex(0)
 
     public init(store: WorkflowStore, notifyFile: String?) throws {
@@ -23,6 +25,7 @@ public final class DemoReplayer: Sendable {
         let sink: any NotificationSink = if let notifyFile { try FileSink(path: notifyFile) } else { NullSink() }
         let configuration = WorkerConfiguration(concurrency: 1, batchSize: 200, counties: [store.county.value])
         let pool = JobWorker.pool(store.pool.configuration, configuration, logger)
+        self.pool = pool
         worker = JobWorker(pool: pool, worker: configuration, handlers: Worker.handlers(pool: pool, sink: sink), logger: logger)
     }
 
@@ -33,14 +36,11 @@ public final class DemoReplayer: Sendable {
 
     /// Closes the worker's connections; what the replay did.
     public func finish(county: String) async throws -> ReplayCount {
-        let rows = try await worker.query("""
-            SELECT kind, count(*) FROM tongxin.notification WHERE county = \(county) GROUP BY kind ORDER BY kind
-            """)
+        let counts = try await pool.withConnection { try await Outbox.countsByKind(county: county, on: $0) }
         await close()
-        let counts = try rows.decode((String, Int).self)
         return ReplayCount(
-            jobs: jobs.withLock { $0 }, notifications: counts.reduce(0) { $0 + $1.1 },
-            byKind: counts.isEmpty ? "none" : counts.map { "\($0.0) \($0.1)" }.joined(separator: ", "))
+            jobs: jobs.withLock { $0 }, notifications: counts.reduce(0) { $0 + $1.count },
+            byKind: counts.isEmpty ? "none" : counts.map { "\($0.kind) \($0.count)" }.joined(separator: ", "))
     }
 
     public func close() async { await worker.close() }

@@ -3,45 +3,12 @@ public import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
-import JobQueue
+public import JobQueue
 public import Logging
 import PostgresClient
 import Synchronization
 import WorkflowStore
 import TongxinBase
-
-/// A notification from the outbox, as sinks deliver it.
-public struct OutboxNotification: Sendable, Hashable, Codable {
-    public let id: Int64
-    public let county: String
-    public let kind: String
-    public let recipient: String
-    public let subject: String
-    public let message: String
-    public let idempotencyKey: String
-    public let createdAt: Date
-
-    enum CodingKeys: String, CodingKey {
-        case id, county, kind, recipient, subject, message
-        case idempotencyKey = "idempotency_key"
-        case createdAt = "created_at"
-    }
-
-    /// The JSON a sink writes or posts (times in local ISO 8601).
-    public func json() -> String {
-        let fields: [(String, String)] = [
-            ("id", String(id)), ("idempotency_key", quoted(idempotencyKey)), ("county", quoted(county)), ("kind", quoted(kind)),
-            ("recipient", quoted(recipient)), ("subject", quoted(subject)), ("message", quoted(message)),
-            ("created_at", quoted(LocalTime.iso(createdAt))),
-        ]
-        return "{" + fields.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}"
-    }
-
-    private func quoted(_ text: String) -> String {
-        let data = (try? JSONEncoder().encode(text)) ?? Data("\"\"".utf8)
-        return String(decoding: data, as: UTF8.self)
-    }
-}
 
 /// Where notifications go. Delivery is at least once: a sink may see a notification again
 /// (after a worker was killed between delivering and recording it), always with the same
@@ -132,23 +99,8 @@ struct DeliveryHandler: JobHandler {
     func run(_ job: Job, _ context: JobContext) async throws {
         let key: String
         do { key = try job.arguments(Arguments.self).key } catch { throw PermanentJobError("\(error)") }
-        let control = CountyRegistry.controlSchema
-        let rows = try await context.connection.query("""
-            SELECT id, county, kind, recipient, subject, message, idempotency_key, created_at, state
-            FROM \(identifier: control).notification WHERE idempotency_key = \(key)
-            """)
-        guard let row = rows.first else { return }
-        let (id, county, kind, recipient, subject, message, idempotencyKey, createdAt, state) =
-            try row.decode((Int64, String, String, String, String, String, String, Date, String).self)
-        guard state != "delivered" else { return }
-        let notification = OutboxNotification(
-            id: id, county: county, kind: kind, recipient: recipient, subject: subject, message: message,
-            idempotencyKey: idempotencyKey, createdAt: createdAt)
+        guard let notification = try await Outbox.undelivered(key: key, on: context.connection) else { return }
         try await sink.deliver(notification)
-        try await context.connection.query("""
-            UPDATE \(identifier: control).notification
-            SET state = 'delivered', delivered_at = now(), attempts = attempts + 1, channel = \(sink.channel)
-            WHERE id = \(id)
-            """)
+        try await Outbox.markDelivered(id: notification.id, channel: sink.channel, on: context.connection)
     }
 }

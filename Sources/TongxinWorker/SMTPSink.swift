@@ -2,7 +2,7 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
-import JobQueue
+public import JobQueue
 import Migrations
 import WorkflowStore
 import TongxinBase

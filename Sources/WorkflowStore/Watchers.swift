@@ -69,16 +69,10 @@ extension WorkflowStore {
     /// Queues a notification in the outbox and its delivery job. `event` makes the idempotency
     /// key (with the county).
     func notify(_ context: Context, kind: String, recipient: String, subject: String, message: String, event: String) throws {
-        let key = "\(county):\(event)"
-        context.batch.append(.control("""
-            INSERT INTO \(identifier: CountyRegistry.controlSchema).notification
-                (county, kind, recipient, subject, message, idempotency_key, created_at)
-            VALUES (\(county.value), \(kind), \(String(recipient.prefix(100))), \(subject), \(String(message.prefix(2000))), \(key), \(now))
-            ON CONFLICT (idempotency_key) DO NOTHING
-            """))
-        try schedule(context, [NewJob(
-            kind: WorkflowJobs.deliver, county: county.value, args: JSONText.object(["key": key]), queue: "notify",
-            runAt: now, maxAttempts: 20, dedupeKey: "deliver:\(key)")])
+        let (statement, delivery) = try Outbox.add(
+            county: county.value, kind: kind, recipient: recipient, subject: subject, message: message, key: "\(county):\(event)", at: now)
+        context.batch.append(.control(statement))
+        try schedule(context, [delivery])
     }
 
     /// Milestones that came due since the watcher was scheduled (`since`, its run time) up to now.

@@ -17,7 +17,7 @@ public enum WorkflowJobs {
     public static let suggestion = "suggestion.watch"
     public static let key = "key.watch"
     public static let rollup = "stats.rollup"
-    public static let deliver = "notification.deliver"
+    public static let deliver = Outbox.deliverKind
 
     /// A lead or parallel unit's deadline in one round.
     public struct DeadlineArgs: Codable, Sendable, Hashable {

@@ -87,17 +87,25 @@ enum WorkerFaults {
 
         // The outbox and a delivery job per notification, interleaved with effect jobs.
         try await harness.withConnection(database) { c in
-            try await c.query("""
-                INSERT INTO tongxin.notification (county, kind, recipient, subject, message, idempotency_key, created_at)
-                SELECT 'chaos', 'chaos.test', '提案委', 'C-' || g, '第 ' || g || ' 条', 'chaos:' || g, now()
-                FROM generate_series(1, \(deliveries)) g
-                """)
+            // Through the outbox's own API, as the watchers add them (in pipelines of 1,000).
             var jobs: [NewJob] = []
             jobs.reserveCapacity(total)
+            var statements: [PostgresQuery] = []
             for i in 0..<deliveries {
+                let (statement, delivery) = try Outbox.add(
+                    county: "chaos", kind: "chaos.test", recipient: "提案委", subject: "C-\(i + 1)", message: "第 \(i + 1) 条",
+                    key: "chaos:\(i + 1)", at: Date())
+                statements.append(statement)
                 jobs.append(NewJob(kind: "effect", args: #"{"sleep_ms": 1}"#))
-                jobs.append(NewJob(kind: "notification.deliver", county: "chaos", args: "{\"key\": \"chaos:\(i + 1)\"}", queue: "notify", maxAttempts: 25))
+                var retried = delivery
+                retried.maxAttempts = 25
+                jobs.append(retried)
+                if statements.count == 1_000 {
+                    _ = try await c.pipeline(statements)
+                    statements.removeAll()
+                }
             }
+            if !statements.isEmpty { _ = try await c.pipeline(statements) }
             for chunk in stride(from: 0, to: jobs.count, by: 10_000) {
                 try await JobQueue.enqueue(Array(jobs[chunk..<min(chunk + 10_000, jobs.count)]), on: c)
             }
