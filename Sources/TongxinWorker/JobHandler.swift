@@ -20,35 +20,26 @@ public final class JobContext: Sendable {
     public let connection: PostgresConnection
     /// The job's time: now, or when replaying a clock, the time the job was due.
     public let now: Date
-    let queued: Mutex<[PostgresQuery]>
     let queueNow: Date?
     let wakeAt = Mutex<Date?>(nil)
-    let followUps = Mutex<[NewJob]>([])
+    /// What commits with the job (transactional handlers), or right after it (the others).
+    public let writes = PendingWrites()
 
     init(connection: PostgresConnection, now: Date, queueNow: Date?) {
         self.connection = connection
         self.now = now
         self.queueNow = queueNow
-        self.queued = Mutex([])
     }
 
     /// Queues a write for the commit (sent with the completion, in one round trip).
     public func later(_ query: PostgresQuery) {
-        queued.withLock { $0.append(query) }
+        writes.later(query)
     }
 
     /// Enqueues follow-up jobs in the same transaction (with the batch's other follow-ups,
     /// in one statement per county, before the completion).
     public func enqueue(_ jobs: [NewJob]) throws {
-        let checked = try jobs.map { try $0.validated() }
-        followUps.withLock { $0.append(contentsOf: checked) }
-    }
-
-    func takeFollowUps() -> [NewJob] {
-        followUps.withLock { jobs in
-            defer { jobs.removeAll() }
-            return jobs
-        }
+        try writes.enqueue(jobs)
     }
 
     /// Instead of completing, the job sleeps until `time` and runs again then (with fresh
@@ -58,13 +49,6 @@ public final class JobContext: Sendable {
     }
 
     var snoozedUntil: Date? { wakeAt.withLock { $0 } }
-
-    func takeQueued() -> [PostgresQuery] {
-        queued.withLock { queued in
-            defer { queued.removeAll() }
-            return queued
-        }
-    }
 }
 
 /// A failure that retrying will not fix (bad arguments): the job is dead at once.

@@ -238,7 +238,7 @@ public final class JobWorker: Sendable {
         var snoozed: [(job: Job, until: Date)] = []
         var failed: [JobQueue.Failure] = []
         var notStarted: [Job] = []
-        var followUps: [NewJob] = []
+        let followUps = PendingWrites()
         for job in jobs {
             if isStopping { notStarted.append(job); continue }
             guard let handler = handlers[job.kind] else { continue }
@@ -246,7 +246,7 @@ public final class JobWorker: Sendable {
             do {
                 let context = JobContext(connection: connection, now: now(for: job, clock: clock), queueNow: clock)
                 try await handler.run(job, context)
-                followUps += context.takeFollowUps()
+                followUps.absorb(context.writes)
                 if let until = context.snoozedUntil { snoozed.append((job, until)) } else { succeeded.append(job) }
                 metrics.completed(kind: job.kind, seconds: elapsed(since: start))
             } catch where Task.isCancelled {
@@ -268,7 +268,7 @@ public final class JobWorker: Sendable {
             return
         }
         // Follow-ups of jobs without database work (at least once, like the jobs themselves).
-        if !followUps.isEmpty { _ = try await connection.pipeline(try JobQueue.enqueueQueries(followUps, now: clock)) }
+        if !followUps.isEmpty { _ = try await connection.pipeline(try followUps.queries(now: clock)) }
         try await record(succeeded: succeeded, snoozed: snoozed, failed: failed, clock: clock, on: connection)
         if !notStarted.isEmpty { try await JobQueue.release(notStarted, worker: configuration.workerID, on: connection) }
     }
@@ -313,19 +313,17 @@ public final class JobWorker: Sendable {
 
     private func transaction(_ jobs: [Job], clock: Date?, on connection: PostgresConnection) async throws {
         try await connection.withTransaction { tx in
-            var writes: [PostgresQuery] = []
-            var followUps: [NewJob] = []
+            let pending = PendingWrites()
             var completed: [Job] = []
             var snoozed: [(job: Job, until: Date)] = []
             for job in jobs {
                 guard let handler = handlers[job.kind] else { continue }
                 let context = JobContext(connection: tx, now: now(for: job, clock: clock), queueNow: clock)
                 try await handler.run(job, context)
-                writes += context.takeQueued()
-                followUps += context.takeFollowUps()
+                pending.absorb(context.writes)
                 if let until = context.snoozedUntil { snoozed.append((job, until)) } else { completed.append(job) }
             }
-            if !followUps.isEmpty { writes += try JobQueue.enqueueQueries(followUps, now: clock) }
+            var writes = try pending.queries(now: clock)
             if !completed.isEmpty { writes.append(JobQueue.completeQuery(completed, worker: configuration.workerID, strict: true)) }
             if !snoozed.isEmpty { writes.append(JobQueue.snoozeQuery(snoozed, worker: configuration.workerID, strict: true)) }
             _ = try await tx.commit(after: writes)

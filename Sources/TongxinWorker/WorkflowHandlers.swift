@@ -26,8 +26,7 @@ struct WatcherHandler<Args: Decodable & Sendable>: JobHandler {
         }
         let store = try WorkflowStore(pool: pool, county: county, actor: "tongxin-worker", now: context.now)
         let result = try await watch(store, args, job.scheduledAt, context.connection)
-        for statement in result.statements { context.later(statement) }
-        try context.enqueue(result.jobs)
+        context.writes.absorb(result.writes)
         if let next = result.next { context.snooze(until: next) }
     }
 }

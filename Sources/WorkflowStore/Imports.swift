@@ -86,7 +86,7 @@ extension WorkflowStore {
             throw ImportError(problems: problems)
         }
         let checked = rows
-        return try await write { context in
+        return try await step { context in
             var problems: [String] = []
             for (line, row) in checked {
                 do {

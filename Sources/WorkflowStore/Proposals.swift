@@ -270,7 +270,7 @@ extension WorkflowStore {
     public func file(_ new: NewProposal) async throws -> Outcome {
         let checked = try CheckedProposal(new, today: today)
         do {
-            return try await write(prelude: filingQueries(checked)) { context in
+            return try await step(prelude: filingQueries(checked)) { context in
                 let number = try insert(context, checked, filedAt: now, looked: context.prelude[...])
                 return Outcome(number: number, status: "filed", message: "filed \(number) \(checked.title)")
             }
@@ -366,7 +366,7 @@ extension WorkflowStore {
     public func review(_ number: String, _ decision: ReviewDecision) async throws -> Outcome {
         // Merging needs the authors (they rate the lead proposal's reply); the rest, the status.
         let parts: LoadParts = if case .mergeInto = decision { .raters } else { .status }
-        return try await write(prelude: [try loadQuery(number, lock: true, parts: parts)]) { context in
+        return try await step(prelude: [try loadQuery(number, lock: true, parts: parts)]) { context in
             let proposal = try loaded(context.prelude.first, context, number)
             switch decision {
             case .register:
@@ -437,7 +437,7 @@ extension WorkflowStore {
     private func simpleTransition(
         _ number: String, _ event: ProposalEvent, to status: ProposalStatus, detail: [String: String] = [:]
     ) async throws -> Outcome {
-        try await write(prelude: [try loadQuery(number, lock: true, parts: .status)]) { context in
+        try await step(prelude: [try loadQuery(number, lock: true, parts: .status)]) { context in
             let proposal = try loaded(context.prelude.first, context, number)
             let next = try decide(event, proposal)
             setStatus(context, proposal, status)
@@ -456,7 +456,7 @@ extension WorkflowStore {
         for name in co { units.append((try Text.required(name, field: "--co", maximum: 100), .co)) }
         for name in parallel { units.append((try Text.required(name, field: "--parallel", maximum: 100), .parallel)) }
         guard Set(units.map(\.unit)).count == units.count else { throw WorkflowError("assign: each unit is named once") }
-        return try await write(prelude: [try loadQuery(number, lock: true, parts: .assignments), unitQuery(units.map(\.unit))]) { context in
+        return try await step(prelude: [try loadQuery(number, lock: true, parts: .assignments), unitQuery(units.map(\.unit))]) { context in
             let proposal = try loaded(context.prelude.first, context, number)
             let calendar = try await calendar(context)
             let due = try calendar.adding(months: context.settings.handlingMonths, to: today)
@@ -496,7 +496,7 @@ extension WorkflowStore {
     public func unitReturn(_ number: String, unit: String, reason: String?) async throws -> Outcome {
         let unit = try Text.required(unit, field: "--unit", maximum: 100)
         let reason = try Text.optional(reason, field: "--reason", maximum: 2000, multiline: true)
-        return try await write(prelude: [try loadQuery(number, lock: true, parts: .assignments)]) { context in
+        return try await step(prelude: [try loadQuery(number, lock: true, parts: .assignments)]) { context in
             let proposal = try loaded(context.prelude.first, context, number)
             guard let index = proposal.state.assignments.firstIndex(where: { $0.unit == unit && !$0.returned }) else {
                 throw WorkflowError("proposal \(proposal.number): cannot unit-return: unit \(unit) is not assigned")
@@ -520,7 +520,7 @@ extension WorkflowStore {
     @discardableResult
     public func extend(_ number: String, unit: String, until: CalendarDate?) async throws -> Outcome {
         let unit = try Text.required(unit, field: "--unit", maximum: 100)
-        return try await write(prelude: [try loadQuery(number, lock: true, parts: .assignments)]) { context in
+        return try await step(prelude: [try loadQuery(number, lock: true, parts: .assignments)]) { context in
             let proposal = try loaded(context.prelude.first, context, number)
             guard let index = proposal.state.assignments.firstIndex(where: { $0.unit == unit && !$0.returned }) else {
                 throw WorkflowError("proposal \(proposal.number): cannot extend: unit \(unit) is not assigned")
@@ -562,7 +562,7 @@ extension WorkflowStore {
     public func opinion(_ number: String, unit: String, text: String) async throws -> Outcome {
         let unit = try Text.required(unit, field: "--unit", maximum: 100)
         let text = try Text.required(text, field: "--text", maximum: 20_000, multiline: true)
-        return try await write(prelude: [try loadQuery(number, lock: true, parts: .assignments)]) { context in
+        return try await step(prelude: [try loadQuery(number, lock: true, parts: .assignments)]) { context in
             let proposal = try loaded(context.prelude.first, context, number)
             let next = try decide(.coOpinion(unit: unit), proposal)
             guard let index = proposal.state.assignments.firstIndex(where: { $0.unit == unit && !$0.returned }) else {
@@ -581,7 +581,7 @@ extension WorkflowStore {
     public func reply(_ number: String, unit: String, category: ReplyCategory, text: String) async throws -> Outcome {
         let unit = try Text.required(unit, field: "--unit", maximum: 100)
         let text = try Text.required(text, field: "--text", maximum: 50_000, multiline: true)
-        return try await write(prelude: [try loadQuery(number, lock: true, parts: .assignments)]) { context in
+        return try await step(prelude: [try loadQuery(number, lock: true, parts: .assignments)]) { context in
             let proposal = try loaded(context.prelude.first, context, number)
             let event = ProposalEvent.reply(unit: unit, category: category)
             let next = try decide(event, proposal)
@@ -620,7 +620,7 @@ extension WorkflowStore {
     ) async throws -> Outcome {
         let member = try Text.required(member, field: "--member", maximum: 100)
         let comment = try Text.optional(comment, field: "--comment", maximum: 5000, multiline: true)
-        return try await write(prelude: [try loadQuery(number, lock: true)]) { context in
+        return try await step(prelude: [try loadQuery(number, lock: true)]) { context in
             var proposal = try loaded(context.prelude.first, context, number)
             if proposal.state.status == .merged, let lead = proposal.state.mergedInto {
                 proposal = try await load(context, lead, lock: true)
@@ -682,7 +682,7 @@ extension WorkflowStore {
     @discardableResult
     public func consult(_ number: String, outcome: String, heldOn: CalendarDate?) async throws -> Outcome {
         let outcome = try Text.required(outcome, field: "--outcome", maximum: 5000, multiline: true)
-        return try await write(prelude: [try loadQuery(number, lock: true, parts: .status)]) { context in
+        return try await step(prelude: [try loadQuery(number, lock: true, parts: .status)]) { context in
             let proposal = try loaded(context.prelude.first, context, number)
             let next = try decide(.consult, proposal)
             let held = heldOn ?? today
@@ -699,7 +699,7 @@ extension WorkflowStore {
     @discardableResult
     public func markKey(_ number: String, supervisor: String) async throws -> Outcome {
         let supervisor = try Text.required(supervisor, field: "--supervisor", maximum: 100)
-        return try await write(prelude: [try loadQuery(number, lock: true, parts: .status)]) { context in
+        return try await step(prelude: [try loadQuery(number, lock: true, parts: .status)]) { context in
             let proposal = try loaded(context.prelude.first, context, number)
             let next = try decide(.markKey, proposal)
             context.later("""
@@ -718,7 +718,7 @@ extension WorkflowStore {
     ) async throws -> Outcome {
         let named = try Text.optional(supervisor, field: "--supervisor", maximum: 100)
         let note = try Text.optional(note, field: "--note", maximum: 5000, multiline: true) ?? ""
-        return try await write(prelude: [try loadQuery(number, lock: true, parts: .status)]) { context in
+        return try await step(prelude: [try loadQuery(number, lock: true, parts: .status)]) { context in
             let proposal = try loaded(context.prelude.first, context, number)
             let next = try decide(.supervise, proposal)
             let held = heldOn ?? today

@@ -42,7 +42,7 @@ extension WorkflowStore {
     @discardableResult
     public func addSector(_ name: String) async throws -> String {
         let name = try Text.required(name, field: "sector", maximum: 100)
-        return try await write { context in
+        return try await step { context in
             try await insertSector(context, name)
             return name
         }
@@ -68,7 +68,7 @@ extension WorkflowStore {
     public func addMember(_ name: String, sector: String?) async throws -> MemberRecord {
         let name = try Text.required(name, field: "name", maximum: 100)
         let sector = try Text.optional(sector, field: "--sector", maximum: 100)
-        return try await write { context in
+        return try await step { context in
             try await insertMember(context, name: name, sector: sector, active: true, field: "name")
             return MemberRecord(name: name, sector: sector, active: true)
         }
@@ -96,7 +96,7 @@ extension WorkflowStore {
     /// Marks a member active or not (members leave; their proposals stay).
     public func setMemberActive(_ name: String, _ active: Bool) async throws {
         let name = try Text.required(name, field: "name", maximum: 100)
-        try await write { context in
+        try await step { context in
             let changed = try await context.tx.query("UPDATE member SET active = \(active) WHERE name = \(name)").affectedRows
             guard changed == 1 else { throw WorkflowError("no member \"\(name)\" in county \(county)") }
             audit(context, entity: "member", id: name, action: active ? "activate" : "deactivate")
@@ -116,7 +116,7 @@ extension WorkflowStore {
     @discardableResult
     public func addUnit(_ name: String, kind: UnitKind = .department) async throws -> UnitRecord {
         let name = try Text.required(name, field: "name", maximum: 100)
-        return try await write { context in
+        return try await step { context in
             try await insertUnit(context, name: name, kind: kind, field: "name")
             return UnitRecord(name: name, kind: kind.rawValue, active: true)
         }
@@ -148,7 +148,7 @@ extension WorkflowStore {
         if let closedOn, closedOn < opened {
             throw WorkflowError("--closed-on: \(closedOn) is before the opening on \(opened)")
         }
-        return try await write { context in
+        return try await step { context in
             let inserted = try await context.tx.query("""
                 INSERT INTO session (year, name, opened_on, closed_on) VALUES (\(year), \(name), \(opened), \(closedOn))
                 ON CONFLICT (year) DO NOTHING
@@ -174,7 +174,7 @@ extension WorkflowStore {
         guard kind == "holiday" || kind == "workday" else {
             throw WorkflowError("kind: \"\(kind.prefix(20))\" is not holiday or workday")
         }
-        try await write { context in
+        try await step { context in
             try await context.tx.query("""
                 INSERT INTO calendar_day (day, kind) VALUES (\(day), \(kind)) ON CONFLICT (day) DO UPDATE SET kind = EXCLUDED.kind
                 """)

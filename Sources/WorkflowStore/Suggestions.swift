@@ -73,7 +73,7 @@ extension WorkflowStore {
         let title = try Text.required(title, field: "--title", maximum: 300)
         let body = try Text.optional(body, field: "--body", maximum: 20_000, multiline: true) ?? ""
         let year = today.year
-        return try await write { context in
+        return try await step { context in
             let memberID = try await memberID(context, member, field: "--member")
             // One numbering per county and year, serialized.
             try await context.tx.query("SELECT pg_advisory_xact_lock(hashtextextended(\("tongxin.suggestion:" + context.schema.name), \(year)))")
@@ -118,7 +118,7 @@ extension WorkflowStore {
     @discardableResult
     public func routeSuggestion(_ number: String, unit: String) async throws -> Outcome {
         let unit = try Text.required(unit, field: "--unit", maximum: 100)
-        return try await write { context in
+        return try await step { context in
             let s = try await loadSuggestion(context, number)
             let next = try decide(.route(unit: unit), s.number, s.state)
             let unitID = try await unitID(context, unit, field: "--unit")
@@ -139,7 +139,7 @@ extension WorkflowStore {
     @discardableResult
     public func rejectSuggestion(_ number: String, reason: String) async throws -> Outcome {
         let reason = try Text.required(reason, field: "--reason", maximum: 2000, multiline: true)
-        return try await write { context in
+        return try await step { context in
             let s = try await loadSuggestion(context, number)
             let next = try decide(.reject, s.number, s.state)
             try await context.tx.query("UPDATE micro_suggestion SET status = 'rejected', updated_at = \(now) WHERE id = \(s.id)")
@@ -154,7 +154,7 @@ extension WorkflowStore {
     public func replySuggestion(_ number: String, unit: String, text: String) async throws -> Outcome {
         let unit = try Text.required(unit, field: "--unit", maximum: 100)
         let text = try Text.required(text, field: "--text", maximum: 20_000, multiline: true)
-        return try await write { context in
+        return try await step { context in
             let s = try await loadSuggestion(context, number)
             let next = try decide(.reply(unit: unit), s.number, s.state)
             try await context.tx.query("""
@@ -174,7 +174,7 @@ extension WorkflowStore {
 
     @discardableResult
     public func evaluateSuggestion(_ number: String, rating: Rating) async throws -> Outcome {
-        try await write { context in
+        try await step { context in
             let s = try await loadSuggestion(context, number)
             let next = try decide(.evaluate(rating), s.number, s.state)
             try await context.tx.query("""
@@ -251,7 +251,7 @@ extension WorkflowStore {
         default: break
         }
         let day = day ?? today
-        return try await write { context in
+        return try await step { context in
             var memberKey: Int64?
             if let member { memberKey = try await memberID(context, member, field: "--member") }
             var unitKey: Int64?

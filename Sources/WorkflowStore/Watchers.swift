@@ -13,56 +13,39 @@ extension WorkflowStore {
     /// The proposal office, as a notification's recipient.
     public static let office = "提案委"
 
-    /// A watcher's outcome: wake again at `next`, or never (nil); and the writes it decided,
-    /// for the caller to send with the job's completion (`statements` in order, then `jobs`).
+    /// A watcher's outcome: wake again at `next`, or never (nil); and what it decided to
+    /// write, for the caller to commit with the job's completion.
     public struct WatchResult: Sendable {
         public var next: Date?
         /// The notifications written (their kinds), for logs and tests.
         public var notified: [String]
-        public var statements: [PostgresQuery] = []
-        public var jobs: [NewJob] = []
+        public var writes = PendingWrites()
     }
 
-    /// Runs `body` inside the open transaction `tx` (a job's): the county check and the
-    /// prelude in one round trip, then `body`. The writes it queued are not sent: they come
-    /// back (`deferred`) for the job to send with its completion, in one round trip with the
-    /// other jobs' of its batch. An archived or missing county gives nil: its clocks stop.
-    func write<R: Sendable>(
-        on tx: PostgresConnection, prelude: [PostgresQuery], deferred: inout (statements: [PostgresQuery], jobs: [NewJob]),
-        _ body: (Context) async throws -> R
-    ) async throws -> R? {
-        let check: PostgresQuery = """
-            SELECT status, settings::text, set_config('search_path', \(county.schema.quoted), true)
-            FROM \(identifier: CountyRegistry.controlSchema).county WHERE code = \(county.value)
-            """
-        let rows = try await tx.pipeline([check] + prelude)
-        guard let row = rows.first?.first else { return nil }
-        let (status, settingsText, _) = try row.decode((String, String, String).self)
-        guard status == County.Status.active.rawValue else { return nil }
-        let settings = try SettingsCache.shared.settings(settingsText)
-        let batch = Batch(county: county, today: today, scope: "\(ObjectIdentifier(pool).hashValue)")
-        let context = Context(tx: tx, settings: settings, schema: county.schema, prelude: Array(rows.dropFirst()), batch: batch)
-        let value = try await body(context)
-        let (statements, jobs) = batch.split()
-        deferred.statements += statements
-        deferred.jobs += jobs
-        return value
-    }
-
-    /// A watch: `body` inside the job's transaction; its writes deferred into the result.
+    /// A watch: `body` inside the open transaction `tx` (a job's): the county check and the
+    /// prelude in one round trip, then `body`. Its writes are not sent: they come back in the
+    /// result for the job to send with its completion, in one round trip with the other jobs'
+    /// of its batch. An archived or missing county gives no writes and no next wake: its clocks
+    /// stop.
     private func watch(
         on tx: PostgresConnection, prelude: [PostgresQuery], _ body: (Context) async throws -> WatchResult
     ) async throws -> WatchResult {
-        var deferred: (statements: [PostgresQuery], jobs: [NewJob]) = ([], [])
-        guard var result = try await write(on: tx, prelude: prelude, deferred: &deferred, body) else {
-            return WatchResult(next: nil, notified: [])
-        }
+        let rows = try await tx.pipeline([countyCheck] + prelude)
+        guard let (active, settings) = try checkedCounty(rows), active else { return WatchResult(next: nil, notified: []) }
+        let batch = Batch(county: county, today: today)
+        let context = Context(tx: tx, settings: settings, schema: county.schema, prelude: Array(rows.dropFirst()), batch: batch)
+        let result = try await body(context)
+        _ = askRollups(batch)
+        let writes = PendingWrites()
+        try batch.drain(into: writes)
+        let (statements, jobs) = writes.take()
         // The county's schema for its own statements: they run at the batch's commit, after
         // other counties' jobs have set theirs.
-        result.statements = deferred.statements.isEmpty ? [] : [
-            "SELECT set_config('search_path', \(county.schema.quoted), true)"
-        ] + deferred.statements
-        result.jobs = deferred.jobs
+        if !statements.isEmpty {
+            result.writes.later("SELECT set_config('search_path', \(county.schema.quoted), true)")
+            result.writes.later(statements)
+        }
+        try result.writes.enqueue(jobs)
         return result
     }
 

@@ -91,41 +91,32 @@ public struct WorkflowStore: Sendable {
         /// The step's local day (the year of changes that are not a proposal's).
         let today: CalendarDate
 
-        /// Which database the rollups asked for are remembered for (the pool's identity).
-        let scope: String
-
-        init(county: CountyCode, today: CalendarDate, scope: String) {
+        init(county: CountyCode, today: CalendarDate) {
             self.county = county
             self.today = today
-            self.scope = scope
         }
 
         func append(_ item: Item) {
             items.withLock { $0.append(item) }
-            // Every audited change asks for a fresh rollup of its year: a proposal's or
-            // micro-suggestion's by its number, else the day's.
-            if case .audit(let entry) = item {
-                var year = today.year
-                let number = entry.id.hasPrefix("W") ? entry.id.dropFirst() : Substring(entry.id)
-                if entry.entity == "proposal" || entry.entity == "suggestion", number.count >= 5, number.dropFirst(4).first == "-",
-                   let parsed = Int(number.prefix(4)), (2000...2100).contains(parsed) {
-                    year = parsed
-                }
-                // Once a rollup of this bucket is committed, later changes of the bucket need
-                // none: it runs after the bucket ends and sees them.
-                let now = Date()
-                let key = WorkflowJobs.rollupKey(county, year: year, now: now)
-                if !RollupsAsked.shared.contains(scope + "|" + key), let job = WorkflowJobs.rollupJob(county, year: year, now: now) {
-                    appendOnce(.job(job), key: key)
-                    askedRollups.withLock { _ = $0.insert(scope + "|" + key) }
-                }
-            }
         }
 
-        private let askedRollups = Mutex<Set<String>>([])
-
-        /// The rollups this batch asks for (remembered once it commits).
-        var rollupKeys: Set<String> { askedRollups.withLock { $0 } }
+        /// The years the batch's audited changes belong to: a proposal's or micro-suggestion's
+        /// by its number, else the step's day's.
+        var auditedYears: Set<Int> {
+            items.withLock { items in
+                var years = Set<Int>()
+                for case .audit(let entry) in items {
+                    var year = today.year
+                    let number = entry.id.hasPrefix("W") ? entry.id.dropFirst() : Substring(entry.id)
+                    if entry.entity == "proposal" || entry.entity == "suggestion", number.count >= 5, number.dropFirst(4).first == "-",
+                       let parsed = Int(number.prefix(4)), (2000...2100).contains(parsed) {
+                        year = parsed
+                    }
+                    years.insert(year)
+                }
+                return years
+            }
+        }
 
         private let keys = Mutex<Set<String>>([])
 
@@ -139,18 +130,18 @@ public struct WorkflowStore: Sendable {
         func discard() {
             items.withLock { $0.removeAll() }
             keys.withLock { $0.removeAll() }
-            askedRollups.withLock { $0.removeAll() }
         }
 
-        /// The queued items as statements: one WITH …, then further audit entries.
-        func statements() throws -> [PostgresQuery] {
+        /// Moves the queued items, as statements and jobs, into `writes`: one WITH … (the
+        /// county's writes and first audit entry), further audit entries, the control schema's
+        /// statements, then the jobs.
+        func drain(into writes: PendingWrites) throws {
             let (statements, jobs) = split()
-            return statements + (jobs.isEmpty ? [] : try JobQueue.enqueueQueries(jobs))
+            writes.later(statements)
+            try writes.enqueue(jobs)
         }
 
-        /// The queued items as statements, and the jobs to enqueue (for a caller that merges
-        /// them with others': the worker, whose jobs' follow-ups go in one statement).
-        func split() -> (statements: [PostgresQuery], jobs: [NewJob]) {
+        private func split() -> (statements: [PostgresQuery], jobs: [NewJob]) {
             let queued = items.withLock { items in
                 defer { items.removeAll() }
                 return items
@@ -189,7 +180,9 @@ public struct WorkflowStore: Sendable {
         /// Sends the queued statements in one pipeline; with `committing`, COMMIT goes in the
         /// same round trip (the transaction must be the outermost).
         func flush(on tx: PostgresConnection, committing: Bool = false) async throws {
-            let queries = try statements()
+            let writes = PendingWrites()
+            try drain(into: writes)
+            let queries = try writes.queries()
             if committing {
                 _ = try await tx.commit(after: queries)
             } else if !queries.isEmpty {
@@ -198,11 +191,11 @@ public struct WorkflowStore: Sendable {
         }
     }
 
-    /// A write: one transaction; refused unless the county exists and is active, and the
+    /// A step: one transaction; refused unless the county exists and is active, and the
     /// connected role may use it (`CountyRoles`: else one line naming the role). `prelude`'s
     /// statements run in the first round trip with BEGIN and the county check (after the
-    /// county's schema is on the search_path); queued writes go in one more before COMMIT.
-    func write<R: Sendable>(prelude: [PostgresQuery] = [], _ body: (Context) async throws -> R) async throws -> R {
+    /// county's schema is on the search_path); queued writes go in one more with COMMIT.
+    func step<R: Sendable>(prelude: [PostgresQuery] = [], _ body: (Context) async throws -> R) async throws -> R {
         try await transaction(writing: true, prelude: prelude, body)
     }
 
@@ -228,25 +221,36 @@ public struct WorkflowStore: Sendable {
         try await read { context in try await body(context.tx, context.settings) }
     }
 
+    /// The first statement of every transaction on the county, a step's, a read's or a
+    /// watcher's: the county's status and settings, and its schema on the search_path. Generic
+    /// plans: the workflow's statements are key lookups, and planning each execution anew
+    /// (custom plans, or after the statistics of a county's small tables change) costs more
+    /// than running them. Not on Citus (rule 9: a generic plan of a CTE that updates one table
+    /// and inserts into another is "could not create distributed plan"), whose function
+    /// citus_version is looked up by name in the catalog cache.
+    var countyCheck: PostgresQuery {
+        """
+        SELECT status, settings::text, set_config('search_path', \(county.schema.quoted), true),
+               set_config('plan_cache_mode',
+                          CASE WHEN to_regproc('pg_catalog.citus_version') IS NULL THEN 'force_generic_plan' ELSE 'auto' END, true)
+        FROM \(identifier: CountyRegistry.controlSchema).county WHERE code = \(county.value)
+        """
+    }
+
+    /// `countyCheck`'s answer: whether the county is active, and its settings; nil when there
+    /// is no such county.
+    func checkedCounty(_ rows: [PostgresRows]) throws -> (active: Bool, settings: CountySettings)? {
+        guard let row = rows.first?.first else { return nil }
+        let (status, settingsText, _, _) = try row.decode((String, String, String, String).self)
+        return (status == County.Status.active.rawValue, try SettingsCache.shared.settings(settingsText))
+    }
+
     private func transaction<R: Sendable>(
         writing: Bool, prelude: [PostgresQuery], _ body: (Context) async throws -> R
     ) async throws -> R {
         let options = PostgresTransactionOptions(readOnly: !writing, maxAttempts: 3)
-        let control = CountyRegistry.controlSchema
-        // The county's status and settings, and its schema on the search_path. Generic plans:
-        // the workflow's statements are key lookups, and planning each execution anew (custom
-        // plans, or after the statistics of a county's small tables change) costs more than
-        // running them. Not on Citus (rule 9: a generic plan of a CTE that updates one table and
-        // inserts into another is "could not create distributed plan"), whose function
-        // citus_version is looked up by name in the catalog cache.
-        let check: PostgresQuery = """
-            SELECT status, settings::text, set_config('search_path', \(county.schema.quoted), true),
-                   set_config('plan_cache_mode',
-                              CASE WHEN to_regproc('pg_catalog.citus_version') IS NULL THEN 'force_generic_plan' ELSE 'auto' END, true)
-            FROM \(identifier: control).county WHERE code = \(county.value)
-            """
         do {
-            return try await pool.withTransaction(options, beginningWith: [check] + prelude, affinity: county.schema.name) { tx, rows in
+            return try await pool.withTransaction(options, beginningWith: [countyCheck] + prelude, affinity: county.schema.name) { tx, rows in
                 try await run(tx, rows, writing: writing, body)
             }
         } catch let error as PostgresError where error.sqlState == .undefinedTable || error.sqlState == .insufficientPrivilege {
@@ -256,7 +260,7 @@ public struct WorkflowStore: Sendable {
             if error.sqlState == .undefinedTable, !prelude.isEmpty {
                 // Without the county the prelude ran outside its schema: say which is missing.
                 let exists = try await pool.query("""
-                    SELECT count(*) FROM \(identifier: control).county WHERE code = \(county.value)
+                    SELECT count(*) FROM \(identifier: CountyRegistry.controlSchema).county WHERE code = \(county.value)
                     """).single().decode(Int.self)
                 if exists == 0 { throw CountyError("no county \(county)") }
             }
@@ -267,22 +271,21 @@ public struct WorkflowStore: Sendable {
     private func run<R: Sendable>(
         _ tx: PostgresConnection, _ rows: [PostgresRows], writing: Bool, _ body: (Context) async throws -> R
     ) async throws -> R {
-        guard let row = rows.first?.first else { throw CountyError("no county \(county)") }
-        let (status, settingsText, _, _) = try row.decode((String, String, String, String).self)
-        let settings = try SettingsCache.shared.settings(settingsText)
-        if writing, status != County.Status.active.rawValue {
+        guard let (active, settings) = try checkedCounty(rows) else { throw CountyError("no county \(county)") }
+        if writing, !active {
             throw CountyError("county \(county) is archived: its data can be read and reported, not changed")
         }
-        let batch = Batch(county: county, today: today, scope: "\(ObjectIdentifier(pool).hashValue)")
+        let batch = Batch(county: county, today: today)
         let context = Context(tx: tx, settings: settings, schema: county.schema, prelude: Array(rows.dropFirst()), batch: batch)
         let value = try await body(context)
+        let rollups = askRollups(batch)
         // The queued writes and COMMIT in one round trip (read-only transactions commit too).
         do {
             try await batch.flush(on: tx, committing: true)
         } catch let error as PostgresError where AuditLog.isMissingHead(error) {
             throw AuditLog.missingHead(county.schema)
         }
-        RollupsAsked.shared.committed(batch.rollupKeys)
+        RollupsAsked.shared.committed(rollups)
         return value
     }
 
@@ -369,29 +372,6 @@ public struct WorkflowStore: Sendable {
             throw WorkflowError("\(field): no handling unit \"\(name.prefix(60))\"")
         }
         return id
-    }
-}
-
-/// The rollups this process's committed steps asked for, in the current bucket: a long-running
-/// client (an import, a service) asks once per county and bucket instead of once per step.
-final class RollupsAsked: Sendable {
-    static let shared = RollupsAsked()
-    private let state = Mutex<(bucket: Int, keys: Set<String>)>((0, []))
-
-    private static func bucket() -> Int { WorkflowJobs.rollupBucketEnd(Date()) }
-
-    func contains(_ key: String) -> Bool {
-        let bucket = Self.bucket()
-        return state.withLock { $0.bucket == bucket && $0.keys.contains(key) }
-    }
-
-    func committed(_ keys: Set<String>) {
-        guard !keys.isEmpty else { return }
-        let bucket = Self.bucket()
-        state.withLock { state in
-            if state.bucket != bucket { state = (bucket, []) }
-            state.keys.formUnion(keys)
-        }
     }
 }
 
