@@ -74,6 +74,8 @@ public struct WorkerConfiguration: Sendable {
 public final class JobWorker: Sendable {
     public let configuration: WorkerConfiguration
     public let metrics = WorkerMetrics()
+    /// Whether a scrape's depth read is still on its way (a stuck database: not another).
+    let depthReadRunning = Atomic<Bool>(false)
     let pool: PostgresPool
     let handlers: [String: any JobHandler]
     let logger: Logger
@@ -505,9 +507,48 @@ public final class JobWorker: Sendable {
     /// Closes the worker's connections (`run()` does when it returns).
     public func close() async { await pool.close() }
 
-    public func metricsText() async -> String {
-        let depths = (try? await depths()) ?? []
-        return metrics.render(depths: depths)
+    /// The metrics as Prometheus text, with the pool's connections and the queue's depth read
+    /// now. The depth read waits at most `timeout`: a stuck database gives a scrape with the
+    /// last depths (`tongxin_queue_depth_fresh 0`) in time, not a hung one; only one depth read
+    /// runs at a time.
+    public func metricsText(timeout: Duration = .seconds(2)) async -> String {
+        metrics.depths(await depthsWithin(timeout))
+        metrics.pool(pool.statistics)
+        return metrics.text()
+    }
+
+    private func depthsWithin(_ timeout: Duration) async -> [(queue: String, state: String, count: Int)]? {
+        guard depthReadRunning.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else {
+            return nil
+        }
+        typealias Depths = [(queue: String, state: String, count: Int)]
+        return await withCheckedContinuation { (continuation: CheckedContinuation<Depths?, Never>) in
+            let once = ResumeOnce(continuation)
+            Task {
+                let depths = try? await self.depths()
+                self.depthReadRunning.store(false, ordering: .releasing)
+                once.resume(depths)
+            }
+            Task {
+                try? await Task.sleep(for: timeout)
+                once.resume(nil)
+            }
+        }
+    }
+}
+
+/// A continuation two racers may resume: the first wins, the other is ignored.
+final class ResumeOnce<T: Sendable>: Sendable {
+    private let continuation: Mutex<CheckedContinuation<T, Never>?>
+
+    init(_ continuation: CheckedContinuation<T, Never>) { self.continuation = Mutex(continuation) }
+
+    func resume(_ value: T) {
+        let first = continuation.withLock { c in
+            defer { c = nil }
+            return c
+        }
+        first?.resume(returning: value)
     }
 }
 

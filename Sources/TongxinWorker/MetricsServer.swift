@@ -5,13 +5,20 @@ import Glibc
 import Synchronization
 
 /// A tiny HTTP/1.0 server on a local port for `/metrics` (Prometheus text) and `/healthz`:
-/// one thread accepting, one request per connection. Not for the internet: bind it to
-/// 127.0.0.1 (the default) and let Prometheus scrape locally.
+/// one thread accepting; each connection's request read on a thread of its own (a slow client
+/// holds up nobody), then answered by a task, so a request that waits (a scrape behind a slow
+/// database) never holds up another (`/healthz`), and no thread blocks for async work. One
+/// request per connection. Not for the internet: bind it to 127.0.0.1 (the default) and let
+/// Prometheus scrape locally.
 package final class MetricsServer: Sendable {
     package let port: Int
     private let socket: Int32
     private let stopped = Atomic<Bool>(false)
-    private let respond: @Sendable (HTTPRequest) -> (status: String, type: String, body: String)
+    private let respond: Responder
+
+    /// What the server answers a request: an HTTP status line's code and reason, a content
+    /// type and a body.
+    package typealias Responder = @Sendable (HTTPRequest) async -> (status: String, type: String, body: String)
 
     /// A request as the responder sees it (header names lowercased).
     package struct HTTPRequest: Sendable {
@@ -22,7 +29,7 @@ package final class MetricsServer: Sendable {
     }
 
     /// Binds `host:port` (port 0: any free port, see `port`).
-    package init(host: String, port: Int, respond: @escaping @Sendable (HTTPRequest) -> (status: String, type: String, body: String)) throws {
+    package init(host: String, port: Int, respond: @escaping Responder) throws {
         let fd = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw MetricsServerError("metrics: socket: \(String(cString: strerror(errno)))") }
         var yes: Int32 = 1
@@ -71,12 +78,15 @@ package final class MetricsServer: Sendable {
                 if errno == EINTR { continue }
                 return
             }
-            handle(client)
+            let thread = Thread { [self] in self.handle(client) }
+            thread.name = "tongxin-metrics-request"
+            thread.start()
         }
     }
 
+    /// Reads the request on this thread, then answers it from a task, which closes the
+    /// connection.
     private func handle(_ client: Int32) {
-        defer { close(client) }
         var timeout = timeval(tv_sec: 2, tv_usec: 0)
         setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var request: [UInt8] = []
@@ -106,13 +116,21 @@ package final class MetricsServer: Sendable {
             headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
         }
         let requestBody = String(decoding: request.dropFirst(end), as: UTF8.self)
-        let (status, type, body): (String, String, String)
-        if parts.count >= 2 {
-            let path = String(parts[1].split(separator: "?", maxSplits: 1).first ?? "")
-            (status, type, body) = respond(HTTPRequest(method: String(parts[0]), path: path, headers: headers, body: requestBody))
-        } else {
-            (status, type, body) = ("400 Bad Request", "text/plain", "bad request\n")
+        let respond = self.respond
+        Task {
+            let (status, type, body): (String, String, String)
+            if parts.count >= 2 {
+                let path = String(parts[1].split(separator: "?", maxSplits: 1).first ?? "")
+                (status, type, body) = await respond(HTTPRequest(method: String(parts[0]), path: path, headers: headers, body: requestBody))
+            } else {
+                (status, type, body) = ("400 Bad Request", "text/plain", "bad request\n")
+            }
+            Self.send(status: status, type: type, body: body, to: client)
+            close(client)
         }
+    }
+
+    private static func send(status: String, type: String, body: String, to client: Int32) {
         let bytes = Array(body.utf8)
         let answer = "HTTP/1.0 \(status)\r\nContent-Type: \(type)\r\nContent-Length: \(bytes.count)\r\nConnection: close\r\n\r\n"
         let out = Array(answer.utf8) + bytes
@@ -120,7 +138,7 @@ package final class MetricsServer: Sendable {
         while sent < out.count {
             let n = out.withUnsafeBytes { raw -> Int in
                 guard let base = raw.baseAddress else { return -1 }
-                return send(client, base + sent, raw.count - sent, Int32(MSG_NOSIGNAL))
+                return Glibc.send(client, base + sent, raw.count - sent, Int32(MSG_NOSIGNAL))
             }
             if n <= 0 { return }
             sent += n

@@ -1,9 +1,7 @@
-import Dispatch
 import JobQueue
 public import Logging
 public import PostgresClient
 public import ServiceLifecycle
-import Synchronization
 
 /// The worker as a service: the job worker, and `/metrics` and `/healthz` when a port is given.
 /// Graceful shutdown (SIGTERM/SIGINT) stops claiming, lets running jobs finish within the
@@ -19,29 +17,26 @@ public struct WorkerService: Service {
         self.logger = logger
     }
 
+    /// The HTTP endpoints: `/metrics` (Prometheus text; the database read in it waits at most
+    /// `scrapeTimeout`) and `/healthz` (the runners' last word on the database, never a query).
+    package static func routes(_ worker: JobWorker, scrapeTimeout: Duration = .seconds(2)) -> MetricsServer.Responder {
+        { request in
+            guard request.method == "GET" else { return ("405 Method Not Allowed", "text/plain", "only GET\n") }
+            switch request.path {
+            case "/metrics":
+                return ("200 OK", "text/plain; version=0.0.4; charset=utf-8", await worker.metricsText(timeout: scrapeTimeout))
+            case "/healthz":
+                return worker.isHealthy ? ("200 OK", "text/plain", "ok\n") : ("503 Service Unavailable", "text/plain", "database unreachable\n")
+            default:
+                return ("404 Not Found", "text/plain", "not found: /metrics or /healthz\n")
+            }
+        }
+    }
+
     public func run() async throws {
         var server: MetricsServer?
         if let (host, port) = metricsAddress {
-            let worker = self.worker
-            let started = try MetricsServer(host: host, port: port) { request in
-                guard request.method == "GET" else { return ("405 Method Not Allowed", "text/plain", "only GET\n") }
-                switch request.path {
-                case "/metrics":
-                    let text = Mutex("")
-                    let done = DispatchSemaphore(value: 0)
-                    Task {
-                        let rendered = await worker.metricsText()
-                        text.withLock { $0 = rendered }
-                        done.signal()
-                    }
-                    done.wait()
-                    return ("200 OK", "text/plain; version=0.0.4; charset=utf-8", text.withLock { $0 })
-                case "/healthz":
-                    return worker.isHealthy ? ("200 OK", "text/plain", "ok\n") : ("503 Service Unavailable", "text/plain", "database unreachable\n")
-                default:
-                    return ("404 Not Found", "text/plain", "not found: /metrics or /healthz\n")
-                }
-            }
+            let started = try MetricsServer(host: host, port: port, respond: Self.routes(worker))
             started.start()
             server = started
             logger.info("metrics on http://\(host):\(started.port)/metrics and /healthz")

@@ -1,105 +1,118 @@
-import Foundation
+import CoreMetrics
+import PostgresClient
+import Prometheus
 import Synchronization
 
-/// The worker's counters and latency histograms, as Prometheus text.
+/// The worker's metrics, through swift-metrics into a Prometheus registry of its own (one per
+/// worker, so several workers in one process, as in the tests, keep theirs apart): jobs by
+/// kind, run time and pickup latency as histograms, rescues and prunes; at each scrape also the
+/// pool's connections and the queue's depth.
 public final class WorkerMetrics: Sendable {
-    /// Histogram bucket bounds in seconds.
-    static let bounds: [Double] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]
+    let registry = PrometheusCollectorRegistry()
+    private let factory: PrometheusMetricsFactory
+    private let counters = Mutex<[String: CoreMetrics.Counter]>([:])
+    private let timers = Mutex<[String: CoreMetrics.Timer]>([:])
+    private let meters = Mutex<[String: Meter]>([:])
+    private let totals = Mutex<(processed: Int, failed: Int)>((0, 0))
+    /// The queue depths' labels seen so far: a queue that empties shows 0, not its last count.
+    private let depthLabels = Mutex<Set<[String]>>([])
 
-    struct Histogram {
-        var counts = [Int](repeating: 0, count: WorkerMetrics.bounds.count)
-        var sum = 0.0
-        var count = 0
+    public init() {
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.defaultDurationHistogramBuckets = [
+            .milliseconds(1), .microseconds(2500), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
+            .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .milliseconds(2500), .seconds(5),
+            .seconds(10), .seconds(30), .seconds(60),
+        ]
+        self.factory = factory
+        // Series that exist from the start.
+        _ = counter("tongxin_jobs_rescued_total")
+        _ = counter("tongxin_jobs_pruned_total")
+    }
 
-        mutating func observe(_ value: Double) {
-            sum += value
-            count += 1
-            if let i = WorkerMetrics.bounds.firstIndex(where: { value <= $0 }) { counts[i] += 1 }
+    private func key(_ name: String, _ dimensions: [(String, String)]) -> String {
+        ([name] + dimensions.map { "\($0.0)=\($0.1)" }).joined(separator: "\u{1F}")
+    }
+
+    private func counter(_ name: String, _ dimensions: [(String, String)] = []) -> CoreMetrics.Counter {
+        let key = key(name, dimensions)
+        return counters.withLock { counters in
+            if let known = counters[key] { return known }
+            let made = CoreMetrics.Counter(label: name, dimensions: dimensions, factory: factory)
+            counters[key] = made
+            return made
         }
     }
 
-    struct Values {
-        var processed: [String: Int] = [:]
-        var failed: [String: Int] = [:]
-        var retried: [String: Int] = [:]
-        var dead: [String: Int] = [:]
-        var rescued = 0
-        var pruned = 0
-        /// Run time of jobs, per kind.
-        var duration: [String: Histogram] = [:]
-        /// From due (or enqueued, when later) to start, per queue.
-        var pickup: [String: Histogram] = [:]
+    private func timer(_ name: String, _ dimensions: [(String, String)]) -> CoreMetrics.Timer {
+        let key = key(name, dimensions)
+        return timers.withLock { timers in
+            if let known = timers[key] { return known }
+            let made = CoreMetrics.Timer(label: name, dimensions: dimensions, factory: factory)
+            timers[key] = made
+            return made
+        }
     }
 
-    private let values = Mutex(Values())
-
-    public init() {}
+    private func meter(_ name: String, _ dimensions: [(String, String)] = []) -> Meter {
+        let key = key(name, dimensions)
+        return meters.withLock { meters in
+            if let known = meters[key] { return known }
+            let made = Meter(label: name, dimensions: dimensions, factory: factory)
+            meters[key] = made
+            return made
+        }
+    }
 
     func completed(kind: String, seconds: Double) {
-        values.withLock {
-            $0.processed[kind, default: 0] += 1
-            $0.duration[kind, default: Histogram()].observe(seconds)
-        }
+        counter("tongxin_jobs_processed_total", [("kind", kind)]).increment()
+        timer("tongxin_job_duration_seconds", [("kind", kind)]).recordSeconds(max(0, seconds))
+        totals.withLock { $0.processed += 1 }
     }
 
     func failed(kind: String, retried: Bool) {
-        values.withLock {
-            $0.failed[kind, default: 0] += 1
-            if retried { $0.retried[kind, default: 0] += 1 } else { $0.dead[kind, default: 0] += 1 }
-        }
+        counter("tongxin_jobs_failed_total", [("kind", kind)]).increment()
+        counter(retried ? "tongxin_jobs_retried_total" : "tongxin_jobs_dead_total", [("kind", kind)]).increment()
+        totals.withLock { $0.failed += 1 }
     }
 
+    /// From a job's due time (or enqueue, when later) to its start, per queue.
     func pickedUp(queue: String, seconds: Double) {
-        values.withLock { $0.pickup[queue, default: Histogram()].observe(max(0, seconds)) }
+        timer("tongxin_job_pickup_seconds", [("queue", queue)]).recordSeconds(max(0, seconds))
     }
 
-    func rescued(_ n: Int) { values.withLock { $0.rescued += n } }
-    func pruned(_ n: Int) { values.withLock { $0.pruned += n } }
+    func rescued(_ n: Int) { counter("tongxin_jobs_rescued_total").increment(by: n) }
+    func pruned(_ n: Int) { counter("tongxin_jobs_pruned_total").increment(by: n) }
+
+    /// The pool's connections, as the pool counts them (no database round trip).
+    func pool(_ statistics: PostgresPool.Statistics) {
+        meter("tongxin_pool_connections", [("state", "open")]).set(statistics.open)
+        meter("tongxin_pool_connections", [("state", "idle")]).set(statistics.idle)
+        meter("tongxin_pool_waiting").set(statistics.waiting)
+        meter("tongxin_pool_connections_created").set(statistics.created)
+        meter("tongxin_pool_connections_discarded").set(statistics.discarded)
+    }
+
+    /// The queue's depth by queue and state, read just before a scrape; `nil`: the read did not
+    /// answer in time (the last depths stay, `tongxin_queue_depth_fresh` says 0).
+    func depths(_ depths: [(queue: String, state: String, count: Int)]?) {
+        guard let depths else {
+            meter("tongxin_queue_depth_fresh").set(0)
+            return
+        }
+        let seen = Set(depths.map { [$0.queue, $0.state] })
+        for old in depthLabels.withLock({ $0 }).subtracting(seen) where old.count == 2 {
+            meter("tongxin_queue_depth", [("queue", old[0]), ("state", old[1])]).set(0)
+        }
+        depthLabels.withLock { $0.formUnion(seen) }
+        for d in depths { meter("tongxin_queue_depth", [("queue", d.queue), ("state", d.state)]).set(d.count) }
+        meter("tongxin_queue_depth_fresh").set(1)
+    }
 
     /// Jobs completed so far (all kinds).
-    public var processedTotal: Int { values.withLock { $0.processed.values.reduce(0, +) } }
-    public var failedTotal: Int { values.withLock { $0.failed.values.reduce(0, +) } }
+    public var processedTotal: Int { totals.withLock { $0.processed } }
+    public var failedTotal: Int { totals.withLock { $0.failed } }
 
-    /// The counters and histograms as Prometheus text (without queue depths).
-    public func text() -> String { render(depths: []) }
-
-    /// Prometheus text format 0.0.4, with the queue depths read just before.
-    func render(depths: [(queue: String, state: String, count: Int)]) -> String {
-        let v = values.withLock { $0 }
-        var out = ""
-        func counter(_ name: String, _ help: String, _ values: [String: Int], label: String) {
-            out += "# HELP \(name) \(help)\n# TYPE \(name) counter\n"
-            for (key, value) in values.sorted(by: { $0.key < $1.key }) { out += "\(name){\(label)=\"\(escape(key))\"} \(value)\n" }
-        }
-        func histogram(_ name: String, _ help: String, _ values: [String: Histogram], label: String) {
-            out += "# HELP \(name) \(help)\n# TYPE \(name) histogram\n"
-            for (key, h) in values.sorted(by: { $0.key < $1.key }) {
-                var cumulative = 0
-                for (i, bound) in Self.bounds.enumerated() {
-                    cumulative += h.counts[i]
-                    out += "\(name)_bucket{\(label)=\"\(escape(key))\",le=\"\(bound)\"} \(cumulative)\n"
-                }
-                out += "\(name)_bucket{\(label)=\"\(escape(key))\",le=\"+Inf\"} \(h.count)\n"
-                out += "\(name)_sum{\(label)=\"\(escape(key))\"} \(h.sum)\n"
-                out += "\(name)_count{\(label)=\"\(escape(key))\"} \(h.count)\n"
-            }
-        }
-        counter("tongxin_jobs_processed_total", "Jobs completed by this worker.", v.processed, label: "kind")
-        counter("tongxin_jobs_failed_total", "Job runs that failed.", v.failed, label: "kind")
-        counter("tongxin_jobs_retried_total", "Failed runs that will be retried after a backoff.", v.retried, label: "kind")
-        counter("tongxin_jobs_dead_total", "Jobs that used their last attempt.", v.dead, label: "kind")
-        out += "# HELP tongxin_jobs_rescued_total Jobs whose lease expired, made available again.\n# TYPE tongxin_jobs_rescued_total counter\n"
-        out += "tongxin_jobs_rescued_total \(v.rescued)\n"
-        out += "# HELP tongxin_jobs_pruned_total Finished jobs deleted after the retention period.\n# TYPE tongxin_jobs_pruned_total counter\n"
-        out += "tongxin_jobs_pruned_total \(v.pruned)\n"
-        histogram("tongxin_job_duration_seconds", "Time a job's handler ran.", v.duration, label: "kind")
-        histogram("tongxin_job_pickup_seconds", "From a job's due time to its start.", v.pickup, label: "queue")
-        out += "# HELP tongxin_queue_depth Jobs in the queue by state.\n# TYPE tongxin_queue_depth gauge\n"
-        for d in depths { out += "tongxin_queue_depth{queue=\"\(escape(d.queue))\",state=\"\(d.state)\"} \(d.count)\n" }
-        return out
-    }
-
-    private func escape(_ s: String) -> String {
-        s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"").replacingOccurrences(of: "\n", with: "\\n")
-    }
+    /// Prometheus text format 0.0.4.
+    public func text() -> String { registry.emitToString() }
 }

@@ -233,7 +233,7 @@ func createEffectTable(_ pool: PostgresPool) async throws {
             let reader = makeWorker(configuration, WorkerConfiguration(concurrency: 1))
             let live = await reader.metricsText()
             await reader.close()
-            #expect(live.contains("tongxin_queue_depth{queue=\"later\",state=\"available\"} 1\n"))
+            #expect(live.contains("tongxin_queue_depth{queue=\"later\",state=\"available\"} 1.0\n"))
         }
     }
 }

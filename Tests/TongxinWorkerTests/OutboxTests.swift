@@ -98,31 +98,6 @@ final class WebhookReceiver: Sendable {
             #expect(receiver.received.isEmpty)
         }
     }
-
-    @Test func theMetricsEndpointServesPrometheusTextAndHealth() async throws {
-        try await withQueue { configuration, pool in
-            var logger = Logger(label: "test")
-            logger.logLevel = .critical
-            let worker = JobWorker(configuration: configuration, worker: WorkerConfiguration(concurrency: 1), handlers: [NoopHandler()], logger: logger)
-            try await pool.withConnection { c in try await JobQueue.enqueue(Array(repeating: NewJob(kind: "noop"), count: 3), on: c) }
-            let running = Task { try await worker.run() }
-            while worker.metrics.processedTotal < 3 { try await Task.sleep(for: .milliseconds(20)) }
-            let server = try MetricsServer(host: "127.0.0.1", port: 0) { request in
-                switch request.path {
-                case "/healthz": return worker.isHealthy ? ("200 OK", "text/plain", "ok\n") : ("503 Service Unavailable", "text/plain", "no\n")
-                default: return ("200 OK", "text/plain", worker.metrics.text())
-                }
-            }
-            server.start()
-            defer { server.stop() }
-            let health = try await get("http://127.0.0.1:\(server.port)/healthz")
-            #expect(health == "ok\n")
-            let metrics = try await get("http://127.0.0.1:\(server.port)/metrics")
-            #expect(metrics.contains("tongxin_jobs_processed_total{kind=\"noop\"} 3\n"))
-            worker.stop()
-            try await running.value
-        }
-    }
 }
 
 /// GET over a plain socket (HTTP/1.0), the body.
