@@ -37,6 +37,7 @@ deps:
 	[ -x /usr/bin/docker-compose ] || missing="$$missing docker-compose"; \
 	[ -x /usr/sbin/pgbouncer ] || missing="$$missing pgbouncer"; \
 	[ -x /usr/bin/openssl ] || missing="$$missing openssl"; \
+	command -v python3 >/dev/null 2>&1 || missing="$$missing python3"; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
 	[ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || missing="$$missing fonts-wqy-microhei"; \
 	if [ -n "$$missing" ]; then \
@@ -45,9 +46,9 @@ deps:
 				"and set TONGXIN_PG_BINDIR to its bin folder (Tongxin runs on Linux)" >&2; \
 			exit 1; \
 		fi; \
-		echo "make deps: missing:$$missing; installing postgresql libpq-dev libcurl4-openssl-dev pkg-config docker-compose pgbouncer openssl chromium fonts-wqy-microhei"; \
+		echo "make deps: missing:$$missing; installing postgresql libpq-dev libcurl4-openssl-dev pkg-config docker-compose pgbouncer openssl python3 chromium fonts-wqy-microhei"; \
 		$(SUDO) apt-get update && \
-			$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql libpq-dev libcurl4-openssl-dev pkg-config docker-compose pgbouncer openssl \
+			$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql libpq-dev libcurl4-openssl-dev pkg-config docker-compose pgbouncer openssl python3 \
 				chromium fonts-wqy-microhei; \
 	fi
 
@@ -67,6 +68,7 @@ test: deps
 	@set -o pipefail; $(SWIFT) build --build-tests 2>&1 | tee .build/build-tests.log
 	@if grep -E '(^|/)(Sources|Tests)/[^:]+:[0-9]+:[0-9]+: warning:' .build/build-tests.log; then \
 		echo "make test: the build printed the warnings above; fix them (the build stays at zero)" >&2; exit 1; fi
+	scripts/module-graph --check docs/architecture.md
 	scripts/clean-env $(SWIFT) test --disable-xctest
 	scripts/clean-env .build/debug/tongxin-chaos
 
