@@ -15,7 +15,7 @@ public struct ReplayCount: Sendable {
 
 /// The worker, in this process, on a replayed clock: `run(asOf:)` runs the jobs due by then.
 public final class DemoReplayer: Sendable {
-    let worker: JobWorker
+    let worker: JobRunner
     let pool: PostgresPool
     let jobs = Mutex(0)
 
@@ -23,10 +23,10 @@ public final class DemoReplayer: Sendable {
         var logger = Logger(label: "tongxin.demo.worker")
         logger.logLevel = .warning
         let sink: any NotificationSink = if let notifyFile { try FileSink(path: notifyFile) } else { NullSink() }
-        let configuration = WorkerConfiguration(concurrency: 1, batchSize: 200, counties: [store.county.value])
-        let pool = JobWorker.pool(store.pool.configuration, configuration, logger)
+        let configuration = JobRunnerConfiguration(concurrency: 1, batchSize: 200, counties: [store.county.value])
+        let pool = JobRunner.pool(store.pool.configuration, configuration, logger)
         self.pool = pool
-        worker = JobWorker(pool: pool, worker: configuration, handlers: Worker.handlers(pool: pool, sink: sink), logger: logger)
+        worker = JobRunner(pool: pool, worker: configuration, handlers: WorkerProgram.handlers(pool: pool, sink: sink), logger: logger)
     }
 
     public func run(asOf time: Date) async throws {

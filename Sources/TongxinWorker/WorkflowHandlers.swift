@@ -58,7 +58,7 @@ struct RollupHandler: JobHandler {
     }
 }
 
-extension Worker {
+extension WorkerProgram {
     /// Every handler of this build: the no-op, the workflow's watchers, notification delivery
     /// through `sink`, and the statistics rollup.
     public static func handlers(pool: PostgresPool, sink: any NotificationSink, workerID: String = "") -> [any JobHandler] {

@@ -69,8 +69,8 @@ extension Bench {
         let probe = PickupProbe()
         var logger = Logger(label: "bench.worker")
         logger.logLevel = .critical
-        let worker = JobWorker(
-            configuration: pool.configuration, worker: WorkerConfiguration(concurrency: 2, batchSize: 100, pollInterval: .seconds(5)),
+        let worker = JobRunner(
+            configuration: pool.configuration, worker: JobRunnerConfiguration(concurrency: 2, batchSize: 100, pollInterval: .seconds(5)),
             handlers: [probe], logger: logger)
         let running = Task { try await worker.run() }
         try await Task.sleep(for: .milliseconds(500))

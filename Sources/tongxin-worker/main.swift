@@ -112,17 +112,17 @@ struct TongxinWorkerCommand: AsyncParsableCommand {
         do {
             let clock = try asOf.map { try LocalTime.parse($0, field: "--as-of") }
             let lease = Duration.seconds(leaseSeconds)
-            var worker = WorkerConfiguration(
+            var worker = JobRunnerConfiguration(
                 concurrency: concurrency, batchSize: batchSize, queues: list(queues), counties: list(county), drain: drain,
                 clock: clock, lease: lease, heartbeatInterval: lease / 3, retention: .seconds(retentionDays * 86_400),
                 shutdownGrace: .seconds(shutdownGrace))
             worker.listenDatabase = listenDatabaseURL.map { PostgresConfiguration(connectionString: $0) }
-            let sink: Worker.Sink =
+            let sink: WorkerProgram.Sink =
                 if let notifyFile { .file(notifyFile) }
                 else if let webhookURL { .webhook(webhookURL) }
                 else if let smtpURL, let smtpFrom, let smtpTo { .smtp(url: smtpURL, from: smtpFrom, to: smtpTo) }
                 else { .log }
-            try await Worker.run(
+            try await WorkerProgram.run(
                 configuration: PostgresConfiguration.resolve(explicit: databaseURL), worker: worker, sink: sink, metricsHost: metricsHost,
                 metricsPort: metricsPort, logger: logger)
         } catch {

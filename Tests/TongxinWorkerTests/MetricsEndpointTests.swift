@@ -14,7 +14,7 @@ import Testing
         try await withQueue { configuration, pool in
             var logger = Logger(label: "test")
             logger.logLevel = .critical
-            let worker = JobWorker(configuration: configuration, worker: WorkerConfiguration(concurrency: 1), handlers: [NoopHandler()], logger: logger)
+            let worker = JobRunner(configuration: configuration, worker: JobRunnerConfiguration(concurrency: 1), handlers: [NoopHandler()], logger: logger)
             try await pool.withConnection { c in try await JobQueue.enqueue(Array(repeating: NewJob(kind: "noop"), count: 3), on: c) }
             let server = try MetricsServer(host: "127.0.0.1", port: 0, respond: WorkerService.routes(worker))
             server.start()
@@ -41,7 +41,7 @@ import Testing
         try await withQueue { configuration, pool in
             var logger = Logger(label: "test")
             logger.logLevel = .critical
-            let worker = JobWorker(configuration: configuration, worker: WorkerConfiguration(concurrency: 1), handlers: [NoopHandler()], logger: logger)
+            let worker = JobRunner(configuration: configuration, worker: JobRunnerConfiguration(concurrency: 1), handlers: [NoopHandler()], logger: logger)
             let server = try MetricsServer(host: "127.0.0.1", port: 0, respond: WorkerService.routes(worker, scrapeTimeout: .seconds(1)))
             server.start()
             defer { server.stop() }

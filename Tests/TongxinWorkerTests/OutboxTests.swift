@@ -51,9 +51,9 @@ final class WebhookReceiver: Sendable {
             var logger = Logger(label: "test")
             logger.logLevel = .critical
             let sink = try WebhookSink(url: receiver.url)
-            let worker = JobWorker(configuration: configuration, worker: WorkerConfiguration(concurrency: 1), handlers: [], logger: logger)
-            let handlers = Worker.handlers(pool: worker.pool, sink: sink)
-            let delivering = JobWorker(pool: worker.pool, worker: WorkerConfiguration(concurrency: 1), handlers: handlers, logger: logger)
+            let worker = JobRunner(configuration: configuration, worker: JobRunnerConfiguration(concurrency: 1), handlers: [], logger: logger)
+            let handlers = WorkerProgram.handlers(pool: worker.pool, sink: sink)
+            let delivering = JobRunner(pool: worker.pool, worker: JobRunnerConfiguration(concurrency: 1), handlers: handlers, logger: logger)
             let start = Date()
             #expect(try await delivering.runDue(asOf: start) == 1)
             // The failure waits for its backoff (about a second on the same clock); then the
@@ -90,9 +90,9 @@ final class WebhookReceiver: Sendable {
             }
             var logger = Logger(label: "test")
             logger.logLevel = .critical
-            let pool2 = JobWorker.pool(configuration, WorkerConfiguration(concurrency: 1), logger)
-            let worker = JobWorker(pool: pool2, worker: WorkerConfiguration(concurrency: 1),
-                                   handlers: Worker.handlers(pool: pool2, sink: try WebhookSink(url: receiver.url)), logger: logger)
+            let pool2 = JobRunner.pool(configuration, JobRunnerConfiguration(concurrency: 1), logger)
+            let worker = JobRunner(pool: pool2, worker: JobRunnerConfiguration(concurrency: 1),
+                                   handlers: WorkerProgram.handlers(pool: pool2, sink: try WebhookSink(url: receiver.url)), logger: logger)
             #expect(try await worker.runDue(asOf: Date()) == 1)
             await worker.close()
             #expect(receiver.received.isEmpty)
@@ -247,8 +247,8 @@ final class FakeSMTPServer: Sendable {
                     ('old', '旧县', 'county_old', 'archived')
                 """)
             let day = try CalendarDate("2021-06-01")
-            let first = try await pool.withConnection { try await JobWorker.enqueueRollups(day: day, on: $0) }
-            let again = try await pool.withConnection { try await JobWorker.enqueueRollups(day: day, on: $0) }
+            let first = try await pool.withConnection { try await JobRunner.enqueueRollups(day: day, on: $0) }
+            let again = try await pool.withConnection { try await JobRunner.enqueueRollups(day: day, on: $0) }
             #expect(first == 2 && again == 0)
             let jobs = try await pool.query("SELECT county, args->>'year' FROM tongxin.job ORDER BY county").decode((String, String).self)
             #expect(jobs.map { "\($0.0) \($0.1)" } == ["leiyang 2021", "linwu 2021"])

@@ -26,7 +26,7 @@ func local(_ text: String) -> Date { (try? LocalTime.parse(text)) ?? Date(timeIn
 
 /// A county with members, units and the 2021 session, and a worker on a replayed clock.
 func withReplay<R: Sendable>(
-    _ body: (WorkflowStore, JobWorker, CapturingSink, PostgresPool) async throws -> R
+    _ body: (WorkflowStore, JobRunner, CapturingSink, PostgresPool) async throws -> R
 ) async throws -> R {
     try await withQueue { configuration, pool in
         let registry = CountyRegistry(pool: pool, migrations: try MigrationSet.builtIn(), actor: "test")
@@ -36,9 +36,9 @@ func withReplay<R: Sendable>(
         var logger = Logger(label: "test.replay")
         logger.logLevel = .critical
         let sink = CapturingSink()
-        let workerConfiguration = WorkerConfiguration(concurrency: 1, batchSize: 50)
-        let workerPool = JobWorker.pool(configuration, workerConfiguration, logger)
-        let worker = JobWorker(pool: workerPool, worker: workerConfiguration, handlers: Worker.handlers(pool: workerPool, sink: sink), logger: logger)
+        let workerConfiguration = JobRunnerConfiguration(concurrency: 1, batchSize: 50)
+        let workerPool = JobRunner.pool(configuration, workerConfiguration, logger)
+        let worker = JobRunner(pool: workerPool, worker: workerConfiguration, handlers: WorkerProgram.handlers(pool: workerPool, sink: sink), logger: logger)
         do {
             let value = try await body(store, worker, sink, pool)
             await worker.close()

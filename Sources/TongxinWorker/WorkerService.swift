@@ -7,11 +7,11 @@ public import ServiceLifecycle
 /// Graceful shutdown (SIGTERM/SIGINT) stops claiming, lets running jobs finish within the
 /// grace period and releases the rest.
 public struct WorkerService: Service {
-    public let worker: JobWorker
+    public let worker: JobRunner
     let metricsAddress: (host: String, port: Int)?
     let logger: Logger
 
-    public init(worker: JobWorker, metricsHost: String = "127.0.0.1", metricsPort: Int?, logger: Logger) {
+    public init(worker: JobRunner, metricsHost: String = "127.0.0.1", metricsPort: Int?, logger: Logger) {
         self.worker = worker
         self.metricsAddress = metricsPort.map { (metricsHost, $0) }
         self.logger = logger
@@ -19,7 +19,7 @@ public struct WorkerService: Service {
 
     /// The HTTP endpoints: `/metrics` (Prometheus text; the database read in it waits at most
     /// `scrapeTimeout`) and `/healthz` (the runners' last word on the database, never a query).
-    package static func routes(_ worker: JobWorker, scrapeTimeout: Duration = .seconds(2)) -> MetricsServer.Responder {
+    package static func routes(_ worker: JobRunner, scrapeTimeout: Duration = .seconds(2)) -> MetricsServer.Responder {
         { request in
             guard request.method == "GET" else { return ("405 Method Not Allowed", "text/plain", "only GET\n") }
             switch request.path {
@@ -54,7 +54,7 @@ public struct WorkerService: Service {
 }
 
 /// Runs the worker until SIGTERM or SIGINT (or, draining, until nothing is due).
-public enum Worker {
+public enum WorkerProgram {
     /// Where notifications go: the worker's log (default), a file of JSON lines, or a webhook.
     public enum Sink: Sendable {
         case log
@@ -65,7 +65,7 @@ public enum Worker {
     }
 
     public static func run(
-        configuration: PostgresConfiguration, worker: WorkerConfiguration, sink: Sink = .log, metricsHost: String = "127.0.0.1",
+        configuration: PostgresConfiguration, worker: JobRunnerConfiguration, sink: Sink = .log, metricsHost: String = "127.0.0.1",
         metricsPort: Int?, logger: Logger
     ) async throws {
         let notifications: any NotificationSink = switch sink {
@@ -74,8 +74,8 @@ public enum Worker {
         case .webhook(let url): try WebhookSink(url: url)
         case .smtp(let url, let from, let to): try SMTPSink(url: url, from: from, to: to)
         }
-        let pool = JobWorker.pool(configuration, worker, logger)
-        let jobWorker = JobWorker(pool: pool, worker: worker, handlers: handlers(pool: pool, sink: notifications, workerID: worker.workerID), logger: logger)
+        let pool = JobRunner.pool(configuration, worker, logger)
+        let jobWorker = JobRunner(pool: pool, worker: worker, handlers: handlers(pool: pool, sink: notifications, workerID: worker.workerID), logger: logger)
         let service = WorkerService(worker: jobWorker, metricsHost: metricsHost, metricsPort: metricsPort, logger: logger)
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(

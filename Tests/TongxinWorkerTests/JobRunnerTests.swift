@@ -22,24 +22,24 @@ struct EffectHandler: JobHandler {
     }
 }
 
-func makeWorker(_ configuration: PostgresConfiguration, _ worker: WorkerConfiguration) -> JobWorker {
+func makeWorker(_ configuration: PostgresConfiguration, _ worker: JobRunnerConfiguration) -> JobRunner {
     var logger = Logger(label: "test.worker")
     logger.logLevel = .critical
-    return JobWorker(configuration: configuration, worker: worker, handlers: [NoopHandler(), EffectHandler()], logger: logger)
+    return JobRunner(configuration: configuration, worker: worker, handlers: [NoopHandler(), EffectHandler()], logger: logger)
 }
 
 func createEffectTable(_ pool: PostgresPool) async throws {
     try await pool.query("CREATE TABLE public.effect (job_id bigint PRIMARY KEY, at timestamptz NOT NULL, completed_in_batch bool NOT NULL DEFAULT false)")
 }
 
-@Suite struct JobWorkerTests {
+@Suite struct JobRunnerTests {
     @Test func aDrainingWorkerRunsEveryDueJobAndExits() async throws {
         try await withQueue { configuration, pool in
             try await pool.withConnection { c in
                 try await JobQueue.enqueue(Array(repeating: NewJob(kind: "noop"), count: 2500), on: c)
                 try await JobQueue.enqueue([NewJob(kind: "noop", runAt: Date().addingTimeInterval(3600))], on: c)
             }
-            let worker = makeWorker(configuration, WorkerConfiguration(concurrency: 3, batchSize: 200, drain: true))
+            let worker = makeWorker(configuration, JobRunnerConfiguration(concurrency: 3, batchSize: 200, drain: true))
             try await worker.run()
             #expect(worker.metrics.processedTotal == 2500)
             #expect(try await count(pool, state: "completed") == 2500)
@@ -53,7 +53,7 @@ func createEffectTable(_ pool: PostgresPool) async throws {
             let good = (0..<40).map { _ in NewJob(kind: "effect") }
             let bad = NewJob(kind: "effect", args: #"{"fail": true}"#, maxAttempts: 1)
             try await pool.withConnection { c in try await JobQueue.enqueue(good + [bad] + good, on: c) }
-            let worker = makeWorker(configuration, WorkerConfiguration(concurrency: 1, batchSize: 100, drain: true))
+            let worker = makeWorker(configuration, JobRunnerConfiguration(concurrency: 1, batchSize: 100, drain: true))
             try await worker.run()
             // Every good job's effect once, completed with its queued write; none of the bad one.
             let (effects, batched) = try await pool.query("SELECT count(*), count(*) FILTER (WHERE completed_in_batch) FROM public.effect")
@@ -76,7 +76,7 @@ func createEffectTable(_ pool: PostgresPool) async throws {
                     NewJob(kind: "effect", runAt: june.addingTimeInterval(86_400 * 30)),
                 ], now: june.addingTimeInterval(-86_400), on: c)
             }
-            let worker = makeWorker(configuration, WorkerConfiguration(concurrency: 1, drain: true, clock: june.addingTimeInterval(3600)))
+            let worker = makeWorker(configuration, JobRunnerConfiguration(concurrency: 1, drain: true, clock: june.addingTimeInterval(3600)))
             try await worker.run()
             let times = try await pool.query("SELECT at FROM public.effect").decode(Date.self)
             #expect(times == [june])
@@ -86,7 +86,7 @@ func createEffectTable(_ pool: PostgresPool) async throws {
 
     @Test func anAnnouncedJobIsPickedUpWithoutWaitingForThePoll() async throws {
         try await withQueue { configuration, pool in
-            let worker = makeWorker(configuration, WorkerConfiguration(concurrency: 1, pollInterval: .seconds(60)))
+            let worker = makeWorker(configuration, JobRunnerConfiguration(concurrency: 1, pollInterval: .seconds(60)))
             let running = Task { try await worker.run() }
             // Let the worker begin listening (its LISTEN shows in pg_stat_activity); a fixed
             // sleep would race a slow machine.
@@ -123,7 +123,7 @@ func createEffectTable(_ pool: PostgresPool) async throws {
                 // A worker claims it and dies: no heartbeat, no completion.
                 _ = try await JobQueue.claim(worker: "dead-worker", limit: 1, lease: .seconds(1), on: c)
             }
-            let worker = makeWorker(configuration, WorkerConfiguration(
+            let worker = makeWorker(configuration, JobRunnerConfiguration(
                 concurrency: 1, pollInterval: .milliseconds(200), rescueInterval: .milliseconds(300)))
             let running = Task { try await worker.run() }
             let start = ContinuousClock.now
@@ -144,7 +144,7 @@ func createEffectTable(_ pool: PostgresPool) async throws {
             try await pool.withConnection { c in
                 try await JobQueue.enqueue(Array(repeating: NewJob(kind: "noop", args: #"{"sleep_ms": 6000}"#), count: 10), on: c)
             }
-            let worker = makeWorker(configuration, WorkerConfiguration(concurrency: 1, batchSize: 10))
+            let worker = makeWorker(configuration, JobRunnerConfiguration(concurrency: 1, batchSize: 10))
             let running = Task { try await worker.run() }
             // Claimed together; the first takes 6 s, and stopping comes during it (long enough
             // for a loaded machine: with 1.5 s the stop once came after the first had finished).
@@ -165,7 +165,7 @@ func createEffectTable(_ pool: PostgresPool) async throws {
             try await pool.withConnection { c in
                 try await JobQueue.enqueue(Array(repeating: NewJob(kind: "noop", args: #"{"sleep_ms": 30000}"#), count: 3), on: c)
             }
-            let worker = makeWorker(configuration, WorkerConfiguration(concurrency: 1, batchSize: 3, shutdownGrace: .milliseconds(300)))
+            let worker = makeWorker(configuration, JobRunnerConfiguration(concurrency: 1, batchSize: 3, shutdownGrace: .milliseconds(300)))
             let running = Task { try await worker.run() }
             while try await count(pool, state: "running") < 3 { try await Task.sleep(for: .milliseconds(10)) }
             let stopped = ContinuousClock.now
@@ -184,8 +184,8 @@ func createEffectTable(_ pool: PostgresPool) async throws {
                 try await JobQueue.enqueue(Array(repeating: NewJob(kind: "effect"), count: 2000), on: c)
             }
             try await createEffectTable(pool)
-            let a = makeWorker(configuration, WorkerConfiguration(concurrency: 2, batchSize: 20, drain: true, workerID: "a"))
-            let b = makeWorker(configuration, WorkerConfiguration(concurrency: 2, batchSize: 20, drain: true, workerID: "b"))
+            let a = makeWorker(configuration, JobRunnerConfiguration(concurrency: 2, batchSize: 20, drain: true, workerID: "a"))
+            let b = makeWorker(configuration, JobRunnerConfiguration(concurrency: 2, batchSize: 20, drain: true, workerID: "b"))
             async let first: Void = a.run()
             async let second: Void = b.run()
             _ = try await (first, second)
@@ -200,7 +200,7 @@ func createEffectTable(_ pool: PostgresPool) async throws {
             try await pool.withConnection { c in
                 try await JobQueue.enqueue([NewJob(kind: "noop", args: #"{"sleep_ms": 4000}"#)], on: c)
             }
-            let worker = makeWorker(configuration, WorkerConfiguration(
+            let worker = makeWorker(configuration, JobRunnerConfiguration(
                 concurrency: 1, drain: true, lease: .seconds(3), heartbeatInterval: .milliseconds(250), rescueInterval: .milliseconds(200)))
             try await worker.run()
             let job = try await pool.withConnection { try await JobQueue.list(JobQueue.Filter(), on: $0) }
@@ -212,7 +212,7 @@ func createEffectTable(_ pool: PostgresPool) async throws {
     @Test func unknownKindsAreDeadWithTheReason() async throws {
         try await withQueue { configuration, pool in
             try await pool.withConnection { c in try await JobQueue.enqueue([NewJob(kind: "from-a-newer-build")], on: c) }
-            try await makeWorker(configuration, WorkerConfiguration(concurrency: 1, drain: true)).run()
+            try await makeWorker(configuration, JobRunnerConfiguration(concurrency: 1, drain: true)).run()
             let dead = try await pool.withConnection { try await JobQueue.list(JobQueue.Filter(states: [.dead]), on: $0) }
             #expect(dead.first?.lastError == "no handler for kind from-a-newer-build in this worker")
         }
@@ -224,13 +224,13 @@ func createEffectTable(_ pool: PostgresPool) async throws {
                 try await JobQueue.enqueue(Array(repeating: NewJob(kind: "noop"), count: 5), on: c)
                 try await JobQueue.enqueue([NewJob(kind: "noop", queue: "later", runAt: Date().addingTimeInterval(600))], on: c)
             }
-            let worker = makeWorker(configuration, WorkerConfiguration(concurrency: 1, drain: true))
+            let worker = makeWorker(configuration, JobRunnerConfiguration(concurrency: 1, drain: true))
             try await worker.run()
             // The worker's pool is closed after run(); read the text through a new worker.
             let text = worker.metrics.text()
             #expect(text.contains("tongxin_jobs_processed_total{kind=\"noop\"} 5\n"))
             #expect(text.contains("tongxin_job_pickup_seconds_count{queue=\"default\"} 5\n"))
-            let reader = makeWorker(configuration, WorkerConfiguration(concurrency: 1))
+            let reader = makeWorker(configuration, JobRunnerConfiguration(concurrency: 1))
             let live = await reader.metricsText()
             await reader.close()
             #expect(live.contains("tongxin_queue_depth{queue=\"later\",state=\"available\"} 1.0\n"))

@@ -7,7 +7,7 @@ import WorkflowStore
 import TongxinBase
 
 /// How a worker runs.
-public struct WorkerConfiguration: Sendable {
+public struct JobRunnerConfiguration: Sendable {
     /// Runners, each claiming and running batches on its own connection.
     public var concurrency: Int
     /// Jobs claimed at once by one runner.
@@ -58,7 +58,7 @@ public struct WorkerConfiguration: Sendable {
         self.pruneInterval = pruneInterval
         self.retention = retention
         self.shutdownGrace = shutdownGrace
-        self.workerID = workerID ?? WorkerConfiguration.defaultWorkerID()
+        self.workerID = workerID ?? JobRunnerConfiguration.defaultWorkerID()
     }
 
     /// `host:pid:random`.
@@ -71,9 +71,9 @@ public struct WorkerConfiguration: Sendable {
 /// Claims jobs from the queue and runs them: runners with their own connections, a LISTEN
 /// connection that wakes them, heartbeats for the leases, and the rescue of expired leases and
 /// pruning of finished jobs.
-public final class JobWorker: Sendable {
-    public let configuration: WorkerConfiguration
-    public let metrics = WorkerMetrics()
+public final class JobRunner: Sendable {
+    public let configuration: JobRunnerConfiguration
+    public let metrics = JobRunnerMetrics()
     /// Whether a scrape's depth read is still on its way (a stuck database: not another).
     let depthReadRunning = Atomic<Bool>(false)
     let pool: PostgresPool
@@ -90,20 +90,20 @@ public final class JobWorker: Sendable {
     /// The runners, cancelled when the shutdown grace runs out.
     let runnersTask = Mutex<Task<Void, Never>?>(nil)
 
-    public convenience init(configuration: PostgresConfiguration, worker: WorkerConfiguration, handlers: [any JobHandler], logger: Logger) {
-        self.init(pool: JobWorker.pool(configuration, worker, logger), worker: worker, handlers: handlers, logger: logger)
+    public convenience init(configuration: PostgresConfiguration, worker: JobRunnerConfiguration, handlers: [any JobHandler], logger: Logger) {
+        self.init(pool: JobRunner.pool(configuration, worker, logger), worker: worker, handlers: handlers, logger: logger)
     }
 
     /// A pool the size a worker needs: a connection per runner, and two for heartbeats and
     /// maintenance (handlers that read through a pool of their own may share it).
-    public static func pool(_ configuration: PostgresConfiguration, _ worker: WorkerConfiguration, _ logger: Logger) -> PostgresPool {
+    public static func pool(_ configuration: PostgresConfiguration, _ worker: JobRunnerConfiguration, _ logger: Logger) -> PostgresPool {
         // Runners may each hold a second connection (a rollup reads through the pool): heartbeats
         // and maintenance must still find one.
         PostgresPool(configuration: configuration, options: PostgresPoolOptions(maxConnections: 2 * worker.concurrency + 3), logger: logger)
     }
 
     /// A worker on `pool` (closed when `run()` returns).
-    public init(pool: PostgresPool, worker: WorkerConfiguration, handlers: [any JobHandler], logger: Logger) {
+    public init(pool: PostgresPool, worker: JobRunnerConfiguration, handlers: [any JobHandler], logger: Logger) {
         self.configuration = worker
         self.pool = pool
         var byKind: [String: any JobHandler] = [:]

@@ -7,7 +7,7 @@ import Synchronization
 /// worker, so several workers in one process, as in the tests, keep theirs apart): jobs by
 /// kind, run time and pickup latency as histograms, rescues and prunes; at each scrape also the
 /// pool's connections and the queue's depth.
-public final class WorkerMetrics: Sendable {
+public final class JobRunnerMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
     private let factory: PrometheusMetricsFactory
     private let counters = Mutex<[String: CoreMetrics.Counter]>([:])
