@@ -14,7 +14,7 @@ extension AnnualReport {
             "提案 filed \(filed) (会上 \(filedAtSession), 闭会期间 \(filedBetweenSessions))",
             "立案 registered \(registered) · 不予立案 declined \(declined) · 转意见 converted \(converted) · 并案 merged \(merged)"
                 + " · 撤案 withdrawn \(withdrawn) · 退回修改 returned \(count(returned))",
-            "办复 replied \(replied) · 按时 on time \(repliedOnTime) (\(percent(repliedOnTime, registered))) · 延期 extended \(count(extended))"
+            "办复 replied \(replied) · 按时 on time \(onTimeRate.count) (\(percent(onTimeRate.count, onTimeRate.of))) · 延期 extended \(count(extended))"
                 + " · 重点提案 key \(keyProposals)",
             "评价 evaluated \(evaluated) · 满意 satisfied \(satisfied) · 基本满意 basic \(basic) · 不满意 unsatisfied \(unsatisfied)"
                 + " (满意和基本满意 \(percent(satisfied + basic, evaluated)))",

@@ -74,8 +74,8 @@ public struct JobRunnerConfiguration: Sendable {
 public final class JobRunner: Sendable {
     public let configuration: JobRunnerConfiguration
     public let metrics = JobRunnerMetrics()
-    /// Whether a scrape's depth read is still on its way (a stuck database: not another).
-    let depthReadRunning = Atomic<Bool>(false)
+    /// A scrape's depth read on its way, which another scrape joins.
+    let depthRead = Mutex<Task<[(queue: String, state: String, count: Int)]?, Never>?>(nil)
     let pool: PostgresPool
     let handlers: [String: any JobHandler]
     let logger: Logger
@@ -248,7 +248,12 @@ public final class JobRunner: Sendable {
             do {
                 let context = JobContext(connection: connection, now: now(for: job, clock: clock), queueNow: clock)
                 try await handler.run(job, context)
-                followUps.absorb(context.writes)
+                let (statements, jobs) = context.writes.take()
+                guard statements.isEmpty else {
+                    // No transaction to send them in: a handler with database work says so.
+                    throw PermanentJobError("handler \(job.kind) queued statements with later() but is not transactional")
+                }
+                try followUps.enqueue(jobs)
                 if let until = context.snoozedUntil { snoozed.append((job, until)) } else { succeeded.append(job) }
                 metrics.completed(kind: job.kind, seconds: elapsed(since: start))
             } catch where Task.isCancelled {
@@ -509,8 +514,8 @@ public final class JobRunner: Sendable {
 
     /// The metrics as Prometheus text, with the pool's connections and the queue's depth read
     /// now. The depth read waits at most `timeout`: a stuck database gives a scrape with the
-    /// last depths (`tongxin_queue_depth_fresh 0`) in time, not a hung one; only one depth read
-    /// runs at a time.
+    /// last depths (`tongxin_queue_depth_fresh 0`) in time, not a hung one, and the read is
+    /// cancelled; scrapes at the same time share one read.
     public func metricsText(timeout: Duration = .seconds(2)) async -> String {
         metrics.depths(await depthsWithin(timeout))
         metrics.pool(pool.statistics)
@@ -518,20 +523,25 @@ public final class JobRunner: Sendable {
     }
 
     private func depthsWithin(_ timeout: Duration) async -> [(queue: String, state: String, count: Int)]? {
-        guard depthReadRunning.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else {
-            return nil
-        }
-        typealias Depths = [(queue: String, state: String, count: Int)]
-        return await withCheckedContinuation { (continuation: CheckedContinuation<Depths?, Never>) in
-            let once = ResumeOnce(continuation)
-            Task {
+        // One read at a time: a scrape while one is on its way waits for that one.
+        let read = depthRead.withLock { current -> Task<[(queue: String, state: String, count: Int)]?, Never> in
+            if let current { return current }
+            let started = Task { () -> [(queue: String, state: String, count: Int)]? in
                 let depths = try? await self.depths()
-                self.depthReadRunning.store(false, ordering: .releasing)
-                once.resume(depths)
+                self.depthRead.withLock { $0 = nil }
+                return depths
             }
+            current = started
+            return started
+        }
+        return await withCheckedContinuation { continuation in
+            let once = ResumeOnce(continuation)
+            Task { once.resume(await read.value) }
             Task {
                 try? await Task.sleep(for: timeout)
-                once.resume(nil)
+                // Too late: the read is cancelled (the server is asked to cancel its query), so
+                // a stuck database holds neither a connection nor the next scrape.
+                if once.resume(nil) { read.cancel() }
             }
         }
     }
@@ -543,12 +553,15 @@ final class ResumeOnce<T: Sendable>: Sendable {
 
     init(_ continuation: CheckedContinuation<T, Never>) { self.continuation = Mutex(continuation) }
 
-    func resume(_ value: T) {
+    /// Resumes with `value` unless resumed already; whether this call did.
+    @discardableResult
+    func resume(_ value: T) -> Bool {
         let first = continuation.withLock { c in
             defer { c = nil }
             return c
         }
         first?.resume(returning: value)
+        return first != nil
     }
 }
 

@@ -100,22 +100,27 @@ public struct WorkflowStore: Sendable {
             items.withLock { $0.append(item) }
         }
 
-        /// The years the batch's audited changes belong to: a proposal's or micro-suggestion's
-        /// by its number, else the step's day's.
+        /// The years of the audit entries already drained (an import flushes row by row).
+        private let drainedYears = Mutex<Set<Int>>([])
+
+        /// The years the batch's audited changes belong to, drained or still queued: a
+        /// proposal's or micro-suggestion's by its number, else the step's day's.
         var auditedYears: Set<Int> {
-            items.withLock { items in
-                var years = Set<Int>()
-                for case .audit(let entry) in items {
-                    var year = today.year
-                    let number = entry.id.hasPrefix("W") ? entry.id.dropFirst() : Substring(entry.id)
-                    if entry.entity == "proposal" || entry.entity == "suggestion", number.count >= 5, number.dropFirst(4).first == "-",
-                       let parsed = Int(number.prefix(4)), (2000...2100).contains(parsed) {
-                        year = parsed
-                    }
-                    years.insert(year)
+            drainedYears.withLock { $0 }.union(items.withLock { Self.years(of: $0, today: today) })
+        }
+
+        private static func years(of items: [Item], today: CalendarDate) -> Set<Int> {
+            var years = Set<Int>()
+            for case .audit(let entry) in items {
+                var year = today.year
+                let number = entry.id.hasPrefix("W") ? entry.id.dropFirst() : Substring(entry.id)
+                if entry.entity == "proposal" || entry.entity == "suggestion", number.count >= 5, number.dropFirst(4).first == "-",
+                   let parsed = Int(number.prefix(4)), (2000...2100).contains(parsed) {
+                    year = parsed
                 }
-                return years
+                years.insert(year)
             }
+            return years
         }
 
         private let keys = Mutex<Set<String>>([])
@@ -146,6 +151,8 @@ public struct WorkflowStore: Sendable {
                 defer { items.removeAll() }
                 return items
             }
+            let years = Self.years(of: queued, today: today)
+            if !years.isEmpty { drainedYears.withLock { $0.formUnion(years) } }
             var jobs: [NewJob] = []
             var ctes: [PostgresQuery] = []
             var more: [PostgresQuery] = []

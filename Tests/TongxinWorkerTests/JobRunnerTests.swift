@@ -47,6 +47,30 @@ func createEffectTable(_ pool: PostgresPool) async throws {
         }
     }
 
+    @Test func aHandlerWithoutATransactionMayNotQueueStatements() async throws {
+        struct Careless: JobHandler {
+            var kind: String { "careless" }
+            var transactional: Bool { false }
+            func run(_ job: Job, _ context: JobContext) async throws {
+                context.later("DELETE FROM tongxin.job")
+            }
+        }
+        try await withQueue { configuration, pool in
+            try await pool.withConnection { c in try await JobQueue.enqueue([NewJob(kind: "careless"), NewJob(kind: "noop")], on: c) }
+            var logger = Logger(label: "test.worker")
+            logger.logLevel = .critical
+            let worker = JobRunner(
+                configuration: configuration, worker: JobRunnerConfiguration(concurrency: 1, drain: true),
+                handlers: [Careless(), NoopHandler()], logger: logger)
+            try await worker.run()
+            let rows = try await pool.query("SELECT kind, state, coalesce(last_error, '') FROM tongxin.job ORDER BY kind").decode((String, String, String).self)
+            #expect(rows.map(\.0) == ["careless", "noop"], "nothing deleted")
+            #expect(rows.first?.1 == "dead")
+            #expect(rows.first?.2 == "handler careless queued statements with later() but is not transactional")
+            #expect(rows.last?.1 == "completed")
+        }
+    }
+
     @Test func databaseWorkHappensOnceEvenWhenABatchHasAFailingJob() async throws {
         try await withQueue { configuration, pool in
             try await createEffectTable(pool)
