@@ -61,7 +61,7 @@ struct Bench {
         try await queue(pool)
         try await counties(pool)
         try await reports(pool)
-        report("memory: the benchmark process's peak resident set", String(format: "%.1f MiB", peakRSSMiB()))
+        report("memory, the benchmark process's peak resident set", String(format: "%.1f MiB", peakRSSMiB()))
         await pool.close()
     }
 
@@ -249,7 +249,7 @@ struct Bench {
         guard noop.succeeded, noop.outcomes.allSatisfy({ $0.applied.isEmpty }) else { throw BenchError("the no-op pass applied something") }
         report(String(format: "no-op migrate up over %d counties", noop.outcomes.count), String(format: "%.2f s", noopSeconds),
                value: noopSeconds, target: perThousands(3, counties: noop.outcomes.count))
-        report("memory after the county runs: peak resident set", String(format: "%.1f MiB", peakRSSMiB()),
+        report("memory after the county runs, peak resident set", String(format: "%.1f MiB", peakRSSMiB()),
                value: peakRSSMiB() * 1_048_576 / 1e6, target: .below(100, "100 MB"))
     }
 
@@ -282,7 +282,7 @@ struct Bench {
         let before = currentRSSMiB()
         for _ in 0..<5 { try await round() }
         let after = currentRSSMiB()
-        report(String(format: "memory: resident set %.1f MiB before, %.1f MiB after 50,000 more queries and 100 more connections: growth", before, after),
+        report(String(format: "memory growth over 50,000 more queries and 100 more connections (resident set %.1f MiB before, %.1f MiB after)", before, after),
                String(format: "%+.1f MiB", after - before), value: after - before, target: .below(1, "1 MiB (no growth beyond the allocator's noise)"))
     }
 

@@ -172,7 +172,7 @@ extension Bench {
         idle.signal(SIGTERM)
         let idleStatus = await Task.detached { idle.waitForExit() }.value
         guard idleStatus == 0 else { throw BenchError("tongxin-worker exited \(idleStatus) on SIGTERM: \(idle.output.suffix(300))") }
-        report("queue: tongxin-worker idle (4 runners, listening): resident set", String(format: "%.1f MiB", idleRSS),
+        report("queue: tongxin-worker idle (4 runners, listening), resident set", String(format: "%.1f MiB", idleRSS),
                value: idleRSS * 1_048_576 / 1e6, target: .atMost(40, "40 MB"))
     }
 
