@@ -16,76 +16,82 @@ extension Bench {
 
     /// The floor of this design: JobQueue's own claim and completion statements (their SQL
     /// text taken from JobQueue, the values they bind passed as pgbench variables) for batches
-    /// of `batch`, run by `pgbench -M prepared` with `clients` clients until `total` jobs are
-    /// done; our worker's drain rate `ours` as a fraction of it.
-    static func floorDrain(_ pool: PostgresPool, total: Int, batch: Int, clients: Int, ours: Double) async throws {
-        let worker = "bench-floor"
-        let claim = JobQueue.claimQuery(worker: worker, limit: batch, lease: .seconds(15), queues: nil, counties: nil, now: nil)
-        // The completion of two stand-in jobs: its id and attempt arrays become the claim's
-        // results in the script, the other values constants.
-        let standIns = [Int64(900_000_001), Int64(900_000_002)].map {
-            Job(id: $0, queue: "default", kind: "noop", county: nil, args: "{}", attempt: 7, maxAttempts: 10, runAt: Date(), createdAt: Date())
-        }
-        let complete = JobQueue.completeQuery(standIns, worker: worker, strict: false)
-        let claimValues = try await boundTexts(claim, pool)
-        let completeValues = try await boundTexts(complete, pool)
+    /// of `batch`, as a pgbench script with `clients` clients; `run` drains the queue with it.
+    struct FloorScript: Sendable {
+        let path: String
+        let arguments: [String]
+        let environment: [String: String]
+        let batch: Int
+        let clients: Int
 
-        // Each value becomes a pgbench variable (-D), sent as a parameter; pgbench refuses an
-        // empty one, which goes into the text as '' instead.
-        var variables: [String: String] = [:]
-        func parameter(_ name: String, _ value: String) -> String {
-            guard !value.isEmpty else { return "''" }
-            variables[name] = value
-            return ":" + name
-        }
-        let claimNames = claimValues.enumerated().map { i, value in parameter("claim\(i + 1)", value) }
-        let completeNames = completeValues.enumerated().map { i, value in
-            switch value {
-            case "{900000001,900000002}": return ":ids"
-            case "{7,7}": return ":attempts"
-            default: return parameter("complete\(i + 1)", value)
+        static func make(_ pool: PostgresPool, batch: Int, clients: Int) async throws -> FloorScript {
+            let worker = "bench-floor"
+            let claim = JobQueue.claimQuery(worker: worker, limit: batch, lease: .seconds(15), queues: nil, counties: nil, now: nil)
+            // The completion of two stand-in jobs: its id and attempt arrays become the claim's
+            // results in the script, the other values constants.
+            let standIns = [Int64(900_000_001), Int64(900_000_002)].map {
+                Job(id: $0, queue: "default", kind: "noop", county: nil, args: "{}", attempt: 7, maxAttempts: 10, runAt: Date(), createdAt: Date())
             }
-        }
-        guard completeNames.contains(":ids"), completeNames.contains(":attempts") else {
-            throw BenchError("the floor: the completion statement no longer binds the jobs' ids and attempts as two arrays; update DrainComparison.swift")
-        }
-        // The claim returns the claimed jobs; pgbench keeps one row for the next statement
-        // (\gset), so its last SELECT gathers their ids and attempts into the two arrays.
-        let claimSQL = try pgbenchText(claim.sql, names: claimNames)
-        guard let last = claimSQL.range(of: "\nSELECT ", options: .backwards),
-              claimSQL[last.upperBound...].contains("FROM claimed")
-        else { throw BenchError("the floor: the claim no longer ends with SELECT … FROM claimed; update DrainComparison.swift") }
-        let script = claimSQL[..<last.lowerBound]
-            + "\nSELECT coalesce(array_agg(id), '{}') AS ids, coalesce(array_agg(attempt), '{}') AS attempts FROM claimed\n\\gset\n"
-            + (try pgbenchText(complete.sql, names: completeNames)) + ";\n"
-        let scriptPath = FileManager.default.temporaryDirectory.appendingPathComponent("tongxin-bench-floor-\(getpid()).sql").path
-        try script.write(toFile: scriptPath, atomically: true, encoding: .utf8)
-        defer { try? FileManager.default.removeItem(atPath: scriptPath) }
+            let complete = JobQueue.completeQuery(standIns, worker: worker, strict: false)
+            let claimValues = try await boundTexts(claim, pool)
+            let completeValues = try await boundTexts(complete, pool)
 
-        try await pool.query("DELETE FROM tongxin.job")
-        _ = try await enqueueNoops(pool, total: total)
-        // The claim switches JIT off for its transaction (set_config … true); pgbench's
-        // sessions do so once.
-        var environment = ProcessInfo.processInfo.environment
-        environment["PGOPTIONS"] = ((environment["PGOPTIONS"] ?? "") + " -c jit=off").trimmingCharacters(in: .whitespaces)
-        let perClient = total / batch / clients
-        var arguments = ["-n", "-M", "prepared", "-c", "\(clients)", "-j", "\(clients)", "-t", "\(perClient)", "-f", scriptPath]
-        for (name, value) in variables.sorted(by: { $0.key < $1.key }) { arguments += ["-D", "\(name)=\(value)"] }
-        let start = ContinuousClock.now
-        let child = try SpawnedProcess(try pgbenchPath(), arguments, environment: environment)
-        let status = await Task.detached { child.waitForExit() }.value
-        let elapsed = seconds(ContinuousClock.now - start)
-        guard status == 0 else { throw BenchError("the floor: pgbench failed (\(status)): \(child.output.suffix(400))") }
-        let completed = try await pool.query("SELECT count(*) FROM tongxin.job WHERE state = 'completed'").single().decode(Int.self)
-        guard completed >= total * 99 / 100 else { throw BenchError("the floor: pgbench completed \(completed) of \(total) jobs") }
-        try await pool.query("DELETE FROM tongxin.job")
-        try await pool.query("VACUUM ANALYZE tongxin.job")
-        let floor = Double(completed) / elapsed
-        report(String(format: "queue: the floor: JobQueue's claim and completion SQL, batches of %d, by pgbench -M prepared -c %d -j %d (%d jobs, process start included)",
-                      batch, clients, clients, completed),
-               String(format: "%.0f jobs/s", floor))
-        report(String(format: "queue: tongxin-worker's drain (batches of %d) as a fraction of that floor (%.0f vs %.0f jobs/s)", batch, ours, floor),
-               String(format: "%.0f%%", ours / floor * 100))
+            // Each value becomes a pgbench variable (-D), sent as a parameter; pgbench refuses an
+            // empty one, which goes into the text as '' instead.
+            var variables: [String: String] = [:]
+            func parameter(_ name: String, _ value: String) -> String {
+                guard !value.isEmpty else { return "''" }
+                variables[name] = value
+                return ":" + name
+            }
+            let claimNames = claimValues.enumerated().map { i, value in parameter("claim\(i + 1)", value) }
+            let completeNames = completeValues.enumerated().map { i, value in
+                switch value {
+                case "{900000001,900000002}": return ":ids"
+                case "{7,7}": return ":attempts"
+                default: return parameter("complete\(i + 1)", value)
+                }
+            }
+            guard completeNames.contains(":ids"), completeNames.contains(":attempts") else {
+                throw BenchError("the floor: the completion statement no longer binds the jobs' ids and attempts as two arrays; update DrainComparison.swift")
+            }
+            // The claim returns the claimed jobs; pgbench keeps one row for the next statement
+            // (\gset), so its last SELECT gathers their ids and attempts into the two arrays.
+            let claimSQL = try pgbenchText(claim.sql, names: claimNames)
+            guard let last = claimSQL.range(of: "\nSELECT ", options: .backwards),
+                  claimSQL[last.upperBound...].contains("FROM claimed")
+            else { throw BenchError("the floor: the claim no longer ends with SELECT … FROM claimed; update DrainComparison.swift") }
+            let script = claimSQL[..<last.lowerBound]
+                + "\nSELECT coalesce(array_agg(id), '{}') AS ids, coalesce(array_agg(attempt), '{}') AS attempts FROM claimed\n\\gset\n"
+                + (try pgbenchText(complete.sql, names: completeNames)) + ";\n"
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent("tongxin-bench-floor-\(getpid()).sql").path
+            try script.write(toFile: path, atomically: false, encoding: .utf8)
+
+            // The claim switches JIT off for its transaction (set_config … true); pgbench's
+            // sessions do so once.
+            var environment = ProcessInfo.processInfo.environment
+            environment["PGOPTIONS"] = ((environment["PGOPTIONS"] ?? "") + " -c jit=off").trimmingCharacters(in: .whitespaces)
+            var arguments = ["-n", "-M", "prepared", "-c", "\(clients)", "-j", "\(clients)", "-f", path]
+            for (name, value) in variables.sorted(by: { $0.key < $1.key }) { arguments += ["-D", "\(name)=\(value)"] }
+            return FloorScript(path: path, arguments: arguments, environment: environment, batch: batch, clients: clients)
+        }
+
+        /// Drains `total` jobs enqueued before (each client runs total / batch / clients
+        /// transactions); the rate, process start included. Leaves the queue empty and vacuumed.
+        func run(_ pool: PostgresPool, total: Int) async throws -> Double {
+            let start = ContinuousClock.now
+            let child = try SpawnedProcess(try pgbenchPath(), ["-t", "\(total / batch / clients)"] + arguments, environment: environment)
+            let status = await Task.detached { child.waitForExit() }.value
+            let elapsed = seconds(ContinuousClock.now - start)
+            guard status == 0 else { throw BenchError("the floor: pgbench failed (\(status)): \(child.output.suffix(400))") }
+            let completed = try await pool.query("SELECT count(*) FROM tongxin.job WHERE state = 'completed'").single().decode(Int.self)
+            guard completed >= total * 99 / 100 else { throw BenchError("the floor: pgbench completed \(completed) of \(total) jobs") }
+            try await pool.query("DELETE FROM tongxin.job")
+            try await pool.query("VACUUM ANALYZE tongxin.job")
+            return Double(completed) / elapsed
+        }
+
+        func remove() { try? FileManager.default.removeItem(atPath: path) }
     }
 
     /// The text of each value `query` binds, as the server reads it.
@@ -149,47 +155,54 @@ extension Bench {
 
     // MARK: pgqueuer
 
-    /// pgqueuer drains `total` no-op jobs with batches of `batch` on the same server (a database
-    /// of its own), `workers` processes each with its own connection as our worker's runners;
-    /// ours against it. pgqueuer is installed into a virtualenv under .build (made here with
-    /// python3 -m venv and pip); if that cannot be done, the comparison is reported not
-    /// measured (a miss).
-    static func pgqueuerDrain(_ pool: PostgresPool, total: Int, batch: Int, workers: Int, ours: Double) async throws {
-        let what = String(format: "queue: tongxin-worker's drain (%.0f jobs/s) against pgqueuer's, batches of %d, same server and run", ours, batch)
+    /// pgqueuer on the same server, in a database of its own, installed into a virtualenv under
+    /// .build (made here with python3 -m venv and pip); `run` enqueues and drains no-op jobs as
+    /// our worker's drain does. If it cannot be set up, the comparison is reported not measured
+    /// (a miss).
+    struct PgqueuerRunner: Sendable {
+        static let database = "bench_pgqueuer"
         let python: String
         let script: String
         let version: String
-        do {
-            (python, script, version) = try await pgqueuerEnvironment()
-        } catch {
-            unmeasured(what, reason: "\(error)", target: pgqueuerTarget)
-            return
+        let environment: [String: String]
+
+        static func make(_ pool: PostgresPool) async throws -> PgqueuerRunner {
+            let (python, script, version) = try await pgqueuerEnvironment()
+            try await pool.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(database)"))
+            try await pool.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(database)"))
+            var environment = ProcessInfo.processInfo.environment
+            environment["PGDATABASE"] = database
+            environment["DATABASE_URL"] = nil
+            let runner = PgqueuerRunner(python: python, script: script, version: version, environment: environment)
+            _ = try await runner.command(["install"])
+            return runner
         }
-        let database = "bench_pgqueuer"
-        try await pool.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(database)"))
-        try await pool.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(database)"))
-        var environment = ProcessInfo.processInfo.environment
-        environment["PGDATABASE"] = database
-        environment["DATABASE_URL"] = nil
-        func run(_ arguments: [String]) async throws -> String {
+
+        func command(_ arguments: [String]) async throws -> String {
             let child = try SpawnedProcess(python, [script] + arguments, environment: environment)
             let status = await Task.detached { child.waitForExit() }.value
-            guard status == 0 else { throw BenchError("pgqueuer \(arguments.joined(separator: " ")) failed (\(status)): \(child.output.suffix(400))") }
+            guard status == 0 else {
+                throw BenchError("pgqueuer \(arguments.joined(separator: " ")) failed (\(status)): \(child.output.suffix(400))")
+            }
             return child.output
         }
-        _ = try await run(["install"])
-        _ = try await run(["enqueue", "\(total)"])
-        let start = ContinuousClock.now
-        _ = try await run(["drain", "\(workers)", "\(batch)"])
-        let elapsed = seconds(ContinuousClock.now - start)
-        let left = try await run(["count"]).trimmingCharacters(in: .whitespacesAndNewlines)
-        guard left == "0" else { throw BenchError("pgqueuer left \(left) of \(total) jobs in its queue") }
-        try await pool.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(database)"))
-        let theirs = Double(total) / elapsed
-        report(String(format: "queue: pgqueuer %@ (asyncpg, %d worker processes, batch_size=%d, mode=drain) drains %d no-op jobs, process start included",
-                      version, workers, batch, total),
-               String(format: "%.0f jobs/s", theirs))
-        report(what, String(format: "%.2f×", ours / theirs), value: ours / theirs, target: pgqueuerTarget)
+
+        /// Enqueues `total` no-op jobs (10,000 per statement, then VACUUM ANALYZE; untimed) and
+        /// drains them with `workers` processes and batches of `batch`: the drain's rate,
+        /// process start included.
+        func run(total: Int, batch: Int, workers: Int) async throws -> Double {
+            _ = try await command(["enqueue", "\(total)"])
+            let start = ContinuousClock.now
+            _ = try await command(["drain", "\(workers)", "\(batch)"])
+            let elapsed = seconds(ContinuousClock.now - start)
+            let left = try await command(["count"]).trimmingCharacters(in: .whitespacesAndNewlines)
+            guard left == "0" else { throw BenchError("pgqueuer left \(left) of \(total) jobs in its queue") }
+            return Double(total) / elapsed
+        }
+
+        func close(_ pool: PostgresPool) async {
+            _ = try? await pool.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(PgqueuerRunner.database)"))
+        }
     }
 
     /// The virtualenv's python, the comparison's script and pgqueuer's version; makes the

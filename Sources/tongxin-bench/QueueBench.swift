@@ -21,44 +21,72 @@ extension Bench {
         let environment = ProcessInfo.processInfo.environment
 
         // 1. Batched enqueue: 10,000 jobs per statement, 4 counties. 2. The worker program
-        // drains them (process start included), with batches of 100 (as pgqueuer's figure) and 1,000.
+        // drains them (process start included) with batches of 100, in three rounds, each also
+        // timing the floor of this design (the queue's own claim and completion statements run
+        // by pgbench) and pgqueuer on as many jobs: the machine's noise then falls on all three
+        // alike, and medians are compared. Then once with batches of 1,000.
         let total = 200_000
-        var ourRate = 0.0
-        for batch in [100, 1000] {
-            let enqueueRate = try await enqueueNoops(pool, total: total)
-            let drainStart = ContinuousClock.now
-            let child = try SpawnedProcess(
-                program, ["--drain", "--concurrency", "2", "--batch-size", "\(batch)", "--log-level", "warning"], environment: environment)
-            let peak = Mutex(0.0)
-            let sampling = Task.detached {
-                while !Task.isCancelled {
-                    if let hwm = processMemoryMiB(child.pid, field: "VmHWM:") { peak.withLock { $0 = max($0, hwm) } }
-                    try? await Task.sleep(for: .milliseconds(20))
+        let rounds = 3
+        let floor = try await FloorScript.make(pool, batch: 100, clients: 2)
+        var pgqueuer: PgqueuerRunner?
+        var pgqueuerProblem = ""
+        do {
+            pgqueuer = try await PgqueuerRunner.make(pool)
+        } catch {
+            pgqueuerProblem = "\(error)"
+        }
+        var enqueueRates: [Double] = []
+        var ours: [Double] = []
+        var peaks: [Double] = []
+        var floors: [Double] = []
+        var theirs: [Double] = []
+        for _ in 0..<rounds {
+            enqueueRates.append(try await enqueueNoops(pool, total: total))
+            let (rate, peak) = try await ourDrain(pool, program: program, environment: environment, total: total, batch: 100)
+            ours.append(rate)
+            peaks.append(peak)
+            _ = try await enqueueNoops(pool, total: total)
+            floors.append(try await floor.run(pool, total: total))
+            if let runner = pgqueuer {
+                do {
+                    theirs.append(try await runner.run(total: total, batch: 100, workers: 2))
+                } catch {
+                    pgqueuerProblem = "\(error)"
+                    pgqueuer = nil
                 }
             }
-            let status = await Task.detached { child.waitForExit() }.value
-            let drainSeconds = seconds(ContinuousClock.now - drainStart)
-            sampling.cancel()
-            guard status == 0 else { throw BenchError("tongxin-worker --drain failed (\(status)): \(child.output.suffix(300))") }
-            let completed = try await pool.query("SELECT count(*) FROM tongxin.job WHERE state = 'completed' AND kind = 'noop'").single().decode(Int.self)
-            guard completed == total else { throw BenchError("the worker completed \(completed) of \(total) jobs") }
-            if batch == 100 {
-                report(String(format: "queue: enqueue %d no-op jobs in batches of 10,000, 4 counties", total), String(format: "%.0f jobs/s", enqueueRate))
-                ourRate = Double(total) / drainSeconds
-            }
-            report(String(format: "queue: tongxin-worker --drain --concurrency 2 --batch-size %d drains %d no-op jobs, process start included (peak RSS %.1f MiB)",
-                          batch, total, peak.withLock { $0 }),
-                   String(format: "%.0f jobs/s", Double(total) / drainSeconds), value: Double(total) / drainSeconds,
-                   target: .atLeast(15_000, "15,000 jobs/s"))
-            try await pool.query("DELETE FROM tongxin.job")
-            try await pool.query("VACUUM ANALYZE tongxin.job")
+        }
+        await pgqueuer?.close(pool)
+        floor.remove()
+        let ourRate = median(ours)
+        report(String(format: "queue: enqueue %d no-op jobs in batches of 10,000, 4 counties (median of %d)", total, rounds),
+               String(format: "%.0f jobs/s", median(enqueueRates)))
+        report(String(format: "queue: tongxin-worker --drain --concurrency 2 --batch-size 100 drains %d no-op jobs, process start included (median of %d runs alternating with the next two; peak RSS %.1f MiB)",
+                      total, rounds, peaks.max() ?? 0),
+               String(format: "%.0f jobs/s", ourRate), value: ourRate, target: .atLeast(15_000, "15,000 jobs/s"))
+        let floorRate = median(floors)
+        report(String(format: "queue: the floor: JobQueue's claim and completion SQL, batches of 100, by pgbench -M prepared -c 2 -j 2 on %d jobs, process start included (median of %d)",
+                      total, rounds),
+               String(format: "%.0f jobs/s", floorRate))
+        report(String(format: "queue: tongxin-worker's drain (batches of 100) as a fraction of that floor (%.0f vs %.0f jobs/s)", ourRate, floorRate),
+               String(format: "%.0f%%", ourRate / floorRate * 100))
+        let versus = String(format: "queue: tongxin-worker's drain against pgqueuer's, batches of 100, same server and run (medians of %d alternating runs", rounds)
+        if theirs.count == rounds, let runner = pgqueuer {
+            let theirRate = median(theirs)
+            report(String(format: "queue: pgqueuer %@ (asyncpg, 2 worker processes, batch_size=100, mode=drain) drains %d no-op jobs, process start included (median of %d)",
+                          runner.version, total, rounds),
+                   String(format: "%.0f jobs/s", theirRate))
+            report(versus + String(format: ", %.0f vs %.0f jobs/s)", ourRate, theirRate), String(format: "%.2f×", ourRate / theirRate),
+                   value: ourRate / theirRate, target: pgqueuerTarget)
+        } else {
+            unmeasured(versus + ")", reason: pgqueuerProblem, target: pgqueuerTarget)
         }
 
-        // 2b. The floor of this design: the queue's own claim and completion statements, batches
-        // of 100, run by pgbench with as many clients as the worker has runners.
-        try await floorDrain(pool, total: total, batch: 100, clients: 2, ours: ourRate)
-        // 2c. pgqueuer drains as many no-op jobs, batches of 100, on the same server.
-        try await pgqueuerDrain(pool, total: total, batch: 100, workers: 2, ours: ourRate)
+        _ = try await enqueueNoops(pool, total: total)
+        let (rate1000, peak1000) = try await ourDrain(pool, program: program, environment: environment, total: total, batch: 1000)
+        report(String(format: "queue: tongxin-worker --drain --concurrency 2 --batch-size 1000 drains %d no-op jobs, process start included (peak RSS %.1f MiB)",
+                      total, peak1000),
+               String(format: "%.0f jobs/s", rate1000), value: rate1000, target: .atLeast(15_000, "15,000 jobs/s"))
 
         // 3. Pickup latency through the worker program, listening: enqueue one job on an idle
         // queue, again every 10 ms; the server's clock gives each job's enqueue (its
@@ -255,6 +283,32 @@ extension Bench {
         let rate = Double(total) / seconds(ContinuousClock.now - start)
         try await pool.query("VACUUM ANALYZE tongxin.job")
         return rate
+    }
+
+    /// The worker program drains `total` no-op jobs enqueued before (process start included);
+    /// its rate and peak resident set. Leaves the queue empty and vacuumed.
+    static func ourDrain(
+        _ pool: PostgresPool, program: String, environment: [String: String], total: Int, batch: Int
+    ) async throws -> (rate: Double, peakMiB: Double) {
+        let start = ContinuousClock.now
+        let child = try SpawnedProcess(
+            program, ["--drain", "--concurrency", "2", "--batch-size", "\(batch)", "--log-level", "warning"], environment: environment)
+        let peak = Mutex(0.0)
+        let sampling = Task.detached {
+            while !Task.isCancelled {
+                if let hwm = processMemoryMiB(child.pid, field: "VmHWM:") { peak.withLock { $0 = max($0, hwm) } }
+                try? await Task.sleep(for: .milliseconds(20))
+            }
+        }
+        let status = await Task.detached { child.waitForExit() }.value
+        let elapsed = seconds(ContinuousClock.now - start)
+        sampling.cancel()
+        guard status == 0 else { throw BenchError("tongxin-worker --drain failed (\(status)): \(child.output.suffix(300))") }
+        let completed = try await pool.query("SELECT count(*) FROM tongxin.job WHERE state = 'completed' AND kind = 'noop'").single().decode(Int.self)
+        guard completed == total else { throw BenchError("the worker completed \(completed) of \(total) jobs") }
+        try await pool.query("DELETE FROM tongxin.job")
+        try await pool.query("VACUUM ANALYZE tongxin.job")
+        return (Double(total) / elapsed, peak.withLock { $0 })
     }
 
     static func sibling(_ name: String) throws -> String {
