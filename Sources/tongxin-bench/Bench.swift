@@ -241,21 +241,21 @@ struct Bench {
         guard migrated.succeeded else { throw BenchError("migrate up failed: \(migrated.failed.first?.error ?? "")") }
         let total = migrated.outcomes.count
         report(String(format: "one new migration over %d counties, 2 jobs (%.0f counties/s)", total, Double(total) / elapsed),
-               String(format: "%.1f s", elapsed), value: elapsed, target: perThousands(60, counties: total))
+               String(format: "%.1f s", elapsed), value: elapsed, target: migrationTarget(60, counties: total))
 
         start = ContinuousClock.now
         let noop = try await next.migrateUp(jobs: 2)
         let noopSeconds = seconds(ContinuousClock.now - start)
         guard noop.succeeded, noop.outcomes.allSatisfy({ $0.applied.isEmpty }) else { throw BenchError("the no-op pass applied something") }
         report(String(format: "no-op migrate up over %d counties", noop.outcomes.count), String(format: "%.2f s", noopSeconds),
-               value: noopSeconds, target: perThousands(3, counties: noop.outcomes.count))
+               value: noopSeconds, target: migrationTarget(3, counties: noop.outcomes.count))
         report("memory after the county runs, peak resident set", String(format: "%.1f MiB", peakRSSMiB()),
                value: peakRSSMiB() * 1_048_576 / 1e6, target: .below(100, "100 MB"))
     }
 
     /// The migration targets: `limit` seconds for 3,000 counties; for fewer (a smaller
     /// TONGXIN_BENCH_MIGRATION_COUNTIES) in proportion, for more the same limit.
-    static func perThousands(_ limit: Double, counties: Int) -> Target {
+    static func migrationTarget(_ limit: Double, counties: Int) -> Target {
         if counties >= 3_000 { return .below(limit, String(format: "%.0f s", limit)) }
         let scaled = limit * Double(counties) / 3_000
         return .below(scaled, String(format: "%.2f s (%.0f s for 3,000 counties, pro rata)", scaled, limit))
