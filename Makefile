@@ -76,6 +76,9 @@ chaos: deps
 	$(SWIFT) build
 	scripts/clean-env .build/debug/tongxin-chaos $(CHAOS_FLAGS)
 
+# Every figure is printed beside its target (ok|MISS), then one line of misses;
+# TONGXIN_BENCH_STRICT=1 makes a miss fail the target. The pgqueuer comparison installs pgqueuer
+# into .build/bench-venv (python3 -m venv, pip); docs/benchmarks.md describes every figure.
 bench: deps
 	$(SWIFT) build -c release --static-swift-stdlib
 	.build/release/tongxin-devdb run -- .build/release/tongxin-bench

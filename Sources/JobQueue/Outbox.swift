@@ -138,6 +138,11 @@ public enum Outbox {
             """).decode((String, Int).self).map { (kind: $0.0, count: $0.1) }
     }
 
+    /// Notifications of a kind, of every county.
+    public static func count(kind: String, on connection: PostgresConnection) async throws -> Int {
+        try await connection.query("SELECT count(*) FROM \(fragment: table) WHERE kind = \(kind)").single().decode(Int.self)
+    }
+
     /// Notifications not yet delivered, of every county.
     public static func pendingCount(on connection: PostgresConnection) async throws -> Int {
         try await connection.query("SELECT count(*) FROM \(fragment: table) WHERE state <> 'delivered'").single().decode(Int.self)

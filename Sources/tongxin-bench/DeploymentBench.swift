@@ -53,9 +53,10 @@ extension Bench {
             }
         }
         let readMedians = reads.map(median)
-        print("deployment: point reads by primary key, one client: " + zip(targets, readMedians).map { target, rate in
-            String(format: "%@ %.0f/s (%.2f×)", target.name, rate, rate / readMedians[0])
-        }.joined(separator: ", ") + String(format: " (medians of 5 alternating %d s runs)", duration))
+        report(String(format: "deployment: point reads by primary key, one client (medians of 5 alternating %d s runs)", duration),
+               zip(targets, readMedians).map { target, rate in
+                   String(format: "%@ %.0f/s (%.2f×)", target.name, rate, rate / readMedians[0])
+               }.joined(separator: ", "))
 
         // Workflow steps, one client, each target in its own county; three alternating rounds of
         // 100 lifecycles (500 audited transactions), latency per step.
@@ -73,9 +74,10 @@ extension Bench {
             }
         }
         let p50 = steps.map { percentile($0, 50) }
-        print("deployment: a workflow step (one audited transaction), one client: " + zip(targets, steps).enumerated().map { t, pair in
-            String(format: "%@ p50 %.2f ms, p90 %.2f ms (%.2f×)", pair.0.name, p50[t] / 1000, percentile(pair.1, 90) / 1000, p50[t] / p50[0])
-        }.joined(separator: "; ") + " (3 alternating rounds of 500 steps)")
+        report("deployment: a workflow step (one audited transaction), one client (3 alternating rounds of 500 steps)",
+               zip(targets, steps).enumerated().map { t, pair in
+                   String(format: "%@ p50 %.2f ms, p90 %.2f ms (%.2f×)", pair.0.name, p50[t] / 1000, percentile(pair.1, 90) / 1000, p50[t] / p50[0])
+               }.joined(separator: "; "))
         for pool in pools { await pool.close() }
         await setUp.close()
     }
@@ -90,8 +92,8 @@ extension Bench {
         let store = try await preparedStore(pool, county: code)
         var samples: [Double] = []
         for round in 0..<3 { samples += try await timedLifecycles(store, year: 2001 + round, count: 100) }
-        print(String(format: "a workflow step (one audited transaction), one client: p50 %.2f ms, p90 %.2f ms (%d steps)",
-                     percentile(samples, 50) / 1000, percentile(samples, 90) / 1000, samples.count))
+        report(String(format: "a workflow step (one audited transaction), one client (%d steps)", samples.count),
+               String(format: "p50 %.2f ms, p90 %.2f ms", percentile(samples, 50) / 1000, percentile(samples, 90) / 1000))
     }
 
     /// A store for `county` with a sector, 20 members and 10 units.

@@ -45,8 +45,8 @@ extension Bench {
         }
         await loader.close()
         let loaded = seconds(ContinuousClock.now - start)
-        print(String(format: "reports: %d counties created in %.0f s, %d proposals each (with assignments, replies, ratings) loaded by COPY in %.0f s",
-                     count, created, perCounty, loaded))
+        report(String(format: "reports: %d counties created, then %d proposals each (with assignments, replies, ratings) loaded by COPY", count, perCounty),
+               String(format: "%.0f s and %.0f s", created, loaded))
 
         // The rollups, by the worker program.
         try await pool.query("""
@@ -62,7 +62,7 @@ extension Bench {
         let status = await Task.detached { worker.waitForExit() }.value
         guard status == 0 else { throw BenchError("the rollups failed: \(worker.output.suffix(300))") }
         let rolled = seconds(ContinuousClock.now - start)
-        print(String(format: "reports: tongxin-worker rolls up %d counties in %.1f s (%.0f counties/s)", count, rolled, Double(count) / rolled))
+        report(String(format: "reports: tongxin-worker rolls up %d counties (%.0f counties/s)", count, Double(count) / rolled), String(format: "%.1f s", rolled))
 
         // `tongxin report compare --all --format json`, as an operator runs it.
         let tongxin = try sibling("tongxin")
@@ -114,8 +114,11 @@ extension Bench {
         }
         naiveSamples.sort()
         let naiveP50 = naiveSamples[naiveSamples.count / 2]
-        print(String(format: "reports: tongxin report compare --year 2021 --all --format json over %d counties, wall time with process start: p50 %.0f ms, p90 %.0f ms (target < 300 ms); the naive UNION ALL over every schema (the main counts, joined per county): %.0f ms (median of 3): %.0f× faster (target ≥ 20×)",
-                     count, compareP50, samples[samples.count * 9 / 10], naiveP50, naiveP50 / compareP50))
+        report(String(format: "reports: tongxin report compare --year 2021 --all --format json over %d counties, wall time with process start (p90 %.0f ms; 10 runs)",
+                      count, samples[samples.count * 9 / 10]),
+               String(format: "p50 %.0f ms", compareP50), value: compareP50, target: .below(300, "300 ms"))
+        report(String(format: "reports: report compare against the naive UNION ALL over every schema (the main counts, joined per county; %.0f ms, median of 3)", naiveP50),
+               String(format: "%.0f× faster", naiveP50 / compareP50), value: naiveP50 / compareP50, target: .atLeast(20, "20×"))
 
         // `tongxin report annual` for one county.
         var annual: [Double] = []
@@ -128,8 +131,8 @@ extension Bench {
             if i > 0 { annual.append(seconds(ContinuousClock.now - t) * 1000) }
         }
         annual.sort()
-        print(String(format: "reports: tongxin report annual for one county (200 proposals), wall time with process start: p50 %.0f ms (target < 100 ms)",
-                      annual[annual.count / 2]))
+        report("reports: tongxin report annual for one county (200 proposals), wall time with process start (10 runs)",
+               String(format: "p50 %.0f ms", annual[annual.count / 2]), value: annual[annual.count / 2], target: .below(100, "100 ms"))
 
         // Freshness: the worker runs; a change in a county; how long until its rollup shows it.
         let running = try SpawnedProcess(program, ["--concurrency", "2", "--log-level", "warning"], environment: environment)
@@ -153,7 +156,8 @@ extension Bench {
         running.signal(SIGTERM)
         _ = await Task.detached { running.waitForExit() }.value
         guard let fresh else { throw BenchError("the rollup did not show the change within 120 s") }
-        print(String(format: "reports: rollup freshness after a change, worker running: %.1f s (target < 60 s; 30 s buckets, 1 s poll)", fresh))
+        report("reports: rollup freshness after a change, worker running (30 s buckets, 1 s poll)", String(format: "%.1f s", fresh),
+               value: fresh, target: .below(60, "60 s"))
     }
 
     /// One county's data: reference rows by SQL, the year's proposals and their handling by COPY.
