@@ -11,7 +11,6 @@ public final class JobRunnerMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
     private let factory: PrometheusMetricsFactory
     private let counters = Mutex<[String: CoreMetrics.Counter]>([:])
-    private let timers = Mutex<[String: CoreMetrics.Timer]>([:])
     private let meters = Mutex<[String: Meter]>([:])
     private let totals = Mutex<(processed: Int, failed: Int)>((0, 0))
     /// The queue depths' labels seen so far: a queue that empties shows 0, not its last count.
@@ -44,16 +43,6 @@ public final class JobRunnerMetrics: Sendable {
         }
     }
 
-    private func timer(_ name: String, _ dimensions: [(String, String)]) -> CoreMetrics.Timer {
-        let key = key(name, dimensions)
-        return timers.withLock { timers in
-            if let known = timers[key] { return known }
-            let made = CoreMetrics.Timer(label: name, dimensions: dimensions, factory: factory)
-            timers[key] = made
-            return made
-        }
-    }
-
     private func meter(_ name: String, _ dimensions: [(String, String)] = []) -> Meter {
         let key = key(name, dimensions)
         return meters.withLock { meters in
@@ -64,9 +53,31 @@ public final class JobRunnerMetrics: Sendable {
         }
     }
 
+    /// A kind's series, made once (a job's metrics are then a dictionary lookup and the
+    /// series' own updates).
+    private struct KindSeries {
+        let processed: CoreMetrics.Counter
+        let duration: CoreMetrics.Timer
+    }
+
+    private let kinds = Mutex<[String: KindSeries]>([:])
+    private let pickups = Mutex<[String: CoreMetrics.Timer]>([:])
+
+    private func series(_ kind: String) -> KindSeries {
+        kinds.withLock { kinds in
+            if let known = kinds[kind] { return known }
+            let made = KindSeries(
+                processed: CoreMetrics.Counter(label: "tongxin_jobs_processed_total", dimensions: [("kind", kind)], factory: factory),
+                duration: CoreMetrics.Timer(label: "tongxin_job_duration_seconds", dimensions: [("kind", kind)], factory: factory))
+            kinds[kind] = made
+            return made
+        }
+    }
+
     func completed(kind: String, seconds: Double) {
-        counter("tongxin_jobs_processed_total", [("kind", kind)]).increment()
-        timer("tongxin_job_duration_seconds", [("kind", kind)]).recordSeconds(max(0, seconds))
+        let series = series(kind)
+        series.processed.increment()
+        series.duration.recordSeconds(max(0, seconds))
         totals.withLock { $0.processed += 1 }
     }
 
@@ -78,7 +89,13 @@ public final class JobRunnerMetrics: Sendable {
 
     /// From a job's due time (or enqueue, when later) to its start, per queue.
     func pickedUp(queue: String, seconds: Double) {
-        timer("tongxin_job_pickup_seconds", [("queue", queue)]).recordSeconds(max(0, seconds))
+        let timer = pickups.withLock { timers in
+            if let known = timers[queue] { return known }
+            let made = CoreMetrics.Timer(label: "tongxin_job_pickup_seconds", dimensions: [("queue", queue)], factory: factory)
+            timers[queue] = made
+            return made
+        }
+        timer.recordSeconds(max(0, seconds))
     }
 
     func rescued(_ n: Int) { counter("tongxin_jobs_rescued_total").increment(by: n) }
