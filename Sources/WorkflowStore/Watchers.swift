@@ -36,16 +36,9 @@ extension WorkflowStore {
         let context = Context(tx: tx, settings: settings, schema: county.schema, prelude: Array(rows.dropFirst()), batch: batch)
         let result = try await body(context)
         _ = askRollups(batch)
-        let writes = PendingWrites()
-        try batch.drain(into: writes)
-        let (statements, jobs) = writes.take()
         // The county's schema for its own statements: they run at the batch's commit, after
         // other counties' jobs have set theirs.
-        if !statements.isEmpty {
-            result.writes.later("SELECT set_config('search_path', \(county.schema.quoted), true)")
-            result.writes.later(statements)
-        }
-        try result.writes.enqueue(jobs)
+        try batch.drain(into: result.writes, settingSearchPath: county.schema)
         return result
     }
 

@@ -140,8 +140,12 @@ public struct WorkflowStore: Sendable {
         /// Moves the queued items, as statements and jobs, into `writes`: one WITH … (the
         /// county's writes and first audit entry), further audit entries, the control schema's
         /// statements, then the jobs.
-        func drain(into writes: PendingWrites) throws {
+        /// With `schema`, the statements (if any) are preceded by one that puts the county's
+        /// schema on the search_path: for writes sent later in a transaction that other
+        /// counties' statements share (the worker's batch).
+        func drain(into writes: PendingWrites, settingSearchPath schema: PostgresIdentifier? = nil) throws {
             let (statements, jobs) = split()
+            if let schema, !statements.isEmpty { writes.later("SELECT set_config('search_path', \(schema.quoted), true)") }
             writes.later(statements)
             try writes.enqueue(jobs)
         }
