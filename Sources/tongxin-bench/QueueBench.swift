@@ -26,7 +26,7 @@ extension Bench {
         // by pgbench) and pgqueuer on as many jobs: the machine's noise then falls on all three
         // alike, and medians are compared. Then once with batches of 1,000.
         let total = 200_000
-        let rounds = 3
+        let rounds = max(1, Int(environment["TONGXIN_BENCH_ROUNDS"] ?? "") ?? 3)
         let floor = try await FloorScript.make(pool, batch: 100, clients: 2)
         var pgqueuer: PgqueuerRunner?
         var pgqueuerProblem = ""
@@ -40,11 +40,19 @@ extension Bench {
         var peaks: [Double] = []
         var floors: [Double] = []
         var theirs: [Double] = []
+        // TONGXIN_BENCH_BASELINE_WORKER names an earlier build of tongxin-worker (same control
+        // schema): it drains as many jobs in each round too, and the two are set side by side.
+        let baseline = environment["TONGXIN_BENCH_BASELINE_WORKER"].flatMap { $0.isEmpty ? nil : $0 }
+        var baselines: [Double] = []
         for _ in 0..<rounds {
             enqueueRates.append(try await enqueueNoops(pool, total: total))
             let (rate, peak) = try await ourDrain(pool, program: program, environment: environment, total: total, batch: 100)
             ours.append(rate)
             peaks.append(peak)
+            if let baseline {
+                _ = try await enqueueNoops(pool, total: total)
+                baselines.append(try await ourDrain(pool, program: baseline, environment: environment, total: total, batch: 100).rate)
+            }
             _ = try await enqueueNoops(pool, total: total)
             floors.append(try await floor.run(pool, total: total))
             if let runner = pgqueuer {
@@ -64,6 +72,12 @@ extension Bench {
         report(String(format: "queue: tongxin-worker --drain --concurrency 2 --batch-size 100 drains %d no-op jobs, process start included (median of %d runs alternating with the next two; peak RSS %.1f MiB)",
                       total, rounds, peaks.max() ?? 0),
                String(format: "%.0f jobs/s", ourRate), value: ourRate, target: .atLeast(15_000, "15,000 jobs/s"))
+        if let baseline {
+            let theirRate = median(baselines)
+            report(String(format: "queue: this tongxin-worker's drain against the baseline build %@, batches of 100, same server and run (medians of %d alternating runs, %.0f vs %.0f jobs/s)",
+                          baseline, rounds, ourRate, theirRate),
+                   String(format: "%.2f×", ourRate / theirRate))
+        }
         let floorRate = median(floors)
         report(String(format: "queue: the floor: JobQueue's claim and completion SQL, batches of 100, by pgbench -M prepared -c 2 -j 2 on %d jobs, process start included (median of %d)",
                       total, rounds),
