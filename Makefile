@@ -30,6 +30,7 @@ deps:
 	@missing=""; \
 	pkg-config --exists libpq 2>/dev/null || missing="$$missing libpq"; \
 	pkg-config --exists libcurl 2>/dev/null || missing="$$missing libcurl"; \
+	pkg-config --exists libsodium 2>/dev/null || missing="$$missing libsodium"; \
 	[ -x "$${TONGXIN_PG_BINDIR:-/nonexistent}/initdb" ] || compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null \
 		|| missing="$$missing initdb"; \
 	command -v pgbench >/dev/null 2>&1 || compgen -G '/usr/lib/postgresql/*/bin/pgbench' >/dev/null \
@@ -46,9 +47,9 @@ deps:
 				"and set TONGXIN_PG_BINDIR to its bin folder (Tongxin runs on Linux)" >&2; \
 			exit 1; \
 		fi; \
-		echo "make deps: missing:$$missing; installing postgresql libpq-dev libcurl4-openssl-dev pkg-config docker-compose pgbouncer openssl python3 chromium fonts-wqy-microhei"; \
+		echo "make deps: missing:$$missing; installing postgresql libpq-dev libcurl4-openssl-dev libsodium-dev pkg-config docker-compose pgbouncer openssl python3 chromium fonts-wqy-microhei"; \
 		$(SUDO) apt-get update && \
-			$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql libpq-dev libcurl4-openssl-dev pkg-config docker-compose pgbouncer openssl python3 \
+			$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql libpq-dev libcurl4-openssl-dev libsodium-dev pkg-config docker-compose pgbouncer openssl python3 \
 				chromium fonts-wqy-microhei; \
 	fi
 

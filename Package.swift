@@ -37,6 +37,12 @@ let package = Package(
             pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"])]
         ),
+        // libsodium, for argon2id password hashes, random bytes and constant-time comparison.
+        .systemLibrary(
+            name: "CSodium",
+            pkgConfig: "libsodium",
+            providers: [.apt(["libsodium-dev"])]
+        ),
         // The value types every layer shares (CalendarDate, WorkflowError); depends on nothing.
         .target(
             name: "TongxinBase",
@@ -86,6 +92,13 @@ let package = Package(
             dependencies: ["TongxinBase", "PostgresClient", "Counties", "Workflow", "JobQueue"],
             swiftSettings: swiftSettings
         ),
+        // Accounts in the control schema: adding and managing them, passwords (argon2id),
+        // sign-in with locks, web sessions; the principal a PostgreSQL login acts as.
+        .target(
+            name: "Accounts",
+            dependencies: ["TongxinBase", "PostgresClient", "Counties", "Workflow", "CSodium"],
+            swiftSettings: swiftSettings
+        ),
         // The job queue in the control schema: enqueue, claim, complete, retry, rescue, prune.
         .target(
             name: "JobQueue",
@@ -113,7 +126,7 @@ let package = Package(
             name: "TongxinCLI",
             dependencies: [
                 "TongxinBase", "CommandLineSupport",
-                "PostgresClient", "Migrations", "Counties", "Workflow", "WorkflowStore", "JobQueue", "TongxinDemo", "Reports",
+                "PostgresClient", "Migrations", "Counties", "Accounts", "Workflow", "WorkflowStore", "JobQueue", "TongxinDemo", "Reports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -173,6 +186,11 @@ let package = Package(
         .testTarget(
             name: "MigrationsTests",
             dependencies: ["Migrations", "Counties", "PostgresClient", "PostgresTestSupport", "CountiesTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "AccountsTests",
+            dependencies: ["Accounts", "Counties", "Migrations", "PostgresClient", "Workflow", "TongxinBase", "PostgresTestSupport", "CountiesTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

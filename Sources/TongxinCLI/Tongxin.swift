@@ -16,7 +16,7 @@ public struct Tongxin: AsyncParsableCommand {
             """,
         version: TongxinVersion.current,
         subcommands: [
-            Database.self, CountyCommand.self, MigrateCommand.self,
+            Database.self, CountyCommand.self, MigrateCommand.self, AccountCommand.self,
             SectorCommand.self, MemberCommand.self, UnitCommand.self, SessionCommand.self, CalendarCommand.self,
             ProposalCommand.self, SuggestionCommand.self, ActivityCommand.self, ImportCommand.self, AuditCommand.self, DemoCommand.self,
             JobsCommand.self, NotificationsCommand.self, ReportCommand.self, ExchangeCommand.self,
