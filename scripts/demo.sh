@@ -9,12 +9,12 @@ $T db check
 
 echo
 echo "== the six peer committees of the seed article, one schema each"
-$T county create leiyang --name 耒阳市 --region 湖南省衡阳市
-$T county create changning --name 常宁市 --region 湖南省衡阳市
-$T county create linwu --name 临武县 --region 湖南省郴州市
-$T county create lingling --name 零陵区 --region 湖南省永州市
-$T county create zhaoping --name 昭平县 --region 广西壮族自治区贺州市
-$T county create macheng --name 麻城市 --region 湖北省黄冈市
+$T county create leiyang --name 耒阳市 --region 湖南省衡阳市 --purpose demo
+$T county create changning --name 常宁市 --region 湖南省衡阳市 --purpose demo
+$T county create linwu --name 临武县 --region 湖南省郴州市 --purpose demo
+$T county create lingling --name 零陵区 --region 湖南省永州市 --purpose demo
+$T county create zhaoping --name 昭平县 --region 广西壮族自治区贺州市 --purpose demo
+$T county create macheng --name 麻城市 --region 湖北省黄冈市 --purpose demo
 $T county list
 
 echo
@@ -34,7 +34,7 @@ echo "== 2021 in each county: a deterministic year through the workflow (every s
 echo "   replayed through the worker: before each step it runs the jobs due by then, so each"
 echo "   reminder, overdue mark and escalation lands on its day"
 for county in leiyang changning linwu lingling zhaoping macheng; do
-    $T demo fill --county $county --year 2021 --actor 提案委 --replay --notify-file "$NOTIFY"
+    $T demo fill --county $county --year 2021 --replay --notify-file "$NOTIFY"
 done
 
 echo

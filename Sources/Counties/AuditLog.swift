@@ -8,13 +8,15 @@ import TongxinBase
 public enum AuditLog {
     /// The canonical text an entry's hash covers, as SQL over the row's columns and the
     /// previous hash; UTC epoch microseconds and jsonb's own text keep it independent of the
-    /// session's TimeZone and of key order.
+    /// session's TimeZone and of key order. The server's clock when the entry was recorded and
+    /// who typed it for the actor come last: entries from before they were kept have neither
+    /// (NULL), and concat_ws skips NULLs, so their hashes are what they were.
     static func hashExpression(previous: String, entry prefix: String = "") -> String {
         let p = prefix
         return """
             encode(sha256(convert_to(concat_ws('|', coalesce(\(previous), ''),
                 (extract(epoch FROM \(p)at) * 1000000)::bigint::text, \(p)actor, \(p)entity, \(p)entity_id, \(p)action,
-                \(p)detail::text), 'UTF8')), 'hex')
+                \(p)detail::text, (extract(epoch FROM \(p)recorded_at) * 1000000)::bigint::text, \(p)entered_by), 'UTF8')), 'hex')
             """
     }
 
@@ -29,11 +31,12 @@ public enum AuditLog {
     /// missing (nothing would be logged).
     public static func append(
         on tx: PostgresConnection, schema: PostgresIdentifier, actor: String, entity: String, entityID: String,
-        action: String, detail: JSONB<[String: String]> = JSONB([:]), at: Date
+        action: String, detail: JSONB<[String: String]> = JSONB([:]), at: Date, enteredBy: String? = nil
     ) async throws {
         do {
             let rows = try await tx.query(appendQuery(
-                schema: schema, actor: actor, entity: entity, entityID: entityID, action: action, detail: detail, at: at))
+                schema: schema, actor: actor, entity: entity, entityID: entityID, action: action, detail: detail.value, at: at,
+                enteredBy: enteredBy))
             try check(rows, schema: schema)
         } catch let error as PostgresError where isMissingHead(error) {
             throw missingHead(schema)
@@ -47,18 +50,19 @@ public enum AuditLog {
     /// NULL), so nothing is committed unlogged; `isMissingHead` recognizes that error.
     public static func appendQuery(
         schema: PostgresIdentifier, actor: String, entity: String, entityID: String, action: String,
-        detail: JSONB<[String: String]>, at: Date
+        detail: JSONB<[String: String]>, at: Date, enteredBy: String? = nil
     ) -> PostgresQuery {
-        appendQuery(schema: schema, actor: actor, entity: entity, entityID: entityID, action: action, detail: detail.value, at: at)
+        appendQuery(schema: schema, actor: actor, entity: entity, entityID: entityID, action: action, detail: detail.value, at: at,
+                    enteredBy: enteredBy)
     }
 
     /// The same with the detail as a flat object of strings (serialized here: the hot path
     /// avoids a JSONEncoder per entry).
     public static func appendQuery(
         schema: PostgresIdentifier, actor: String, entity: String, entityID: String, action: String,
-        detail: [String: String], at: Date
+        detail: [String: String], at: Date, enteredBy: String? = nil
     ) -> PostgresQuery {
-        let entry = entryCTE(actor: actor, entity: entity, entityID: entityID, action: action, detail: detail, at: at)
+        let entry = entryCTE(actor: actor, entity: entity, entityID: entityID, action: action, detail: detail, at: at, enteredBy: enteredBy)
         return """
             WITH \(fragment: entry), \(fragment: headCTE(schema))
             \(fragment: insertStatement(schema))
@@ -69,23 +73,26 @@ public enum AuditLog {
     /// WITH of a statement that also makes the change it logs: one statement for both.
     public static func appendCTEs(
         schema: PostgresIdentifier, actor: String, entity: String, entityID: String, action: String,
-        detail: [String: String], at: Date
+        detail: [String: String], at: Date, enteredBy: String? = nil
     ) -> PostgresQuery {
-        let entry = entryCTE(actor: actor, entity: entity, entityID: entityID, action: action, detail: detail, at: at)
+        let entry = entryCTE(actor: actor, entity: entity, entityID: entityID, action: action, detail: detail, at: at, enteredBy: enteredBy)
         return "\(fragment: entry), \(fragment: headCTE(schema)), audit_logged AS (\(fragment: insertStatement(schema)))"
     }
 
     private static func entryCTE(
-        actor: String, entity: String, entityID: String, action: String, detail: [String: String], at: Date
+        actor: String, entity: String, entityID: String, action: String, detail: [String: String], at: Date, enteredBy: String?
     ) -> PostgresQuery {
         let detail = JSONText.object(detail)
         // `tail`: the hashed text after the previous hash, as bytes, computed from the bind
         // values here, so that the head's UPDATE applies IMMUTABLE functions only (Citus rule 10).
+        // `recorded_at` is the server's clock (the transaction's start), never the client's.
         return """
             audit_entry AS (SELECT e.*, convert_to('|' || concat_ws('|', (extract(epoch FROM e.at) * 1000000)::bigint::text,
-                                       e.actor, e.entity, e.entity_id, e.action, e.detail::text), 'UTF8') AS tail
+                                       e.actor, e.entity, e.entity_id, e.action, e.detail::text,
+                                       (extract(epoch FROM e.recorded_at) * 1000000)::bigint::text, e.entered_by), 'UTF8') AS tail
                             FROM (SELECT \(at)::timestamptz AS at, \(actor)::text AS actor, \(entity)::text AS entity,
-                                         \(entityID)::text AS entity_id, \(action)::text AS action, \(detail)::jsonb AS detail) e)
+                                         \(entityID)::text AS entity_id, \(action)::text AS action, \(detail)::jsonb AS detail,
+                                         now() AS recorded_at, \(enteredBy)::text AS entered_by) e)
             """
     }
 
@@ -102,8 +109,8 @@ public enum AuditLog {
     /// Without a head row the hash is NULL and the NOT NULL column refuses the entry.
     private static func insertStatement(_ schema: PostgresIdentifier) -> PostgresQuery {
         """
-        INSERT INTO \(identifier: schema).audit_log (at, actor, entity, entity_id, action, detail, prev_hash, hash)
-        SELECT e.at, e.actor, e.entity, e.entity_id, e.action, e.detail, m.prev, m.hash
+        INSERT INTO \(identifier: schema).audit_log (at, actor, entity, entity_id, action, detail, recorded_at, entered_by, prev_hash, hash)
+        SELECT e.at, e.actor, e.entity, e.entity_id, e.action, e.detail, e.recorded_at, e.entered_by, m.prev, m.hash
         FROM audit_entry e LEFT JOIN audit_head_moved m ON true
         """
     }

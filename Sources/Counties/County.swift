@@ -40,10 +40,17 @@ public struct County: Sendable, Hashable {
         case archived
     }
 
+    /// What the county is for: a live committee, or a demo or training county, where an
+    /// operator may replay a year (steps at any time).
+    public enum Purpose: String, Sendable, Codable, CaseIterable {
+        case live, demo, training
+    }
+
     public var code: CountyCode
     public var name: String
     public var region: String?
     public var status: Status
+    public var purpose: Purpose = .live
     public var settings: CountySettings
     public var createdAt: Date
     public var updatedAt: Date
@@ -83,6 +90,8 @@ public struct CountySettings: Sendable, Hashable, Codable {
     public var keyReminderDays = 30
     /// Days before a micro-suggestion's reply is due when its unit is reminded.
     public var suggestionReminderDays = 3
+    /// Days a step may be entered late (补录, effective in the past), by staff with a reason.
+    public var backdateDays = 30
 
     public init() {}
 
@@ -123,6 +132,7 @@ public struct CountySettings: Sendable, Hashable, Codable {
         case evaluationReminderDays = "evaluation_reminder_days"
         case keyReminderDays = "key_reminder_days"
         case suggestionReminderDays = "suggestion_reminder_days"
+        case backdateDays = "backdate_days"
     }
 
     /// Settings missing from stored JSON take their defaults.
@@ -144,6 +154,7 @@ public struct CountySettings: Sendable, Hashable, Codable {
         evaluationReminderDays = try c.decodeIfPresent(Int.self, forKey: .evaluationReminderDays) ?? d.evaluationReminderDays
         keyReminderDays = try c.decodeIfPresent(Int.self, forKey: .keyReminderDays) ?? d.keyReminderDays
         suggestionReminderDays = try c.decodeIfPresent(Int.self, forKey: .suggestionReminderDays) ?? d.suggestionReminderDays
+        backdateDays = try c.decodeIfPresent(Int.self, forKey: .backdateDays) ?? d.backdateDays
     }
 
     /// The setting names `county set` accepts.
@@ -179,6 +190,7 @@ public struct CountySettings: Sendable, Hashable, Codable {
         case .evaluationReminderDays: evaluationReminderDays = try number(1...60)
         case .keyReminderDays: keyReminderDays = try number(1...365)
         case .suggestionReminderDays: suggestionReminderDays = try number(1...30)
+        case .backdateDays: backdateDays = try number(0...365)
         case nil:
             throw CountyError("unknown setting \"\(key.prefix(40))\"; settings are \(CountySettings.keys.joined(separator: ", "))")
         }
@@ -213,7 +225,7 @@ public struct CountySettings: Sendable, Hashable, Codable {
             "league_minimum_count=\(leagueMinimumCount)", "reminder_days=\(reminderDays)",
             "escalation_days=\(escalationDays)", "co_opinion_reminder_days=\(coOpinionReminderDays)",
             "evaluation_reminder_days=\(evaluationReminderDays)", "key_reminder_days=\(keyReminderDays)",
-            "suggestion_reminder_days=\(suggestionReminderDays)",
+            "suggestion_reminder_days=\(suggestionReminderDays)", "backdate_days=\(backdateDays)",
         ]
     }
 }

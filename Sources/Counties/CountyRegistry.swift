@@ -55,7 +55,7 @@ public struct CountyRegistry: Sendable {
     /// Creates the county's schema with every county migration, its role (`CountyRoles`: made
     /// if missing, granted its rights) and registers it, in one transaction: it exists fully or
     /// not at all. Making the role needs CREATEROLE.
-    public func create(code: CountyCode, name: String, region: String?) async throws -> County {
+    public func create(code: CountyCode, name: String, region: String?, purpose: County.Purpose = .live) async throws -> County {
         let name = try Self.validated(text: name, field: "name", maximum: 100)
         let region = try region.map { try Self.validated(text: $0, field: "region", maximum: 200) }
         try await migrateControl()
@@ -75,8 +75,8 @@ public struct CountyRegistry: Sendable {
                 try await Self.setUpRole(code, writable: true, on: tx)
                 let rows = try await tx.pipeline([
                     """
-                    INSERT INTO \(identifier: Self.controlSchema).county (code, name, region, schema_name, settings)
-                    VALUES (\(code.value), \(name), \(region), \(code.schema.name), \(settings))
+                    INSERT INTO \(identifier: Self.controlSchema).county (code, name, region, schema_name, settings, purpose)
+                    VALUES (\(code.value), \(name), \(region), \(code.schema.name), \(settings), \(purpose.rawValue))
                     """,
                     "SELECT to_regproc('pg_catalog.citus_version') IS NOT NULL",
                 ])
@@ -114,7 +114,7 @@ public struct CountyRegistry: Sendable {
             .single().decode(Bool.self)
         guard registered else { return [] }
         let rows = try await pool.query("""
-            SELECT code, name, region, status, settings, created_at, updated_at
+            SELECT code, name, region, status, settings, created_at, updated_at, purpose
             FROM \(identifier: Self.controlSchema).county ORDER BY code
             """)
         return try rows.map(Self.county(from:))
@@ -123,7 +123,7 @@ public struct CountyRegistry: Sendable {
     /// One county; a clear error when there is none with that code.
     public func show(_ code: CountyCode) async throws -> County {
         let rows = try await pool.query("""
-            SELECT code, name, region, status, settings, created_at, updated_at
+            SELECT code, name, region, status, settings, created_at, updated_at, purpose
             FROM \(identifier: Self.controlSchema).county WHERE code = \(code.value)
             """)
         guard let row = rows.first else { throw CountyError("no county \(code)") }
@@ -163,6 +163,16 @@ public struct CountyRegistry: Sendable {
         return county
     }
 
+    /// Marks what the county is for (the operator's): replaying a year is allowed only in demo
+    /// and training counties.
+    public func setPurpose(_ code: CountyCode, _ purpose: County.Purpose) async throws -> County {
+        let changed = try await pool.query("""
+            UPDATE \(identifier: Self.controlSchema).county SET purpose = \(purpose.rawValue), updated_at = now() WHERE code = \(code.value)
+            """).affectedRows
+        guard changed == 1 else { throw CountyError("no county \(code)") }
+        return try await show(code)
+    }
+
     /// Throws unless the county exists and is active: every workflow write checks this first.
     public func requireWritable(_ code: CountyCode) async throws {
         let county = try await show(code)
@@ -182,12 +192,12 @@ public struct CountyRegistry: Sendable {
     }
 
     static func county(from row: PostgresRow) throws -> County {
-        let (code, name, region, status, settings, created, updated) =
-            try row.decode((String, String, String?, String, JSONB<CountySettings>, Date, Date).self)
+        let (code, name, region, status, settings, created, updated, purpose) =
+            try row.decode((String, String, String?, String, JSONB<CountySettings>, Date, Date, String).self)
         return County(
             code: try CountyCode(code), name: name, region: region,
-            status: County.Status(rawValue: status) ?? .archived, settings: settings.value,
-            createdAt: created, updatedAt: updated)
+            status: County.Status(rawValue: status) ?? .archived, purpose: County.Purpose(rawValue: purpose) ?? .live,
+            settings: settings.value, createdAt: created, updatedAt: updated)
     }
 
     /// Text for names and regions: trimmed, 1…maximum characters, no control characters.

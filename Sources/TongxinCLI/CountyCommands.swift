@@ -35,7 +35,7 @@ struct CountyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "county",
         abstract: "Create, list, show, configure and archive county committees (one schema each).",
-        subcommands: [Create.self, CreateMany.self, List.self, Show.self, Set.self, Archive.self, Export.self, Import.self, Drop.self]
+        subcommands: [Create.self, CreateMany.self, List.self, Show.self, Set.self, Purpose.self, Archive.self, Export.self, Import.self, Drop.self]
     )
 
     struct Create: AsyncParsableCommand {
@@ -46,12 +46,30 @@ struct CountyCommand: AsyncParsableCommand {
         var code: String
         @Option(help: "The committee's name, e.g. 耒阳市.") var name: String
         @Option(help: "Region, e.g. 湖南省衡阳市.") var region: String?
+        @Option(help: "live (default), demo or training: only in a demo or training county may an operator replay a year (steps at any time).")
+        var purpose = "live"
 
         func run() async throws {
             try await reportingFailures {
                 let code = try CountyCode(code)
-                let county = try await options.withRegistry { try await $0.create(code: code, name: name, region: region) }
+                let county = try await options.withRegistry { try await $0.create(code: code, name: name, region: region, purpose: try parsePurpose(purpose)) }
                 print("created county \(county.code) (\(county.name)) in schema \(county.schema.name), role \(county.code.role.name)")
+            }
+        }
+    }
+
+    struct Purpose: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Mark what a county is for: live, demo or training (only in demo and training counties may an operator replay a year).")
+        @OptionGroup var options: RegistryOptions
+        @Argument(help: "County code.") var code: String
+        @Argument(help: "live, demo or training.") var purpose: String
+
+        func run() async throws {
+            try await reportingFailures {
+                let code = try CountyCode(code)
+                let county = try await options.withRegistry { try await $0.setPurpose(code, try parsePurpose(purpose)) }
+                print("county \(county.code) is \(county.purpose.rawValue)")
             }
         }
     }
@@ -251,4 +269,12 @@ struct CountyCommand: AsyncParsableCommand {
             "settings:",
         ] + county.settings.lines.map { "  " + $0 }
     }
+}
+
+/// A county's purpose from an option or argument.
+func parsePurpose(_ text: String) throws -> County.Purpose {
+    guard let purpose = County.Purpose(rawValue: text) else {
+        throw ValidationError("\"\(text.prefix(20))\" is not a purpose (live, demo, training)")
+    }
+    return purpose
 }

@@ -38,6 +38,8 @@ struct DemoCommand: AsyncParsableCommand {
                     guard let chosen = DemoProfile.profile(forCode: name) else {
                         throw CommandFailure(message: "--profile: no demo profile \"\(name.prefix(40))\" (profiles: \(DemoProfile.codes.joined(separator: ", ")))")
                     }
+                    // Playing a year at its own dates is the operator's, in a demo or training county.
+                    try await store.requireReplay()
                     guard replay else { return (try await DemoYear.fill(store, profile: chosen, year: year), nil) }
                     let replayer = try DemoReplayer(store: store, notifyFile: notifyFile)
                     do {

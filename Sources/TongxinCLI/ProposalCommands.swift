@@ -122,7 +122,7 @@ struct ProposalCommand: AsyncParsableCommand {
             commandName: "unit-return", abstract: "A unit returns a wrongly assigned proposal within the county's window.")
         @OptionGroup var staff: StaffOptions
         @Argument var id: String
-        @Option var unit: String
+        @Option(help: "The unit (a unit's own account: its own, by default).") var unit: String?
         @Option var reason: String?
         func run() async throws {
             let (id, unit, reason) = (id, unit, reason)
@@ -146,7 +146,7 @@ struct ProposalCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "A co-handling unit sends its opinion to the lead unit.")
         @OptionGroup var staff: StaffOptions
         @Argument var id: String
-        @Option var unit: String
+        @Option(help: "The unit (a unit's own account: its own, by default).") var unit: String?
         @Option var text: String
         func run() async throws {
             let (id, unit, text) = (id, unit, text)
@@ -158,13 +158,15 @@ struct ProposalCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "A unit's written reply (答复) with its category A, B, C or D.")
         @OptionGroup var staff: StaffOptions
         @Argument var id: String
-        @Option var unit: String
+        @Option(help: "The unit (a unit's own account: its own, by default).") var unit: String?
         @Option(help: "A solved or adopted, B being solved or planned, C cannot be solved for now, D kept for reference.")
         var category: String
         @Option var text: String
+        @OptionGroup var paper: PaperOptions
         func run() async throws {
             let (id, unit, category, text) = (id, unit, category, text)
-            try await runWrite(staff) { try await $0.reply(id, unit: unit, category: try vocabulary(category, "--category"), text: text) }
+            let entry = try paper.entry()
+            try await runWrite(staff) { try await $0.reply(id, unit: unit, category: try vocabulary(category, "--category"), text: text, paper: entry) }
         }
     }
 
@@ -172,16 +174,18 @@ struct ProposalCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "An author rates the reply (评价).")
         @OptionGroup var staff: StaffOptions
         @Argument var id: String
-        @Option var member: String
+        @Option(help: "The member (a member's own account: themself, by default).") var member: String?
         @Option(help: "satisfied, basic or unsatisfied (满意, 基本满意, 不满意).") var rating: String
         @Option(name: .customLong("process-rating"), help: "The rating of the handling process.") var processRating: String?
         @Option var comment: String?
+        @OptionGroup var paper: PaperOptions
         func run() async throws {
             let (id, member, rating, processRating, comment) = (id, member, rating, processRating, comment)
+            let entry = try paper.entry()
             try await runWrite(staff) { store in
                 try await store.evaluate(
                     id, member: member, rating: try vocabulary(rating, "--rating"),
-                    processRating: try processRating.map { try vocabulary($0, "--process-rating") }, comment: comment)
+                    processRating: try processRating.map { try vocabulary($0, "--process-rating") }, comment: comment, paper: entry)
             }
         }
     }
@@ -329,7 +333,7 @@ struct SuggestionCommand: AsyncParsableCommand {
     struct File: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "File a micro-suggestion; prints its number (e.g. W2021-007).")
         @OptionGroup var staff: StaffOptions
-        @Option var member: String
+        @Option(help: "The member (a member's own account: themself, by default).") var member: String?
         @Option var title: String
         @Option var body = ""
         func run() async throws {
@@ -364,7 +368,7 @@ struct SuggestionCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "The unit's reply.")
         @OptionGroup var staff: StaffOptions
         @Argument var id: String
-        @Option var unit: String
+        @Option(help: "The unit (default: the one it was routed to).") var unit: String?
         @Option var text: String
         func run() async throws {
             let (id, unit, text) = (id, unit, text)
@@ -377,9 +381,11 @@ struct SuggestionCommand: AsyncParsableCommand {
         @OptionGroup var staff: StaffOptions
         @Argument var id: String
         @Option var rating: String
+        @OptionGroup var paper: PaperOptions
         func run() async throws {
             let (id, rating) = (id, rating)
-            try await runWrite(staff) { try await $0.evaluateSuggestion(id, rating: try vocabulary(rating, "--rating")) }
+            let entry = try paper.entry()
+            try await runWrite(staff) { try await $0.evaluateSuggestion(id, rating: try vocabulary(rating, "--rating"), paper: entry) }
         }
     }
 
@@ -421,5 +427,24 @@ struct SuggestionCommand: AsyncParsableCommand {
 
     static func row(_ r: SuggestionRecord) -> [String] {
         [r.number, r.member, r.title, r.status, r.unit.shown, r.dueOn?.description ?? "", r.onTime.map { $0 ? "yes" : "no" } ?? "", r.rating.shown]
+    }
+}
+
+/// An act entered by staff from a paper form (代录): `--on-behalf --paper-date D --note N`.
+struct PaperOptions: ParsableArguments {
+    @Flag(name: .customLong("on-behalf"), help: "Staff enter the person's act from a paper form (recorded as entered on their behalf).")
+    var onBehalf = false
+    @Option(name: .customLong("paper-date"), help: "With --on-behalf: the day on the paper (the step takes effect then; default the step's day).")
+    var paperDate: String?
+    @Option(help: "With --on-behalf: a note on the paper form (why it is entered by staff).")
+    var note: String?
+
+    func entry() throws -> PaperEntry? {
+        guard onBehalf else {
+            if paperDate != nil || note != nil { throw CommandFailure(message: "--paper-date and --note go with --on-behalf") }
+            return nil
+        }
+        guard let note else { throw CommandFailure(message: "--note: an entry on behalf says why (e.g. 纸质征询意见表)") }
+        return try PaperEntry(day: try parseDay(paperDate, "--paper-date"), note: note)
     }
 }

@@ -337,10 +337,26 @@ struct AuditCommand: AsyncParsableCommand {
     }
 
     struct Verify: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Check the hash chain; names the first broken entry.")
+        static let configuration = CommandConfiguration(
+            abstract: "Check the hash chain; names the first broken entry. --deep: also rebuild every proposal and micro-suggestion from the log and compare with the tables.",
+            discussion: "With --deep, each difference between the log and the tables (a status, an assignment, a reply or a rating changed in SQL behind the log's back), and any entry recorded before an earlier one, is printed on a line of its own; the command then fails.")
         @OptionGroup var staff: StaffOptions
+        @Flag(help: "Rebuild each proposal's status, assignments, replies and ratings from the log and compare them with the tables; check the recorded times never go backwards.")
+        var deep = false
         func run() async throws {
             try await reportingFailures {
+                if deep {
+                    let report = try await staff.withStore { try await $0.verifyAuditDeeply() }
+                    if let broken = report.firstBroken {
+                        throw CommandFailure(message: "audit log broken: entry \(broken) was edited, or an entry before it deleted (\(report.entries) entries)")
+                    }
+                    for difference in report.differences { print(difference) }
+                    guard report.differences.isEmpty else {
+                        throw CommandFailure(message: "audit verify --deep: \(report.differences.count) differences between the audit log and the tables (above)")
+                    }
+                    print("audit log intact: \(report.entries) entries; the tables agree with it (\(report.proposals) proposals, \(report.suggestions) micro-suggestions)")
+                    return
+                }
                 let result = try await staff.withStore { try await $0.verifyAudit() }
                 if let broken = result.firstBroken {
                     throw CommandFailure(message: "audit log broken: entry \(broken) was edited, or an entry before it deleted (\(result.entries) entries)")

@@ -3,6 +3,7 @@ import Counties
 import Foundation
 import PostgresClient
 import Reports
+import Workflow
 import WorkflowStore
 import TongxinBase
 
@@ -92,6 +93,7 @@ extension ReportCommand {
         @Option(help: "The metric to sort by (best first).") var sort = "on_time_rate"
         @Flag(help: "Compute each county's figures now instead of reading the rollups.") var live = false
         @Option(help: "With --live: as of this time (default now).") var asOf: String?
+        @Option(name: .customLong("as"), help: "Act as this account (operators only).") var asLogin: String?
         @Option(help: "Minimum count behind a metric for a rank.") var minimumCount = 10
         @Option(help: "Write the comparison as one self-contained HTML page (SVG charts, printable on A4) to this file.")
         var html: String?
@@ -115,9 +117,11 @@ extension ReportCommand {
                     let now = try asOf.map { try LocalTime.parse($0) } ?? Date()
                     let pool = PostgresPool(configuration: connection.configuration, options: PostgresPoolOptions(maxConnections: 2))
                     do {
+                        let principal = try await Principals.resolve(pool, as: asLogin)
                         var computed: [ComparisonRow] = []
                         for code in codes {
-                            let store = try WorkflowStore(pool: pool, county: code, actor: "report", now: now)
+                            try Permissions.require(principal, .compareCounties, Target(county: code.value))
+                            let store = try WorkflowStore(pool: pool, county: code, principal: principal, now: now)
                             let report = try await AnnualReport.compute(store, year: year)
                             computed.append(Comparison.row(report, computedAt: LocalTime.iso(now)))
                         }
@@ -128,6 +132,18 @@ extension ReportCommand {
                         throw error
                     }
                 } else {
+                    let pool = PostgresPool(configuration: connection.configuration, options: PostgresPoolOptions(maxConnections: 1))
+                    let principal: Principal
+                    do {
+                        principal = try await Principals.resolve(pool, as: asLogin)
+                        await pool.close()
+                    } catch {
+                        await pool.close()
+                        throw error
+                    }
+                    for code in codes ?? [] { try Permissions.require(principal, .compareCounties, Target(county: code.value)) }
+                    // A leader compares the counties it may read.
+                    let codes = try codes ?? (principal.role == .leader ? principal.counties.map { try CountyCode($0) } : nil)
                     rows = try await PostgresConnection.withConnection(configuration: connection.configuration) { c in
                         // Imported peers (external) come with the deployment's own counties.
                         try await Comparison.fromRollups(year: year, counties: codes, on: c)
@@ -148,7 +164,7 @@ extension ReportCommand {
                         let code = try CountyCode(withCounty)
                         let pool = PostgresPool(configuration: connection.configuration, options: PostgresPoolOptions(maxConnections: 2))
                         do {
-                            let store = try WorkflowStore(pool: pool, county: code, actor: "report", now: Date())
+                            let store = try WorkflowStore(pool: pool, county: code, principal: try await Principals.resolve(pool, as: asLogin), now: Date())
                             annual = try await AnnualReport.compute(store, year: year)
                             units = try await UnitReport.compute(store, year: year)
                             await pool.close()

@@ -1,3 +1,4 @@
+import Accounts
 import ArgumentParser
 import Counties
 import Foundation
@@ -13,15 +14,20 @@ struct StaffOptions: ParsableArguments {
     @Option(help: "County code (default: TONGXIN_COUNTY).")
     var county: String?
 
-    @Option(help: "Who acts, recorded in the audit log (default: the OS user).")
-    var actor: String?
+    @Option(
+        name: .customLong("as"),
+        help: "Act as this account (operators only; recorded as the operator acting for it). Default: the account the PostgreSQL login is linked to.")
+    var asLogin: String?
 
     @Option(
         name: .customLong("as-of"),
-        help: "Act at this time: 2021-03-10, 2021-03-10T09:30 or with a zone (+08:00, Z); local time is UTC+8. Default: now.")
+        help: "When the step takes effect: 2021-03-10, 2021-03-10T09:30 or with a zone (+08:00, Z); local time is UTC+8. Default: now. A time in the past (补录) needs staff rights and --reason; the server's clock is recorded too.")
     var asOf: String?
 
-    /// Runs `body` with the county's store on a small pool, closed afterwards.
+    @Option(help: "Why a step effective in the past is entered late (needed with a past --as-of).")
+    var reason: String?
+
+    /// Runs `body` with the county's store, acting as the resolved account, on a small pool.
     func withStore<R: Sendable>(_ body: (WorkflowStore) async throws -> R) async throws -> R {
         let environment = ProcessInfo.processInfo.environment
         guard let text = county ?? environment["TONGXIN_COUNTY"], !text.isEmpty else {
@@ -29,10 +35,10 @@ struct StaffOptions: ParsableArguments {
         }
         let code = try CountyCode(text)
         let now = try asOf.map { try LocalTime.parse($0) } ?? Date()
-        let who = actor ?? environment["USER"] ?? environment["LOGNAME"] ?? NSUserName()
         let pool = PostgresPool(configuration: connection.configuration, options: PostgresPoolOptions(maxConnections: 2))
         do {
-            let store = try WorkflowStore(pool: pool, county: code, actor: who, now: now)
+            let principal = try await Principals.resolve(pool, as: asLogin)
+            let store = try WorkflowStore(pool: pool, county: code, principal: principal, now: now, reason: reason)
             let value = try await body(store)
             await pool.close()
             return value
@@ -43,6 +49,23 @@ struct StaffOptions: ParsableArguments {
             await pool.close()
             throw error
         }
+    }
+}
+
+/// Who a command acts as: the account the connected PostgreSQL login is linked to, or, for an
+/// operator naming one with `--as`, that account typed by the operator.
+enum Principals {
+    static func resolve(_ pool: PostgresPool, as login: String?) async throws -> Principal {
+        let accounts = AccountStore(pool: pool, actor: "")
+        let (connected, dbLogin) = try await accounts.connectedPrincipal()
+        guard let connected else {
+            throw CommandFailure(message: "not allowed: PostgreSQL login \(dbLogin) acts as no account (an operator links one: tongxin account grant LOGIN --db-login \(dbLogin))")
+        }
+        guard let login else { return connected }
+        guard connected.role == .operator else {
+            throw CommandFailure(message: "--as: not allowed: \(connected.described) is no operator; only an operator acts for another account")
+        }
+        return try await accounts.principal(login).actedFor(by: connected.login)
     }
 }
 

@@ -24,7 +24,7 @@ struct WatcherHandler<Args: Decodable & Sendable>: JobHandler {
         } catch {
             throw PermanentJobError("\(error)")
         }
-        let store = try WorkflowStore(pool: pool, county: county, actor: "tongxin-worker", now: context.now)
+        let store = try WorkflowStore(pool: pool, county: county, principal: .worker, now: context.now)
         let result = try await watch(store, args, job.scheduledAt, context.connection)
         context.writes.absorb(result.writes)
         if let next = result.next { context.snooze(until: next) }
@@ -44,7 +44,7 @@ struct RollupHandler: JobHandler {
         }
         let args: WorkflowJobs.RollupArgs
         do { args = try job.arguments(WorkflowJobs.RollupArgs.self) } catch { throw PermanentJobError("\(error)") }
-        let store = try WorkflowStore(pool: pool, county: county, actor: "tongxin-worker", now: context.now)
+        let store = try WorkflowStore(pool: pool, county: county, principal: .worker, now: context.now)
         let report = try await AnnualReport.compute(store, year: args.year)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]

@@ -56,6 +56,11 @@ public struct Principal: Sendable, Hashable {
     /// The worker acting on the workflow's clocks.
     public static let worker = Principal(login: "tongxin-worker", role: .system, counties: [])
 
+    /// An operator replaying a year in a demo or training county (the demo, the bench, tests).
+    public static func replaying(_ login: String) -> Principal {
+        Principal(login: login, role: .operator, counties: [])
+    }
+
     /// The same account, typed by `operatorLogin` acting for it.
     public func actedFor(by operatorLogin: String) -> Principal {
         Principal(login: login, role: role, counties: counties, memberID: memberID, unitID: unitID, enteredBy: operatorLogin)
@@ -69,7 +74,7 @@ public struct Principal: Sendable, Hashable {
 
 /// What a principal asks to do. The raw value is the operation's name in refusals and in the
 /// matrix of docs/operations.md.
-public enum Operation: String, Sendable, Hashable, CaseIterable {
+public enum Action: String, Sendable, Hashable, CaseIterable {
     // A proposal's steps.
     case fileProposal = "proposal.file"
     case withdrawProposal = "proposal.withdraw"
@@ -162,7 +167,7 @@ public enum Decision: Sendable, Hashable {
 /// The one permission check. Pure: it decides from the role, the county and ownership, and
 /// every front end (CLI, web, worker) and the store call it before anything reaches SQL.
 public enum Permissions {
-    public static func may(_ principal: Principal, _ operation: Operation, _ target: Target) -> Decision {
+    public static func may(_ principal: Principal, _ operation: Action, _ target: Target) -> Decision {
         let role = principal.role
         func refuse(_ why: String) -> Decision {
             .refused("not allowed: \(principal.login) (\(role.rawValue)) may not \(operation.rawValue): \(why)")
@@ -180,13 +185,29 @@ public enum Permissions {
         default:
             break
         }
+        if operation == .compareCounties {
+            // Comparing counties is a feature for every office; a leader compares the counties
+            // it may read.
+            switch role {
+            case .staff, .supervisor, .operator: return .allowed
+            case .leader:
+                return target.county.map { principal.counties.contains($0) } ?? true
+                    ? .allowed : refuse("the account may not read county \(target.county ?? "")")
+            default: return refuse("the comparison is for offices and leaders")
+            }
+        }
         switch role {
         case .operator:
-            // Integrity and the comparison are the deployment's; a county's workflow is not.
-            if operation == .verifyAudit || operation == .compareCounties { return .allowed }
+            // Integrity and the comparison are the deployment's; a county's workflow is not,
+            // but in a demo or training county the operator replays a year (every role's acts).
+            // The figures (counts and rates) feed the comparison and the exchange, which are the
+            // operator's too.
+            if operation == .verifyAudit || operation == .compareCounties || operation == .readReports { return .allowed }
+            if target.training, target.county != nil { return .allowed }
             return refuse("an operator acts in a county's workflow only as an account (--as LOGIN)")
         case .system:
-            return refuse("the worker only runs the clocks")
+            // The worker runs the clocks and keeps the rollups (the annual figures) fresh.
+            return operation == .readReports ? .allowed : refuse("the worker only runs the clocks and the rollups")
         default:
             break
         }
@@ -263,7 +284,7 @@ public enum Permissions {
     }
 
     /// Throws the refusal as a one-line `WorkflowError`.
-    public static func require(_ principal: Principal, _ operation: Operation, _ target: Target) throws {
+    public static func require(_ principal: Principal, _ operation: Action, _ target: Target) throws {
         if case .refused(let why) = may(principal, operation, target) { throw WorkflowError(why) }
     }
 }

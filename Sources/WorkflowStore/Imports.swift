@@ -87,6 +87,7 @@ extension WorkflowStore {
         }
         let checked = rows
         return try await step { context in
+            try authorize(.importData, countyTarget(context))
             var problems: [String] = []
             for (line, row) in checked {
                 do {

@@ -192,7 +192,10 @@ extension WorkflowStore {
                        p.filed_during, s.year, p.is_key, p.supervisor, p.decline_reason,
                        (SELECT t.number FROM proposal t WHERE t.id = p.merged_into),
                        ARRAY(SELECT x.number FROM proposal x WHERE x.merged_into = p.id ORDER BY x.number),
-                       p.needs_consultation, p.filed_at, p.registered_at, p.closed_at
+                       p.needs_consultation, p.filed_at, p.registered_at, p.closed_at,
+                       ARRAY(SELECT pa.member_id FROM proposal_author pa WHERE pa.proposal_id = p.id),
+                       ARRAY(SELECT a.unit_id || ':' || a.role FROM assignment a
+                             WHERE a.proposal_id = coalesce(p.merged_into, p.id) AND a.returned_at IS NULL)
                 FROM proposal p JOIN session s ON s.id = p.session_id WHERE p.number = \(number)
                 """,
             """
@@ -232,6 +235,16 @@ extension WorkflowStore {
             let rows = results[0]
             guard let row = rows.first else { throw WorkflowError("no proposal \(number) in county \(county)") }
             func column<T: PostgresDecodable>(_ index: Int, _: T.Type = T.self) throws -> T { try row.decode(T.self, at: index) }
+            // Another member's or unit's proposal reads as no proposal at all.
+            var units: [Int64: AssignmentRole] = [:]
+            for text in try column(21, [String].self) {
+                let f = text.split(separator: ":")
+                if f.count == 2, let id = Int64(f[0]), let role = AssignmentRole(rawValue: String(f[1])) { units[id] = role }
+            }
+            let target = Target(county: county.value, authors: Set(try column(20, [Int64].self)), units: units, training: context.training)
+            guard Permissions.may(principal, .readProposal, target).isAllowed else {
+                throw WorkflowError("no proposal \(number) in county \(county)")
+            }
             let storedNumber: String = try column(1)
             let mergedInto: String? = try column(14)
             var detail = ProposalDetail(
@@ -268,6 +281,10 @@ extension WorkflowStore {
     /// Proposals matching `filter`, by number.
     public func list(_ filter: ProposalFilter = ProposalFilter()) async throws -> [ProposalSummary] {
         try await read { context in
+            try authorize(.listProposals, countyTarget(context))
+            // A member sees their own proposals, a unit those assigned to it.
+            let ownMember = principal.role == .member ? principal.memberID ?? -1 : nil
+            let ownUnit = principal.role == .unit ? principal.unitID ?? -1 : nil
             let rows = try await context.tx.query("""
                 SELECT p.number, p.title, p.status, p.category, p.kind,
                        coalesce((SELECT m.name FROM proposal_author pa JOIN member m ON m.id = pa.member_id
@@ -284,6 +301,10 @@ extension WorkflowStore {
                   AND (\(filter.category?.rawValue)::text IS NULL OR p.category = \(filter.category?.rawValue))
                   AND (\(filter.session)::int IS NULL OR s.year = \(filter.session))
                   AND (NOT \(filter.key) OR p.is_key)
+                  AND (\(ownMember)::bigint IS NULL OR EXISTS (
+                        SELECT 1 FROM proposal_author pa WHERE pa.proposal_id = p.id AND pa.member_id = \(ownMember)))
+                  AND (\(ownUnit)::bigint IS NULL OR EXISTS (
+                        SELECT 1 FROM assignment a WHERE a.proposal_id = p.id AND a.returned_at IS NULL AND a.unit_id = \(ownUnit)))
                   AND (\(filter.unit)::text IS NULL OR EXISTS (
                         SELECT 1 FROM assignment a JOIN unit u ON u.id = a.unit_id
                         WHERE a.proposal_id = p.id AND a.returned_at IS NULL AND u.name = \(filter.unit)))

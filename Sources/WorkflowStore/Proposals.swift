@@ -133,6 +133,28 @@ struct LoadedProposal: Sendable {
     var assignmentIDs: [Int64]
     /// The assigned units' ids, parallel to `state.assignments`.
     var unitIDs: [Int64] = []
+    /// The authors' member ids (with those of proposals merged into it).
+    var authorIDs: Set<Int64> = []
+}
+
+/// A member's rating or a unit's reply that staff enter from a paper form (代录): the paper's
+/// day (the step takes effect then) and a note (the reason it is entered late).
+public struct PaperEntry: Sendable, Hashable {
+    /// The day on the paper; nil: the step's own day.
+    public let day: CalendarDate?
+    public let note: String
+
+    public init(day: CalendarDate?, note: String) throws {
+        self.day = day
+        self.note = try Text.required(note, field: "--note", maximum: 500)
+    }
+
+    /// When a paper of another day than `today` takes effect (its day at noon, local time),
+    /// or nil when it is today's.
+    func time(otherThan today: CalendarDate) -> Date? {
+        guard let day, day != today else { return nil }
+        return LocalTime.time(on: day, seconds: 12 * 3600)
+    }
 }
 
 extension WorkflowStore {
@@ -184,7 +206,12 @@ extension WorkflowStore {
         return """
             SELECT p.id, p.number, p.status, p.round, p.is_key, p.needs_consultation,
                    (SELECT t.number FROM proposal t WHERE t.id = p.merged_into),
-                   \(unescaped: assignments), \(unescaped: raters), \(unescaped: ratings)
+                   \(unescaped: assignments), \(unescaped: raters), \(unescaped: ratings),
+                   ARRAY(SELECT pa.member_id FROM proposal_author pa WHERE pa.proposal_id = p.id
+                         UNION ALL
+                         SELECT pa.member_id
+                         FROM proposal x, LATERAL (SELECT pa.member_id FROM proposal_author pa WHERE pa.proposal_id = x.id OFFSET 0) pa
+                         WHERE x.merged_into = p.id)
             FROM proposal p WHERE \(fragment: filter)
             \(unescaped: lock ? "FOR UPDATE OF p" : "")
             """
@@ -193,8 +220,8 @@ extension WorkflowStore {
     /// The proposal from `loadQuery`'s rows.
     func loaded(_ rows: PostgresRows?, _ context: Context, _ number: String) throws -> LoadedProposal {
         guard let row = rows?.first else { throw WorkflowError("no proposal \(number.prefix(40)) in county \(county)") }
-        let (id, storedNumber, status, round, key, consultation, mergedInto, assignments, raters, ratings) =
-            try row.decode((Int64, String, String, Int, Bool, Bool, String?, [String], [String], [String]).self)
+        let (id, storedNumber, status, round, key, consultation, mergedInto, assignments, raters, ratings, authorIDs) =
+            try row.decode((Int64, String, String, Int, Bool, Bool, String?, [String], [String], [String], [Int64]).self)
         var state = ProposalState(raters: Set(raters))
         state.status = ProposalStatus(rawValue: status) ?? .filed
         state.round = round
@@ -229,7 +256,58 @@ extension WorkflowStore {
         if state.status == .replied, let repliedOn {
             state.evaluationWindowEnds = try repliedOn.adding(days: context.settings.evaluationWindowDays)
         }
-        return LoadedProposal(id: id, number: storedNumber, state: state, assignmentIDs: rows.map(\.0), unitIDs: rows.map(\.3))
+        return LoadedProposal(
+            id: id, number: storedNumber, state: state, assignmentIDs: rows.map(\.0), unitIDs: rows.map(\.3), authorIDs: Set(authorIDs))
+    }
+
+    /// The proposal as the permission check sees it: its county, authors and (not returned) units.
+    func target(_ context: Context, _ proposal: LoadedProposal) -> Target {
+        var units: [Int64: AssignmentRole] = [:]
+        for (i, assignment) in proposal.state.assignments.enumerated() where !assignment.returned && i < proposal.unitIDs.count {
+            units[proposal.unitIDs[i]] = assignment.role
+        }
+        return Target(county: county.value, authors: proposal.authorIDs, units: units, training: context.training)
+    }
+
+    /// Checks `action` on the proposal; a refusal names the proposal.
+    func authorize(_ action: Action, _ context: Context, _ proposal: LoadedProposal) throws {
+        if case .refused(let why) = Permissions.may(principal, action, target(context, proposal)) {
+            throw WorkflowError("proposal \(proposal.number): \(why)")
+        }
+    }
+
+    /// A unit account's own name among the proposal's (open) assignments.
+    func ownUnitName(_ proposal: LoadedProposal) -> String? {
+        guard principal.role == .unit else { return nil }
+        return proposal.state.assignments.indices
+            .first { !proposal.state.assignments[$0].returned && proposal.unitIDs[$0] == principal.unitID }
+            .map { proposal.state.assignments[$0].unit }
+    }
+
+    /// A unit account naming another unit is refused.
+    func refuseOtherUnit(_ proposal: LoadedProposal, named: String?, action: Action) throws {
+        guard principal.role == .unit, let named, named != ownUnitName(proposal) else { return }
+        throw WorkflowError("proposal \(proposal.number): not allowed: \(principal.login) (unit) may not \(action.rawValue) for \(named.prefix(60)): a unit answers for itself only")
+    }
+
+    /// The assignment a unit acts on: the named unit's (staff entering a paper reply), or the
+    /// unit account's own; a unit account naming another unit is refused.
+    func actingUnit(_ proposal: LoadedProposal, named: String?, action: Action) throws -> Int {
+        let open = proposal.state.assignments.indices.filter { !proposal.state.assignments[$0].returned }
+        if principal.role == .unit {
+            guard let index = open.first(where: { proposal.unitIDs[$0] == principal.unitID }) else {
+                throw WorkflowError("proposal \(proposal.number): not allowed: \(principal.login) (unit) may not \(action.rawValue): it is not assigned to the unit")
+            }
+            if let named, named != proposal.state.assignments[index].unit {
+                throw WorkflowError("proposal \(proposal.number): not allowed: \(principal.login) (unit) may not \(action.rawValue) for \(named.prefix(60)): a unit answers for itself only")
+            }
+            return index
+        }
+        guard let named else { throw WorkflowError("--unit: name the handling unit") }
+        guard let index = open.first(where: { proposal.state.assignments[$0].unit == named }) else {
+            throw WorkflowError("proposal \(proposal.number): unit \(named.prefix(60)) is not assigned")
+        }
+        return index
     }
 
     /// Applies `event` by the rules, or throws the refusal with the proposal's number.
@@ -341,6 +419,7 @@ extension WorkflowStore {
         let filedOn = LocalTime.day(of: filedAt)
         let during = closedOn.map { filedOn > $0 } == true ? "between_sessions" : "session"
         let authorIDs = ([new.lead] + new.coAuthors).compactMap { members[$0] }
+        try authorize(.fileProposal, Target(county: county.value, authors: Set(authorIDs), training: context.training))
         context.batch.append(.named("filed", """
             INSERT INTO proposal (session_id, number, title, body, category, local_category, kind, filed_during,
                                   filed_at, updated_at)
@@ -353,7 +432,7 @@ extension WorkflowStore {
             SELECT filed.id, member, member = \(members[new.lead]) FROM filed, unnest(\(authorIDs)::bigint[]) AS member
             """))
         context.batch.append(.audit(Batch.AuditItem(
-            schema: context.schema, actor: actor, entity: "proposal", id: number, action: "file",
+            schema: context.schema, actor: actor, enteredBy: principal.enteredBy, entity: "proposal", id: number, action: "file",
             detail: [
                 "to": "filed", "title": new.title, "kind": new.kind.rawValue, "category": new.category.rawValue,
                 "authors": ([new.lead] + new.coAuthors).joined(separator: "、"),
@@ -368,6 +447,7 @@ extension WorkflowStore {
         let parts: LoadParts = if case .mergeInto = decision { .raters } else { .status }
         return try await step(prelude: [try loadQuery(number, lock: true, parts: parts)]) { context in
             let proposal = try loaded(context.prelude.first, context, number)
+            try authorize(.reviewProposal, context, proposal)
             switch decision {
             case .register:
                 let next = try decide(.register, proposal)
@@ -424,21 +504,22 @@ extension WorkflowStore {
     /// A returned proposal, revised by its author, goes back for review.
     @discardableResult
     public func resubmit(_ number: String) async throws -> Outcome {
-        try await simpleTransition(number, .resubmit, to: .filed)
+        try await simpleTransition(number, .resubmit, to: .filed, action: .resubmitProposal)
     }
 
     /// The author withdraws the proposal (撤案).
     @discardableResult
     public func withdraw(_ number: String, reason: String? = nil) async throws -> Outcome {
         let reason = try Text.optional(reason, field: "reason", maximum: 2000, multiline: true)
-        return try await simpleTransition(number, .withdraw, to: .withdrawn, detail: reason.map { ["reason": $0] } ?? [:])
+        return try await simpleTransition(number, .withdraw, to: .withdrawn, action: .withdrawProposal, detail: reason.map { ["reason": $0] } ?? [:])
     }
 
     private func simpleTransition(
-        _ number: String, _ event: ProposalEvent, to status: ProposalStatus, detail: [String: String] = [:]
+        _ number: String, _ event: ProposalEvent, to status: ProposalStatus, action: Action, detail: [String: String] = [:]
     ) async throws -> Outcome {
         try await step(prelude: [try loadQuery(number, lock: true, parts: .status)]) { context in
             let proposal = try loaded(context.prelude.first, context, number)
+            try authorize(action, context, proposal)
             let next = try decide(event, proposal)
             setStatus(context, proposal, status)
             auditTransition(context, proposal, event, to: next, detail)
@@ -458,6 +539,7 @@ extension WorkflowStore {
         guard Set(units.map(\.unit)).count == units.count else { throw WorkflowError("assign: each unit is named once") }
         return try await step(prelude: [try loadQuery(number, lock: true, parts: .assignments), unitQuery(units.map(\.unit))]) { context in
             let proposal = try loaded(context.prelude.first, context, number)
+            try authorize(.assignProposal, context, proposal)
             let calendar = try await calendar(context)
             let due = try calendar.adding(months: context.settings.handlingMonths, to: today)
             let next = try decide(.assign(units, on: today, dueOn: due), proposal)
@@ -493,14 +575,14 @@ extension WorkflowStore {
 
     /// A unit returns a wrongly assigned proposal within the county's window.
     @discardableResult
-    public func unitReturn(_ number: String, unit: String, reason: String?) async throws -> Outcome {
-        let unit = try Text.required(unit, field: "--unit", maximum: 100)
+    public func unitReturn(_ number: String, unit named: String?, reason: String?) async throws -> Outcome {
+        let named = try Text.optional(named, field: "--unit", maximum: 100)
         let reason = try Text.optional(reason, field: "--reason", maximum: 2000, multiline: true)
         return try await step(prelude: [try loadQuery(number, lock: true, parts: .assignments)]) { context in
             let proposal = try loaded(context.prelude.first, context, number)
-            guard let index = proposal.state.assignments.firstIndex(where: { $0.unit == unit && !$0.returned }) else {
-                throw WorkflowError("proposal \(proposal.number): cannot unit-return: unit \(unit) is not assigned")
-            }
+            try authorize(.returnAssignment, context, proposal)
+            let index = try actingUnit(proposal, named: named, action: .returnAssignment)
+            let unit = proposal.state.assignments[index].unit
             let calendar = try await calendar(context)
             let windowEnds = try calendar.adding(days: context.settings.unitReturnDays, to: proposal.state.assignments[index].assignedOn)
             let event = ProposalEvent.unitReturn(unit: unit, on: today, windowEnds: windowEnds)
@@ -522,6 +604,7 @@ extension WorkflowStore {
         let unit = try Text.required(unit, field: "--unit", maximum: 100)
         return try await step(prelude: [try loadQuery(number, lock: true, parts: .assignments)]) { context in
             let proposal = try loaded(context.prelude.first, context, number)
+            try authorize(.extendDeadline, context, proposal)
             guard let index = proposal.state.assignments.firstIndex(where: { $0.unit == unit && !$0.returned }) else {
                 throw WorkflowError("proposal \(proposal.number): cannot extend: unit \(unit) is not assigned")
             }
@@ -559,15 +642,17 @@ extension WorkflowStore {
 
     /// A co-handling unit's view, sent to the lead unit.
     @discardableResult
-    public func opinion(_ number: String, unit: String, text: String) async throws -> Outcome {
-        let unit = try Text.required(unit, field: "--unit", maximum: 100)
+    public func opinion(_ number: String, unit named: String?, text: String) async throws -> Outcome {
+        let named = try Text.optional(named, field: "--unit", maximum: 100)
         let text = try Text.required(text, field: "--text", maximum: 20_000, multiline: true)
         return try await step(prelude: [try loadQuery(number, lock: true, parts: .assignments)]) { context in
             let proposal = try loaded(context.prelude.first, context, number)
-            let next = try decide(.coOpinion(unit: unit), proposal)
-            guard let index = proposal.state.assignments.firstIndex(where: { $0.unit == unit && !$0.returned }) else {
-                throw WorkflowError("proposal \(proposal.number): unit \(unit) is not assigned")
-            }
+            try authorize(.giveOpinion, context, proposal)
+            try refuseOtherUnit(proposal, named: named, action: .giveOpinion)
+            // The rules speak first (the proposal's state), then whose assignment it is.
+            let next = try decide(.coOpinion(unit: named ?? ownUnitName(proposal) ?? ""), proposal)
+            let index = try actingUnit(proposal, named: named, action: .giveOpinion)
+            let unit = proposal.state.assignments[index].unit
             context.later("""
                 INSERT INTO co_opinion (assignment_id, text, sent_at) VALUES (\(proposal.assignmentIDs[index]), \(text), \(now))
                 """)
@@ -578,21 +663,28 @@ extension WorkflowStore {
 
     /// A unit's written reply, with its category.
     @discardableResult
-    public func reply(_ number: String, unit: String, category: ReplyCategory, text: String) async throws -> Outcome {
-        let unit = try Text.required(unit, field: "--unit", maximum: 100)
+    public func reply(
+        _ number: String, unit named: String?, category: ReplyCategory, text: String, paper: PaperEntry? = nil
+    ) async throws -> Outcome {
+        if let paper, let time = paper.time(otherThan: today) {
+            return try await at(time, reason: paper.note).reply(number, unit: named, category: category, text: text, paper: paper)
+        }
+        let named = try Text.optional(named, field: "--unit", maximum: 100)
         let text = try Text.required(text, field: "--text", maximum: 50_000, multiline: true)
         return try await step(prelude: [try loadQuery(number, lock: true, parts: .assignments)]) { context in
             let proposal = try loaded(context.prelude.first, context, number)
-            let event = ProposalEvent.reply(unit: unit, category: category)
+            try authorize(paper == nil ? .replyProposal : .replyOnBehalf, context, proposal)
+            try refuseOtherUnit(proposal, named: named, action: .replyProposal)
+            // The rules speak first (the proposal's state), then whose assignment it is.
+            let event = ProposalEvent.reply(unit: named ?? ownUnitName(proposal) ?? "", category: category)
             let next = try decide(event, proposal)
-            guard let index = proposal.state.assignments.firstIndex(where: { $0.unit == unit && !$0.returned }) else {
-                throw WorkflowError("proposal \(proposal.number): unit \(unit) is not assigned")
-            }
+            let index = try actingUnit(proposal, named: named, action: .replyProposal)
+            let unit = proposal.state.assignments[index].unit
             let assignment = proposal.assignmentIDs[index]
             context.later("""
-                INSERT INTO reply (assignment_id, round, category, text, replied_at, due_on)
+                INSERT INTO reply (assignment_id, round, category, text, replied_at, due_on, entered_by)
                 VALUES (\(assignment), \(proposal.state.round), \(category.rawValue), \(text), \(now),
-                        \(proposal.state.assignments[index].dueOn))
+                        \(proposal.state.assignments[index].dueOn), \(paper != nil ? principal.login : principal.enteredBy))
                 """)
             context.later("UPDATE assignment SET replied_at = \(now) WHERE id = \(assignment)")
             cancelJobs(context, [deadlineKey(proposal: proposal.id, unit: proposal.unitIDs[index], round: proposal.state.round,
@@ -603,10 +695,15 @@ extension WorkflowStore {
             }
             setStatus(context, proposal, next.status)
             let due = proposal.state.assignments[index].dueOn
-            auditTransition(context, proposal, event, to: next, [
-                "unit": unit, "category": category.rawValue, "round": String(proposal.state.round),
-                "on_time": String(today <= due),
-            ])
+            var detail = [
+                "unit": unit, "category": category.rawValue, "round": String(proposal.state.round), "on_time": String(today <= due),
+            ]
+            if let paper {
+                detail["on_behalf_of"] = unit
+                detail["paper_date"] = (paper.day ?? today).description
+                detail["note"] = paper.note
+            }
+            auditTransition(context, proposal, event, to: next, detail)
             return Outcome(
                 number: proposal.number, status: next.status.rawValue,
                 message: "\(unit) replied to \(proposal.number) (\(category.rawValue))\(today <= due ? "" : ", \(today.daysSinceEpoch - due.daysSinceEpoch) days late")")
@@ -616,24 +713,51 @@ extension WorkflowStore {
     /// An author rates the reply; a merged proposal's authors rate the proposal it was merged into.
     @discardableResult
     public func evaluate(
-        _ number: String, member: String, rating: Rating, processRating: Rating? = nil, comment: String? = nil
+        _ number: String, member named: String?, rating: Rating, processRating: Rating? = nil, comment: String? = nil,
+        paper: PaperEntry? = nil
     ) async throws -> Outcome {
-        let member = try Text.required(member, field: "--member", maximum: 100)
+        if let paper, let time = paper.time(otherThan: today) {
+            return try await at(time, reason: paper.note).evaluate(
+                number, member: named, rating: rating, processRating: processRating, comment: comment, paper: paper)
+        }
+        let named = try Text.optional(named, field: "--member", maximum: 100)
         let comment = try Text.optional(comment, field: "--comment", maximum: 5000, multiline: true)
-        return try await step(prelude: [try loadQuery(number, lock: true)]) { context in
+        var prelude = [try loadQuery(number, lock: true)]
+        if principal.role == .member, let id = principal.memberID { prelude.append("SELECT name FROM member WHERE id = \(id)") }
+        return try await step(prelude: prelude) { context in
             var proposal = try loaded(context.prelude.first, context, number)
             if proposal.state.status == .merged, let lead = proposal.state.mergedInto {
                 proposal = try await load(context, lead, lock: true)
+            }
+            try authorize(paper == nil ? .evaluateProposal : .evaluateOnBehalf, context, proposal)
+            let member: String
+            if principal.role == .member {
+                guard let own = try context.prelude.dropFirst().first?.first?.decode(String.self) else {
+                    throw WorkflowError("not allowed: \(principal.login) (member) is linked to no member of county \(county)")
+                }
+                if let named, named != own {
+                    throw WorkflowError("proposal \(proposal.number): not allowed: \(principal.login) (member) may not rate for \(named.prefix(60)): a rating is the member's own")
+                }
+                member = own
+            } else {
+                guard let named else { throw WorkflowError("--member: name the member whose rating this is") }
+                member = named
             }
             let event = ProposalEvent.evaluate(member: member, rating: rating, on: today)
             var next = try decide(event, proposal)
             // The rules checked that the member is an author, so the member exists.
             context.later("""
-                INSERT INTO evaluation (proposal_id, member_id, round, rating, process_rating, comment, evaluated_at)
-                SELECT \(proposal.id), m.id, \(proposal.state.round), \(rating.rawValue), \(processRating?.rawValue), \(comment), \(now)
+                INSERT INTO evaluation (proposal_id, member_id, round, rating, process_rating, comment, evaluated_at, entered_by)
+                SELECT \(proposal.id), m.id, \(proposal.state.round), \(rating.rawValue), \(processRating?.rawValue), \(comment), \(now),
+                       \(paper != nil ? principal.login : principal.enteredBy)
                 FROM member m WHERE m.name = \(member)
                 """)
             var detail = ["member": member, "rating": rating.rawValue, "round": String(proposal.state.round)]
+            if let paper {
+                detail["on_behalf_of"] = member
+                detail["paper_date"] = (paper.day ?? today).description
+                detail["note"] = paper.note
+            }
             switch next.status {
             case .rehandling:
                 let calendar = try await calendar(context)
@@ -684,6 +808,7 @@ extension WorkflowStore {
         let outcome = try Text.required(outcome, field: "--outcome", maximum: 5000, multiline: true)
         return try await step(prelude: [try loadQuery(number, lock: true, parts: .status)]) { context in
             let proposal = try loaded(context.prelude.first, context, number)
+            try authorize(.consult, context, proposal)
             let next = try decide(.consult, proposal)
             let held = heldOn ?? today
             context.later("""
@@ -701,6 +826,7 @@ extension WorkflowStore {
         let supervisor = try Text.required(supervisor, field: "--supervisor", maximum: 100)
         return try await step(prelude: [try loadQuery(number, lock: true, parts: .status)]) { context in
             let proposal = try loaded(context.prelude.first, context, number)
+            try authorize(.markKey, context, proposal)
             let next = try decide(.markKey, proposal)
             context.later("""
                 UPDATE proposal SET is_key = true, supervisor = \(supervisor), updated_at = \(now) WHERE id = \(proposal.id)
@@ -720,6 +846,7 @@ extension WorkflowStore {
         let note = try Text.optional(note, field: "--note", maximum: 5000, multiline: true) ?? ""
         return try await step(prelude: [try loadQuery(number, lock: true, parts: .status)]) { context in
             let proposal = try loaded(context.prelude.first, context, number)
+            try authorize(.supervise, context, proposal)
             let next = try decide(.supervise, proposal)
             let held = heldOn ?? today
             context.later("""

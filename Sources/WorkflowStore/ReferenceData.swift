@@ -43,6 +43,7 @@ extension WorkflowStore {
     public func addSector(_ name: String) async throws -> String {
         let name = try Text.required(name, field: "sector", maximum: 100)
         return try await step { context in
+            try authorize(.manageReference, countyTarget(context))
             try await insertSector(context, name)
             return name
         }
@@ -58,7 +59,8 @@ extension WorkflowStore {
 
     public func sectors() async throws -> [String] {
         try await read { context in
-            try await context.tx.query("SELECT name FROM sector ORDER BY name").decode(String.self)
+            try authorize(.readReference, countyTarget(context))
+            return try await context.tx.query("SELECT name FROM sector ORDER BY name").decode(String.self)
         }
     }
 
@@ -69,6 +71,7 @@ extension WorkflowStore {
         let name = try Text.required(name, field: "name", maximum: 100)
         let sector = try Text.optional(sector, field: "--sector", maximum: 100)
         return try await step { context in
+            try authorize(.manageReference, countyTarget(context))
             try await insertMember(context, name: name, sector: sector, active: true, field: "name")
             return MemberRecord(name: name, sector: sector, active: true)
         }
@@ -97,6 +100,7 @@ extension WorkflowStore {
     public func setMemberActive(_ name: String, _ active: Bool) async throws {
         let name = try Text.required(name, field: "name", maximum: 100)
         try await step { context in
+            try authorize(.manageReference, countyTarget(context))
             let changed = try await context.tx.query("UPDATE member SET active = \(active) WHERE name = \(name)").affectedRows
             guard changed == 1 else { throw WorkflowError("no member \"\(name)\" in county \(county)") }
             audit(context, entity: "member", id: name, action: active ? "activate" : "deactivate")
@@ -105,7 +109,8 @@ extension WorkflowStore {
 
     public func members() async throws -> [MemberRecord] {
         try await read { context in
-            try await context.tx.query("""
+            try authorize(.readReference, countyTarget(context))
+            return try await context.tx.query("""
                 SELECT m.name, s.name, m.active FROM member m LEFT JOIN sector s ON s.id = m.sector_id ORDER BY m.name
                 """).decode((String, String?, Bool).self).map { MemberRecord(name: $0.0, sector: $0.1, active: $0.2) }
         }
@@ -117,6 +122,7 @@ extension WorkflowStore {
     public func addUnit(_ name: String, kind: UnitKind = .department) async throws -> UnitRecord {
         let name = try Text.required(name, field: "name", maximum: 100)
         return try await step { context in
+            try authorize(.manageReference, countyTarget(context))
             try await insertUnit(context, name: name, kind: kind, field: "name")
             return UnitRecord(name: name, kind: kind.rawValue, active: true)
         }
@@ -132,7 +138,8 @@ extension WorkflowStore {
 
     public func units() async throws -> [UnitRecord] {
         try await read { context in
-            try await context.tx.query("SELECT name, kind, active FROM unit ORDER BY name")
+            try authorize(.readReference, countyTarget(context))
+            return try await context.tx.query("SELECT name, kind, active FROM unit ORDER BY name")
                 .decode((String, String, Bool).self).map { UnitRecord(name: $0.0, kind: $0.1, active: $0.2) }
         }
     }
@@ -149,6 +156,7 @@ extension WorkflowStore {
             throw WorkflowError("--closed-on: \(closedOn) is before the opening on \(opened)")
         }
         return try await step { context in
+            try authorize(.manageReference, countyTarget(context))
             let inserted = try await context.tx.query("""
                 INSERT INTO session (year, name, opened_on, closed_on) VALUES (\(year), \(name), \(opened), \(closedOn))
                 ON CONFLICT (year) DO NOTHING
@@ -161,7 +169,8 @@ extension WorkflowStore {
 
     public func sessions() async throws -> [SessionRecord] {
         try await read { context in
-            try await context.tx.query("SELECT year, name, opened_on, closed_on FROM session ORDER BY year")
+            try authorize(.readReference, countyTarget(context))
+            return try await context.tx.query("SELECT year, name, opened_on, closed_on FROM session ORDER BY year")
                 .decode((Int, String, CalendarDate, CalendarDate?).self)
                 .map { SessionRecord(year: $0.0, name: $0.1, openedOn: $0.2, closedOn: $0.3) }
         }
@@ -175,6 +184,7 @@ extension WorkflowStore {
             throw WorkflowError("kind: \"\(kind.prefix(20))\" is not holiday or workday")
         }
         try await step { context in
+            try authorize(.manageReference, countyTarget(context))
             try await context.tx.query("""
                 INSERT INTO calendar_day (day, kind) VALUES (\(day), \(kind)) ON CONFLICT (day) DO UPDATE SET kind = EXCLUDED.kind
                 """)
@@ -184,7 +194,8 @@ extension WorkflowStore {
 
     public func calendarDays(year: Int?) async throws -> [CalendarDayRecord] {
         try await read { context in
-            try await context.tx.query("""
+            try authorize(.readReference, countyTarget(context))
+            return try await context.tx.query("""
                 SELECT day, kind FROM calendar_day
                 WHERE \(year)::int IS NULL OR extract(year FROM day) = \(year) ORDER BY day
                 """).decode((CalendarDate, String).self).map { CalendarDayRecord(day: $0.0, kind: $0.1) }

@@ -68,13 +68,14 @@ extension WorkflowStore {
 
     /// Files a micro-suggestion; numbered `W<year>-NNN`.
     @discardableResult
-    public func fileSuggestion(member: String, title: String, body: String) async throws -> Outcome {
-        let member = try Text.required(member, field: "--member", maximum: 100)
+    public func fileSuggestion(member named: String?, title: String, body: String) async throws -> Outcome {
+        let named = try Text.optional(named, field: "--member", maximum: 100)
         let title = try Text.required(title, field: "--title", maximum: 300)
         let body = try Text.optional(body, field: "--body", maximum: 20_000, multiline: true) ?? ""
         let year = today.year
         return try await step { context in
-            let memberID = try await memberID(context, member, field: "--member")
+            let (memberID, member) = try await actingMember(context, named: named)
+            try authorize(.fileSuggestion, Target(county: county.value, authors: [memberID], training: context.training))
             // One numbering per county and year, serialized.
             try await context.tx.query("SELECT pg_advisory_xact_lock(hashtextextended(\("tongxin.suggestion:" + context.schema.name), \(year)))")
             let next = try await context.tx.query("""
@@ -90,20 +91,52 @@ extension WorkflowStore {
         }
     }
 
-    private func loadSuggestion(_ context: Context, _ number: String) async throws -> (id: Int64, number: String, state: SuggestionState, dueOn: CalendarDate?) {
+    /// The member a member's own act is by: the account's member (a named other one is
+    /// refused), or the named member (staff entering a paper form).
+    func actingMember(_ context: Context, named: String?) async throws -> (id: Int64, name: String) {
+        if principal.role == .member {
+            guard let id = principal.memberID,
+                  let own = try await context.tx.query("SELECT name FROM member WHERE id = \(id)").first?.decode(String.self) else {
+                throw WorkflowError("not allowed: \(principal.login) (member) is linked to no member of county \(county)")
+            }
+            if let named, named != own {
+                throw WorkflowError("not allowed: \(principal.login) (member) may not act for \(named.prefix(60)): only for themself")
+            }
+            return (id, own)
+        }
+        guard let named else { throw WorkflowError("--member: name the member") }
+        return (try await memberID(context, named, field: "--member"), named)
+    }
+
+    private struct LoadedSuggestion {
+        let id: Int64
+        let number: String
+        let state: SuggestionState
+        let dueOn: CalendarDate?
+        let memberID: Int64
+        let unitID: Int64?
+    }
+
+    private func authorize(_ action: Action, _ context: Context, _ s: LoadedSuggestion) throws {
+        let target = Target(county: county.value, authors: [s.memberID], units: s.unitID.map { [$0: .lead] } ?? [:], training: context.training)
+        if case .refused(let why) = Permissions.may(principal, action, target) { throw WorkflowError("\(s.number): \(why)") }
+    }
+
+    private func loadSuggestion(_ context: Context, _ number: String) async throws -> LoadedSuggestion {
         let number = number.trimmingCharacters(in: .whitespaces)
         guard number.hasPrefix("W"), (try? ProposalNumber.validated(String(number.dropFirst()))) != nil else {
             throw WorkflowError("micro-suggestion: \"\(number.prefix(40))\" is not a number like W2021-007")
         }
         let rows = try await context.tx.query("""
-            SELECT s.id, s.status, u.name, s.rating, s.due_on FROM micro_suggestion s LEFT JOIN unit u ON u.id = s.unit_id
+            SELECT s.id, s.status, u.name, s.rating, s.due_on, s.member_id, s.unit_id
+            FROM micro_suggestion s LEFT JOIN unit u ON u.id = s.unit_id
             WHERE s.number = \(number) FOR UPDATE OF s
             """)
         guard let row = rows.first else { throw WorkflowError("no micro-suggestion \(number) in county \(county)") }
-        let (id, status, unit, rating, due) = try row.decode((Int64, String, String?, String?, CalendarDate?).self)
+        let (id, status, unit, rating, due, memberID, unitID) = try row.decode((Int64, String, String?, String?, CalendarDate?, Int64, Int64?).self)
         let state = SuggestionState(
             status: SuggestionStatus(rawValue: status) ?? .filed, unit: unit, rating: rating.flatMap(Rating.init(rawValue:)))
-        return (id, number, state, due)
+        return LoadedSuggestion(id: id, number: number, state: state, dueOn: due, memberID: memberID, unitID: unitID)
     }
 
     private func decide(_ event: SuggestionEvent, _ number: String, _ state: SuggestionState) throws -> SuggestionState {
@@ -120,6 +153,7 @@ extension WorkflowStore {
         let unit = try Text.required(unit, field: "--unit", maximum: 100)
         return try await step { context in
             let s = try await loadSuggestion(context, number)
+            try authorize(.routeSuggestion, context, s)
             let next = try decide(.route(unit: unit), s.number, s.state)
             let unitID = try await unitID(context, unit, field: "--unit")
             let due = try await workingCalendar(context).adding(workingDays: context.settings.microSuggestionReplyDays, to: today)
@@ -141,6 +175,7 @@ extension WorkflowStore {
         let reason = try Text.required(reason, field: "--reason", maximum: 2000, multiline: true)
         return try await step { context in
             let s = try await loadSuggestion(context, number)
+            try authorize(.rejectSuggestion, context, s)
             let next = try decide(.reject, s.number, s.state)
             try await context.tx.query("UPDATE micro_suggestion SET status = 'rejected', updated_at = \(now) WHERE id = \(s.id)")
             audit(context, entity: "suggestion", id: s.number, action: "reject", detail: [
@@ -151,11 +186,16 @@ extension WorkflowStore {
     }
 
     @discardableResult
-    public func replySuggestion(_ number: String, unit: String, text: String) async throws -> Outcome {
-        let unit = try Text.required(unit, field: "--unit", maximum: 100)
+    public func replySuggestion(_ number: String, unit named: String?, text: String) async throws -> Outcome {
+        let named = try Text.optional(named, field: "--unit", maximum: 100)
         let text = try Text.required(text, field: "--text", maximum: 20_000, multiline: true)
         return try await step { context in
             let s = try await loadSuggestion(context, number)
+            try authorize(.replySuggestion, context, s)
+            guard let unit = named ?? s.state.unit else { throw WorkflowError("\(s.number): it is not routed to a unit") }
+            if principal.role == .unit, unit != s.state.unit {
+                throw WorkflowError("\(s.number): not allowed: \(principal.login) (unit) may not reply for \(unit.prefix(60)): a unit answers for itself only")
+            }
             let next = try decide(.reply(unit: unit), s.number, s.state)
             try await context.tx.query("""
                 UPDATE micro_suggestion SET status = 'replied', replied_at = \(now), reply_text = \(text), updated_at = \(now)
@@ -173,16 +213,26 @@ extension WorkflowStore {
     }
 
     @discardableResult
-    public func evaluateSuggestion(_ number: String, rating: Rating) async throws -> Outcome {
-        try await step { context in
+    public func evaluateSuggestion(_ number: String, rating: Rating, paper: PaperEntry? = nil) async throws -> Outcome {
+        if let paper, let time = paper.time(otherThan: today) {
+            return try await at(time, reason: paper.note).evaluateSuggestion(number, rating: rating, paper: paper)
+        }
+        return try await step { context in
             let s = try await loadSuggestion(context, number)
+            try authorize(paper == nil ? .evaluateSuggestion : .evaluateSuggestionOnBehalf, context, s)
             let next = try decide(.evaluate(rating), s.number, s.state)
             try await context.tx.query("""
-                UPDATE micro_suggestion SET status = 'closed', rating = \(rating.rawValue), updated_at = \(now) WHERE id = \(s.id)
+                UPDATE micro_suggestion SET status = 'closed', rating = \(rating.rawValue), updated_at = \(now),
+                       rating_entered_by = \(paper != nil ? principal.login : principal.enteredBy)
+                WHERE id = \(s.id)
                 """)
-            audit(context, entity: "suggestion", id: s.number, action: "evaluate", detail: [
-                "from": s.state.status.rawValue, "to": next.status.rawValue, "rating": rating.rawValue,
-            ])
+            var detail = ["from": s.state.status.rawValue, "to": next.status.rawValue, "rating": rating.rawValue]
+            if let paper {
+                detail["paper_date"] = (paper.day ?? today).description
+                detail["note"] = paper.note
+                detail["on_behalf"] = "member"
+            }
+            audit(context, entity: "suggestion", id: s.number, action: "evaluate", detail: detail)
             return Outcome(number: s.number, status: "closed", message: "\(s.number) rated \(rating.rawValue); it is closed")
         }
     }
@@ -204,10 +254,15 @@ extension WorkflowStore {
 
     public func suggestions(status: SuggestionStatus? = nil, year: Int? = nil) async throws -> [SuggestionRecord] {
         try await read { context in
-            try suggestionRecords(try await context.tx.query("""
+            try authorize(.listProposals, countyTarget(context))
+            let ownMember = principal.role == .member ? principal.memberID ?? -1 : nil
+            let ownUnit = principal.role == .unit ? principal.unitID ?? -1 : nil
+            return try suggestionRecords(try await context.tx.query("""
                 SELECT \(unescaped: Self.suggestionColumns)
                 FROM micro_suggestion s JOIN member m ON m.id = s.member_id LEFT JOIN unit u ON u.id = s.unit_id
                 WHERE (\(status?.rawValue)::text IS NULL OR s.status = \(status?.rawValue))
+                  AND (\(ownMember)::bigint IS NULL OR s.member_id = \(ownMember))
+                  AND (\(ownUnit)::bigint IS NULL OR s.unit_id = \(ownUnit))
                   AND (\(year)::int IS NULL OR s.number LIKE 'W' || \(year) || '-%')
                 ORDER BY s.number
                 """))
@@ -222,7 +277,13 @@ extension WorkflowStore {
                 FROM micro_suggestion s JOIN member m ON m.id = s.member_id LEFT JOIN unit u ON u.id = s.unit_id
                 WHERE s.number = \(number)
                 """))
-            guard let record = found.first else { throw WorkflowError("no micro-suggestion \(number.prefix(40)) in county \(county)") }
+            let owners = try await context.tx.query("SELECT member_id, unit_id FROM micro_suggestion WHERE number = \(number)")
+                .first?.decode((Int64, Int64?).self)
+            let target = Target(county: county.value, authors: owners.map { [$0.0] } ?? [], units: owners?.1.map { [$0: .lead] } ?? [:],
+                                training: context.training)
+            guard let record = found.first, Permissions.may(principal, .readSuggestion, target).isAllowed else {
+                throw WorkflowError("no micro-suggestion \(number.prefix(40)) in county \(county)")
+            }
             return record
         }
     }
@@ -252,6 +313,7 @@ extension WorkflowStore {
         }
         let day = day ?? today
         return try await step { context in
+            try authorize(.recordActivity, countyTarget(context))
             var memberKey: Int64?
             if let member { memberKey = try await memberID(context, member, field: "--member") }
             var unitKey: Int64?
@@ -271,7 +333,8 @@ extension WorkflowStore {
 
     public func activities(kind: ActivityKind? = nil, year: Int? = nil) async throws -> [ActivityRecord] {
         try await read { context in
-            try await context.tx.query("""
+            try authorize(.readReference, countyTarget(context))
+            return try await context.tx.query("""
                 SELECT a.kind, a.happened_on, m.name, u.name, a.peer_committee, a.days, a.note
                 FROM activity a LEFT JOIN member m ON m.id = a.member_id LEFT JOIN unit u ON u.id = a.unit_id
                 WHERE (\(kind?.rawValue)::text IS NULL OR a.kind = \(kind?.rawValue))
@@ -288,7 +351,8 @@ extension WorkflowStore {
     /// The audit log, oldest first (of one proposal or micro-suggestion when `entityID` is given).
     public func auditLog(entityID: String? = nil, limit: Int = 100_000) async throws -> [AuditEntry] {
         try await read { context in
-            try await context.tx.query("""
+            try authorize(.readAudit, countyTarget(context))
+            return try await context.tx.query("""
                 SELECT id, at, actor, entity, entity_id, action, detail FROM audit_log
                 WHERE \(entityID)::text IS NULL OR entity_id = \(entityID)
                 ORDER BY id LIMIT \(limit)
@@ -301,6 +365,7 @@ extension WorkflowStore {
     /// The number of entries checked and the first broken one (nil when the chain holds).
     public func verifyAudit() async throws -> (entries: Int, firstBroken: Int64?) {
         try await read { context in
+            try authorize(.verifyAudit, countyTarget(context))
             let count = try await context.tx.query("SELECT count(*) FROM audit_log").single().decode(Int.self)
             return (count, try await AuditLog.firstBrokenEntry(on: context.tx, schema: context.schema))
         }

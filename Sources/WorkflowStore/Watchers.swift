@@ -31,9 +31,11 @@ extension WorkflowStore {
         on tx: PostgresConnection, prelude: [PostgresQuery], _ body: (Context) async throws -> WatchResult
     ) async throws -> WatchResult {
         let rows = try await tx.pipeline([countyCheck] + prelude)
-        guard let (active, settings) = try checkedCounty(rows), active else { return WatchResult(next: nil, notified: []) }
+        guard let (active, settings, training, serverNow) = try checkedCounty(rows), active else { return WatchResult(next: nil, notified: []) }
         let batch = Batch(county: county, today: today)
-        let context = Context(tx: tx, settings: settings, schema: county.schema, prelude: Array(rows.dropFirst()), batch: batch)
+        let context = Context(
+            tx: tx, settings: settings, training: training, serverNow: serverNow, schema: county.schema,
+            prelude: Array(rows.dropFirst()), batch: batch)
         let result = try await body(context)
         _ = askRollups(batch)
         // The county's schema for its own statements: they run at the batch's commit, after

@@ -3,7 +3,7 @@ public import Foundation
 public import PostgresClient
 import JobQueue
 import Synchronization
-import Workflow
+public import Workflow
 public import TongxinBase
 
 /// The workflow of one county in the database: each operation is one transaction that checks
@@ -14,28 +14,41 @@ public import TongxinBase
 public struct WorkflowStore: Sendable {
     public let pool: PostgresPool
     public let county: CountyCode
-    /// Recorded in the audit log.
-    public let actor: String
-    /// When the actions happen (`--as-of`), else the current time.
+    /// Who acts: every operation asks `Permissions.may` first.
+    public let principal: Principal
+    /// When the actions take effect (`--as-of`), else the current time. The server's clock is
+    /// recorded beside it; a time behind it is a back-dated step (补录), which needs staff
+    /// rights, a `reason` and at most the county's `backdate_days`, and the future is refused —
+    /// but in a demo or training county an operator (acting for an account) replays freely.
     public let now: Date
+    /// Why the step is effective in the past.
+    public let reason: String?
 
-    public init(pool: PostgresPool, county: CountyCode, actor: String, now: Date = Date()) throws {
+    /// Recorded in the audit log as the actor.
+    public var actor: String { principal.login }
+
+    /// How far the step's time may differ from the server's clock and still count as now.
+    public static let clockTolerance: TimeInterval = 300
+
+    public init(pool: PostgresPool, county: CountyCode, principal: Principal, now: Date = Date(), reason: String? = nil) throws {
         self.pool = pool
         self.county = county
-        self.actor = try Text.required(actor, field: "actor", maximum: 100)
+        self.principal = principal
         self.now = now
+        self.reason = try Text.optional(reason, field: "--reason", maximum: 500, multiline: false)
     }
 
     /// The same store acting at another time.
-    public func at(_ time: Date) -> WorkflowStore {
-        WorkflowStore(pool: pool, county: county, checkedActor: actor, now: time)
+    public func at(_ time: Date, reason: String? = nil) -> WorkflowStore {
+        WorkflowStore(pool: pool, county: county, checkedPrincipal: principal, now: time, reason: reason ?? self.reason)
     }
 
-    private init(pool: PostgresPool, county: CountyCode, checkedActor: String, now: Date) {
+    private init(pool: PostgresPool, county: CountyCode, checkedPrincipal: Principal, now: Date, reason: String?) {
         self.pool = pool
         self.county = county
-        self.actor = checkedActor
+        self.principal = checkedPrincipal
         self.now = now
+        self.reason = reason
     }
 
     /// The county's local day of `now` (China Standard Time, UTC+8, no daylight saving).
@@ -45,6 +58,10 @@ public struct WorkflowStore: Sendable {
     struct Context: Sendable {
         let tx: PostgresConnection
         let settings: CountySettings
+        /// The county is marked demo or training.
+        let training: Bool
+        /// The server's clock (the transaction's start).
+        let serverNow: Date
         let schema: PostgresIdentifier
         /// Rows of the statements the operation asked to begin with.
         let prelude: [PostgresRows]
@@ -77,6 +94,8 @@ public struct WorkflowStore: Sendable {
         struct AuditItem: Sendable {
             var schema: PostgresIdentifier
             var actor: String
+            /// Who typed it when not the actor (an operator acting for an account).
+            var enteredBy: String? = nil
             var entity: String
             var id: String
             var action: String
@@ -171,10 +190,12 @@ public struct WorkflowStore: Sendable {
                 case .audit(let a):
                     if audited {
                         more.append(AuditLog.appendQuery(
-                            schema: a.schema, actor: a.actor, entity: a.entity, entityID: a.id, action: a.action, detail: a.detail, at: a.at))
+                            schema: a.schema, actor: a.actor, entity: a.entity, entityID: a.id, action: a.action, detail: a.detail, at: a.at,
+                            enteredBy: a.enteredBy))
                     } else {
                         ctes.append(AuditLog.appendCTEs(
-                            schema: a.schema, actor: a.actor, entity: a.entity, entityID: a.id, action: a.action, detail: a.detail, at: a.at))
+                            schema: a.schema, actor: a.actor, entity: a.entity, entityID: a.id, action: a.action, detail: a.detail, at: a.at,
+                            enteredBy: a.enteredBy))
                         audited = true
                     }
                 case .control(let query):
@@ -225,11 +246,19 @@ public struct WorkflowStore: Sendable {
         if exists == 0 { throw CountyError("no county \(county)") }
     }
 
+    /// Refuses unless the principal may replay a year here: an operator, in a demo or training county.
+    public func requireReplay() async throws {
+        try await read { context in try authorize(.replay, countyTarget(context)) }
+    }
+
     /// A read-only transaction in the county's schema (on its search_path), for the reports
     /// of this package (not for front ends: they call the store's operations and the reports);
     /// archived counties can be read.
     package func reading<R: Sendable>(_ body: (PostgresConnection, CountySettings) async throws -> R) async throws -> R {
-        try await read { context in try await body(context.tx, context.settings) }
+        try await read { context in
+            try authorize(.readReports, countyTarget(context))
+            return try await body(context.tx, context.settings)
+        }
     }
 
     /// The first statement of every transaction on the county, a step's, a read's or a
@@ -241,19 +270,54 @@ public struct WorkflowStore: Sendable {
     /// citus_version is looked up by name in the catalog cache.
     var countyCheck: PostgresQuery {
         """
-        SELECT status, settings::text, set_config('search_path', \(county.schema.quoted), true),
+        SELECT status, settings::text, purpose, now(), set_config('search_path', \(county.schema.quoted), true),
                set_config('plan_cache_mode',
                           CASE WHEN to_regproc('pg_catalog.citus_version') IS NULL THEN 'force_generic_plan' ELSE 'auto' END, true)
         FROM \(identifier: CountyRegistry.controlSchema).county WHERE code = \(county.value)
         """
     }
 
-    /// `countyCheck`'s answer: whether the county is active, and its settings; nil when there
-    /// is no such county.
-    func checkedCounty(_ rows: [PostgresRows]) throws -> (active: Bool, settings: CountySettings)? {
+    /// `countyCheck`'s answer: whether the county is active, its settings, whether it is a demo
+    /// or training county, and the server's clock; nil when there is no such county.
+    func checkedCounty(_ rows: [PostgresRows]) throws -> (active: Bool, settings: CountySettings, training: Bool, serverNow: Date)? {
         guard let row = rows.first?.first else { return nil }
-        let (status, settingsText, _, _) = try row.decode((String, String, String, String).self)
-        return (status == County.Status.active.rawValue, try SettingsCache.shared.settings(settingsText))
+        let (status, settingsText, purpose, serverNow, _, _) = try row.decode((String, String, String, Date, String, String).self)
+        return (status == County.Status.active.rawValue, try SettingsCache.shared.settings(settingsText), purpose != "live", serverNow)
+    }
+
+    /// Refuses a step whose time is in the future, or in the past (补录) without staff rights, a
+    /// reason, or beyond the county's `backdate_days`; a demo or training county's operator
+    /// (acting for an account) replays at any time.
+    func checkClock(serverNow: Date, settings: CountySettings, training: Bool) throws {
+        let lag = serverNow.timeIntervalSince(now)
+        guard abs(lag) > Self.clockTolerance else { return }
+        if training, principal.enteredBy != nil || principal.role == .operator { return }
+        guard lag > 0 else {
+            throw WorkflowError("--as-of: \(LocalTime.display(now)) is in the future (the server's clock says \(LocalTime.display(serverNow)))")
+        }
+        try Permissions.require(principal, .backdate, Target(county: county.value, training: training))
+        guard reason != nil else {
+            throw WorkflowError("--reason: a step effective in the past (\(LocalTime.display(now))) needs the reason it is entered late")
+        }
+        let days = lag / 86_400
+        guard days <= Double(settings.backdateDays) else {
+            throw WorkflowError("--as-of: \(LocalTime.display(now)) is \(Int(days)) days back; county \(county) allows at most \(settings.backdateDays) (backdate_days)")
+        }
+    }
+
+    /// Whether this step is back-dated (its time behind the server's clock by more than the tolerance).
+    func backdated(_ context: Context) -> Bool {
+        context.serverNow.timeIntervalSince(now) > Self.clockTolerance
+    }
+
+    /// Refuses `operation` on `target` unless the principal may (one line, nothing written).
+    func authorize(_ operation: Action, _ target: Target) throws {
+        try Permissions.require(principal, operation, target)
+    }
+
+    /// The county as a target (steps that concern no one's own record).
+    func countyTarget(_ context: Context) -> Target {
+        Target(county: county.value, training: context.training)
     }
 
     private func transaction<R: Sendable>(
@@ -282,12 +346,15 @@ public struct WorkflowStore: Sendable {
     private func run<R: Sendable>(
         _ tx: PostgresConnection, _ rows: [PostgresRows], writing: Bool, _ body: (Context) async throws -> R
     ) async throws -> R {
-        guard let (active, settings) = try checkedCounty(rows) else { throw CountyError("no county \(county)") }
+        guard let (active, settings, training, serverNow) = try checkedCounty(rows) else { throw CountyError("no county \(county)") }
         if writing, !active {
             throw CountyError("county \(county) is archived: its data can be read and reported, not changed")
         }
+        if writing { try checkClock(serverNow: serverNow, settings: settings, training: training) }
         let batch = Batch(county: county, today: today)
-        let context = Context(tx: tx, settings: settings, schema: county.schema, prelude: Array(rows.dropFirst()), batch: batch)
+        let context = Context(
+            tx: tx, settings: settings, training: training, serverNow: serverNow, schema: county.schema,
+            prelude: Array(rows.dropFirst()), batch: batch)
         let value = try await body(context)
         let rollups = askRollups(batch)
         // The queued writes and COMMIT in one round trip (read-only transactions commit too).
@@ -303,8 +370,10 @@ public struct WorkflowStore: Sendable {
     /// Queues the audit entry of a change made in `context`'s transaction (sent with the other
     /// queued writes; the transaction fails when it could not be appended).
     func audit(_ context: Context, entity: String, id: String, action: String, detail: [String: String] = [:]) {
+        var detail = detail
+        if backdated(context), let reason { detail["backdated_reason"] = reason }
         context.batch.append(.audit(Batch.AuditItem(
-            schema: context.schema, actor: actor, entity: entity, id: id, action: action, detail: detail, at: now)))
+            schema: context.schema, actor: actor, enteredBy: principal.enteredBy, entity: entity, id: id, action: action, detail: detail, at: now)))
     }
 
     /// The county's deadline calendar: its counting, and (for working days) its holidays and

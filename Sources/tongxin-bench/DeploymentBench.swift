@@ -64,7 +64,7 @@ extension Bench {
         var stores: [WorkflowStore] = []
         for (t, pool) in pools.enumerated() {
             let code = try CountyCode("bench_dep_\(t)")
-            _ = try await registry.create(code: code, name: "部署 \(t)", region: nil)
+            _ = try await registry.create(code: code, name: "部署 \(t)", region: nil, purpose: .training)
             stores.append(try await preparedStore(pool, county: code))
         }
         var steps = Array(repeating: [Double](), count: targets.count)
@@ -88,7 +88,7 @@ extension Bench {
         let registry = CountyRegistry(pool: pool, migrations: try MigrationSet.builtIn(), actor: "bench")
         try await registry.migrateControl()
         let code = try CountyCode("bench_step_\(UInt32.random(in: 0...UInt32.max))")
-        _ = try await registry.create(code: code, name: "步骤", region: nil)
+        _ = try await registry.create(code: code, name: "步骤", region: nil, purpose: .training)
         let store = try await preparedStore(pool, county: code)
         var samples: [Double] = []
         for round in 0..<3 { samples += try await timedLifecycles(store, year: 2001 + round, count: 100) }
@@ -98,7 +98,7 @@ extension Bench {
 
     /// A store for `county` with a sector, 20 members and 10 units.
     static func preparedStore(_ pool: PostgresPool, county: CountyCode) async throws -> WorkflowStore {
-        let store = try WorkflowStore(pool: pool, county: county, actor: "bench", now: try LocalTime.parse("2021-03-10T09:00"))
+        let store = try WorkflowStore(pool: pool, county: county, principal: .replaying("bench"), now: try LocalTime.parse("2021-03-10T09:00"))
         try await store.addSector("经济界")
         for m in 0..<20 { try await store.addMember("委员\(m)", sector: "经济界") }
         for u in 0..<10 { try await store.addUnit("单位\(u)") }

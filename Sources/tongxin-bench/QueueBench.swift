@@ -225,8 +225,8 @@ extension Bench {
         let remindAt = try LocalTime.parse("2021-05-26T09:00")
         for c in 0..<4 {
             let code = try CountyCode("bench_rem_\(c)")
-            _ = try await registry.create(code: code, name: "提醒 \(c)", region: nil)
-            let store = try WorkflowStore(pool: pool, county: code, actor: "bench", now: try LocalTime.parse("2021-02-20T09:00"))
+            _ = try await registry.create(code: code, name: "提醒 \(c)", region: nil, purpose: .training)
+            let store = try WorkflowStore(pool: pool, county: code, principal: .replaying("bench"), now: try LocalTime.parse("2021-02-20T09:00"))
             try await store.openSession(year: 2021, name: "第一次会议", openedOn: nil, closedOn: nil)
             for u in 0..<10 { try await store.addUnit("单位\(u)") }
             let schema = code.schema

@@ -137,7 +137,8 @@ extension Bench {
         // Freshness: the worker runs; a change in a county; how long until its rollup shows it.
         let running = try SpawnedProcess(program, ["--concurrency", "2", "--log-level", "warning"], environment: environment)
         try await Task.sleep(for: .seconds(1))
-        let store = try WorkflowStore(pool: pool, county: try CountyCode("rep_1"), actor: "bench", now: Date())
+        _ = try await CountyRegistry(pool: pool, migrations: try MigrationSet.builtIn(), actor: "bench").setPurpose(try CountyCode("rep_1"), .training)
+        let store = try WorkflowStore(pool: pool, county: try CountyCode("rep_1"), principal: .replaying("bench"), now: Date())
         let before = try await pool.query("SELECT (figures->>'filed')::int FROM tongxin.county_rollup WHERE county = 'rep_1' AND year = 2021")
             .single().decode(Int.self)
         let changed = ContinuousClock.now

@@ -20,8 +20,8 @@ extension Bench {
         var stores: [WorkflowStore] = []
         for c in 0..<clients {
             let code = try CountyCode("bench_wf_\(c)")
-            _ = try await registry.create(code: code, name: "工作流 \(c)", region: nil)
-            let store = try WorkflowStore(pool: work, county: code, actor: "bench", now: try LocalTime.parse("2021-03-10T09:00"))
+            _ = try await registry.create(code: code, name: "工作流 \(c)", region: nil, purpose: .training)
+            let store = try WorkflowStore(pool: work, county: code, principal: .replaying("bench"), now: try LocalTime.parse("2021-03-10T09:00"))
             try await store.addSector("经济界")
             for m in 0..<20 { try await store.addMember("委员\(m)", sector: "经济界") }
             for u in 0..<10 { try await store.addUnit("单位\(u)") }

@@ -16,7 +16,7 @@ enum BadInput {
         if ready == 1 { return database }
         _ = try await harness.freshDatabase(database)
         for step in [
-            ["county", "create", county, "--name", "模糊县"],
+            ["county", "create", county, "--name", "模糊县", "--purpose", "training"],
             ["demo", "fill", "--county", county, "--year", "2021", "--profile", "leiyang"],
             ["member", "add", "测试委员", "--county", county],
             ["unit", "add", "测试局", "--county", county],
@@ -25,6 +25,8 @@ enum BadInput {
             ["member", "add", "测试委员二", "--county", county],
             ["proposal", "file", "--title", "模糊测试提案", "--category", "社会民生", "--kind", "individual", "--lead", "测试委员",
              "--as-of", "2021-02-01T09:00", "--county", county],
+            ["account", "add", "fuzz.staff", "--role", "staff", "--county", county],
+            ["account", "add", "fuzz.leader", "--role", "leader", "--county", county],
         ] {
             let run = try await harness.tongxin(step, database: database)
             guard run.status == 0 else { throw ChaosError("\(step.joined(separator: " ")): \(run.stderr)") }
@@ -268,6 +270,15 @@ enum BadInput {
             ["jobs", "list", "--state", "available", "--queue", "fuzz", "--kind", "noop", "--limit", "5"],
             ["notifications", "list", "--kind", "deadline.remind", "--state", "pending", "--limit", "5"],
             ["proposal", "withdraw", p, "--reason", "撤回"],
+            ["proposal", "evaluate", p, "--member", "测试委员", "--rating", "basic", "--on-behalf", "--paper-date", "2021-05-03", "--note", "纸质征询表"],
+            ["proposal", "review", p, "--register", "--as", "fuzz.staff", "--as-of", "2021-02-02", "--reason", "补录纸质件"],
+            ["account", "add", "fuzz.member", "--role", "member", "--county", "fuzz", "--member", "测试委员", "--name", "测试委员"],
+            ["account", "list", "--county", "fuzz", "--role", "member", "--format", "json"],
+            ["account", "show", "fuzz.staff", "--format", "json"],
+            ["account", "grant", "fuzz.leader", "--county", "fuzz", "--db-login", "fuzz_leader"],
+            ["account", "disable", "fuzz.staff"],
+            ["account", "reset", "fuzz.staff"],
+            ["account", "policy", "--lock-after", "5", "--lock-minutes", "15"],
         ]
     }
 
@@ -383,8 +394,10 @@ enum BadInput {
         let database = try await prepare(harness)
         /// Runs a command the way a careful script does: options as `--name=value`, the
         /// positional value after `--`, so values starting with `-` are values.
+        /// The steps run as the connected operator replaying the training county; `actor` is
+        /// the display name of an account made for each string (`account add --name`).
         func tongxin(_ path: [String], _ positional: String? = nil, _ options: KeyValuePairs<String, String> = [:], actor: String) async throws -> Harness.Run {
-            var arguments = path + ["--county=" + county, "--actor=" + actor] + options.map { "--\($0.key)=\($0.value)" }
+            var arguments = path + ["--county=" + county] + options.map { "--\($0.key)=\($0.value)" }
             if let positional { arguments += ["--", positional] }
             let run = try await harness.tongxin(arguments, database: database)
             if run.trapped { outcome.traps += 1 }
@@ -398,6 +411,7 @@ enum BadInput {
             let member = text + "委员\(tag)"
             let unit = text + "局\(tag)"
             let actor = "员\(tag)" + text
+            _ = try await tongxin(["account", "add"], "inj\(tag)", ["role": "staff", "name": actor], actor: actor)
             _ = try await tongxin(["sector", "add"], sector, actor: actor)
             _ = try await tongxin(["member", "add"], member, ["sector": sector], actor: actor)
             _ = try await tongxin(["unit", "add"], unit, actor: actor)
@@ -449,7 +463,7 @@ enum BadInput {
             var fields: [String: Set<String>] = [:]
             for read in [["proposal", "show", number], ["proposal", "show", second], ["proposal", "show", third], ["proposal", "show", fourth],
                          ["suggestion", "list", "--year", "2021"], ["member", "list"], ["unit", "list"], ["sector", "list"],
-                         ["suggestion", "list"], ["activity", "list"], ["audit", "log"]] {
+                         ["suggestion", "list"], ["activity", "list"], ["audit", "log"], ["account", "list"]] {
                 let run = try await harness.tongxin(read + ["--county", county, "--format", "json"], database: database)
                 guard run.status == 0, let json = try? JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) else {
                     outcome.findings.append("\(read.joined(separator: " ")) --format json failed: \(run.stderr.prefix(200))")
@@ -460,14 +474,14 @@ enum BadInput {
                 if place == "proposal show", read[2] == number, let object = json as? [String: Any] {
                     for key in ["title", "body"] { fields["proposal." + key, default: []].insert(object[key] as? String ?? "") }
                 }
-                for list in ["member list", "unit list"] where place == list {
+                for list in ["member list", "unit list", "account list"] where place == list {
                     for row in json as? [[String: Any]] ?? [] { fields[list, default: []].insert(row["name"] as? String ?? "") }
                 }
                 if place == "sector list" { fields[place, default: []].formUnion(json as? [String] ?? []) }
             }
             let placed: [(String, String)] = [
                 ("proposal.title", text + "标题\(tag)"), ("proposal.body", text + "正文"),
-                ("member list", member), ("unit list", unit), ("sector list", sector),
+                ("member list", member), ("unit list", unit), ("sector list", sector), ("account list", actor),
             ]
             for (place, value) in placed where !(fields[place] ?? []).contains(value) {
                 outcome.lost += 1
@@ -497,7 +511,7 @@ enum BadInput {
             outcome.findings.append("the HTML report shows markup from a unit's name unescaped")
         }
         outcome.notes = [
-            "\(injections.count) strings × 20 free-text fields (sector, member, unit, actor, title, body, withdrawal reason, decline note, unit's return reason, co-unit opinion, reply, comment, supervisor, supervision note, micro-suggestion title, body, reply and rejection reason, peer, note): \(written) written, \(written - outcome.lost) read back literally as JSON",
+            "\(injections.count) strings × 20 free-text fields (sector, member, unit, account name, title, body, withdrawal reason, decline note, unit's return reason, co-unit opinion, reply, comment, supervisor, supervision note, micro-suggestion title, body, reply and rejection reason, peer, note): \(written) written, \(written - outcome.lost) read back literally as JSON",
             "audit verify: \(verified.stdout.split(separator: "\n").last ?? "-"); HTML report escapes markup: \(!page.contains("<script>alert"))",
         ]
         return outcome

@@ -19,8 +19,8 @@ func withCounty<R: Sendable>(_ code: String, name: String, now: String, _ body: 
         do {
             let registry = CountyRegistry(pool: pool, migrations: try MigrationSet.builtIn(), actor: "test")
             let county = try CountyCode(code)
-            _ = try await registry.create(code: county, name: name, region: nil)
-            let value = try await body(try WorkflowStore(pool: pool, county: county, actor: "提案委", now: local(now)))
+            _ = try await registry.create(code: county, name: name, region: nil, purpose: .training)
+            let value = try await body(try WorkflowStore(pool: pool, county: county, principal: .replaying("提案委"), now: local(now)))
             await pool.close()
             return value
         } catch {

@@ -49,7 +49,7 @@ extension CitusTests {
             }
         }
         for code in codes {
-            #expect(try await succeed(["county", "create", code, "--name", "测试县"], county: code).joined().contains(code))
+            #expect(try await succeed(["county", "create", code, "--name", "测试县", "--purpose", "training"], county: code).joined().contains(code))
         }
         let distributed = try await PostgresConnection.withConnection(configuration: PostgresConfiguration(connectionString: url)) {
             try await $0.query("SELECT count(*) FROM citus_schemas WHERE schema_name::text = ANY(\(codes.map { "county_" + $0 }))")
@@ -122,7 +122,7 @@ extension CitusTests {
             _ = try? SpawnedProcess(Programs.directory + "/tongxin", ["county", "drop", code, "--confirm", code],
                                     environment: Programs.cleanEnvironment(["DATABASE_URL": url])).waitForExit()
         }
-        _ = try await succeed(["county", "create", code, "--name", "交换县"], county: code)
+        _ = try await succeed(["county", "create", code, "--name", "交换县", "--purpose", "training"], county: code)
         // CSV imports, one transaction each: a bad file writes nothing, a good one all.
         let members = folder.appendingPathComponent("members.csv").path
         try Data("姓名,界别\r\n赵委员,教育界\r\n钱委员,经济界\r\n".utf8).write(to: URL(fileURLWithPath: members))

@@ -2,6 +2,7 @@ import Foundation
 import PostgresClient
 import PostgresTestSupport
 import Testing
+import TongxinBase
 
 /// County roles (docs/operations.md, "County roles"): a staff login granted one county's role
 /// works in that county through every staff command, and is refused everything else by
@@ -74,14 +75,19 @@ import Testing
         }
     }
 
-    static let reference: [[String]] = [
+    static let reference = reference(year: 2021)
+
+    /// The reference data, with a session of `year`.
+    static func reference(year: Int) -> [[String]] {
+        [
         ["sector", "add", "经济界"],
         ["member", "add", "王委员", "--sector", "经济界"],
         ["member", "add", "欧阳委员", "--sector", "经济界"],
         ["unit", "add", "城管局"],
         ["unit", "add", "林业局"],
-        ["session", "open", "--year", "2021", "--name", "十届七次会议", "--opened-on", "2021-01-10", "--closed-on", "2021-01-14"],
-    ]
+        ["session", "open", "--year", "\(year)", "--name", "十届七次会议", "--opened-on", "\(year)-01-10", "--closed-on", "\(year)-01-14"],
+        ]
+    }
 
     @Test func aStaffLoginWorksInItsCountyAndPostgreSQLRefusesItEverythingElse() async throws {
         try await TestDatabase.withDatabase { configuration in
@@ -89,8 +95,8 @@ import Testing
             try await Self.makeOperator(op, owning: configuration)
             let created = try await tongxin(["county", "create", "roles_a", "--name", "甲县"], configuration, as: op)
             #expect(created.lines == ["created county roles_a (甲县) in schema county_roles_a, role tongxin_county_roles_a"], "\(created.output)")
-            try await succeed(configuration, as: op, [["county", "create", "roles_b", "--name", "乙县"]])
-            // County b has data and a clock of its own (run by the operator).
+            try await succeed(configuration, as: op, [["county", "create", "roles_b", "--name", "乙县", "--purpose", "training"]])
+            // County b (a training county) has data and a clock of its own, replayed in 2021 by the operator.
             try await succeed(configuration, as: op, county: "roles_b", Self.reference + [
                 ["proposal", "file", "--title", "乙县的建议", "--category", "economy", "--lead", "王委员", "--as-of", "2021-01-11"],
                 ["proposal", "review", "2021-001", "--register", "--as-of", "2021-01-20"],
@@ -105,6 +111,11 @@ import Testing
                     END $$;
                     GRANT tongxin_county_roles_a TO staff_a;
                     """)
+                // …and the account staff_a acts as: a staff account of county a.
+                try await succeed(configuration, as: op, [["account", "add", "staff.a", "--role", "staff", "--county", "roles_a", "--db-login", "staff_a"]])
+                // County a is live: staff_a's steps happen now, by the server's clock.
+                let today = LocalTime.day(of: Date())
+                let y = today.year
                 func count(_ sql: String) async throws -> Int {
                     try await owner.query(PostgresQuery(unsafeSQL: sql)).single().decode(Int.self)
                 }
@@ -114,40 +125,41 @@ import Testing
                 #expect(try await jobStates("roles_b", "deadline.watch") == ["available"])
 
                 // Every staff command, as staff_a in county a.
-                try await succeed(configuration, as: "staff_a", county: "roles_a", Self.reference)
+                try await succeed(configuration, as: "staff_a", county: "roles_a", Self.reference(year: y))
                 let filed = try await tongxin([
                     "proposal", "file", "--title", "关于规范城区物业管理的建议", "--category", "社会民生", "--kind", "joint",
-                    "--lead", "王委员", "--co", "欧阳委员", "--as-of", "2021-01-11T10:00",
+                    "--lead", "王委员", "--co", "欧阳委员",
                 ], configuration, as: "staff_a", county: "roles_a")
-                #expect(filed.lines == ["filed 2021-001 关于规范城区物业管理的建议"], "\(filed.output)")
+                #expect(filed.lines == ["filed \(y)-001 关于规范城区物业管理的建议"], "\(filed.output)")
                 try await succeed(configuration, as: "staff_a", county: "roles_a", [
-                    ["proposal", "review", "2021-001", "--register", "--as-of", "2021-01-20"],
-                    ["proposal", "assign", "2021-001", "--lead", "城管局", "--co", "林业局", "--as-of", "2021-01-25"],
+                    ["proposal", "review", "\(y)-001", "--register"],
+                    ["proposal", "assign", "\(y)-001", "--lead", "城管局", "--co", "林业局"],
                 ])
                 // The clocks staff_a's steps enqueued are in the queue, for the worker.
                 #expect(try await jobStates("roles_a", "deadline.watch") == ["available"])
                 #expect(try await jobStates("roles_a", "opinion.watch") == ["available"])
                 // The worker, as the operator (the tables' owner), runs both counties' clocks.
                 let worker = try await Programs.run(
-                    "tongxin-worker", ["--drain", "--as-of", "2021-04-12", "--log-level", "error"],
+                    "tongxin-worker", ["--drain", "--as-of", try today.adding(days: 80).description, "--log-level", "error"],
                     environment: ["DATABASE_URL": Self.url(configuration, as: op)])
                 #expect(worker.status == 0, "\(worker.output)")
                 #expect(try await owner.query("""
                     SELECT county, kind FROM tongxin.notification WHERE kind = 'deadline.remind' ORDER BY county
-                    """).decode((String, String).self).map(\.0) == ["roles_a", "roles_b"])
+                    """).decode((String, String).self).map(\.0).reduce(into: Set<String>()) { $0.insert($1) } == ["roles_a", "roles_b"])
                 #expect(try await jobStates("roles_a", "deadline.watch") == ["available"])
 
                 try await succeed(configuration, as: "staff_a", county: "roles_a", [
-                    ["proposal", "reply", "2021-001", "--unit", "城管局", "--category", "A", "--text", "已出台管理办法", "--as-of", "2021-04-20"],
+                    // A unit's reply and the members' ratings are theirs: staff enter them from paper.
+                    ["proposal", "reply", "\(y)-001", "--unit", "城管局", "--category", "A", "--text", "已出台管理办法", "--on-behalf", "--note", "纸质复文"],
                 ])
                 #expect(try await jobStates("roles_a", "deadline.watch") == ["cancelled"])
                 #expect(try await jobStates("roles_a", "evaluation.watch") == ["available"])
                 try await succeed(configuration, as: "staff_a", county: "roles_a", [
-                    ["proposal", "evaluate", "2021-001", "--member", "王委员", "--rating", "满意", "--as-of", "2021-04-22"],
-                    ["proposal", "evaluate", "2021-001", "--member", "欧阳委员", "--rating", "满意", "--as-of", "2021-04-23"],
-                    ["suggestion", "file", "--member", "王委员", "--title", "路灯维修", "--as-of", "2021-05-01"],
-                    ["suggestion", "route", "W2021-001", "--unit", "城管局", "--as-of", "2021-05-02"],
-                    ["activity", "add", "--kind", "online-event", "--on", "2021-05-03", "--member", "王委员"],
+                    ["proposal", "evaluate", "\(y)-001", "--member", "王委员", "--rating", "满意", "--on-behalf", "--note", "纸质征询意见表"],
+                    ["proposal", "evaluate", "\(y)-001", "--member", "欧阳委员", "--rating", "满意", "--on-behalf", "--note", "纸质征询意见表"],
+                    ["suggestion", "file", "--member", "王委员", "--title", "路灯维修"],
+                    ["suggestion", "route", "W\(y)-001", "--unit", "城管局"],
+                    ["activity", "add", "--kind", "online-event", "--member", "王委员"],
                 ])
                 #expect(try await jobStates("roles_a", "evaluation.watch") == ["cancelled"])
                 #expect(try await jobStates("roles_a", "suggestion.watch") == ["available"])
@@ -155,25 +167,25 @@ import Testing
                 try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
                 defer { try? FileManager.default.removeItem(at: folder) }
                 let csv = folder.appendingPathComponent("proposals.csv")
-                try Data("title,category,kind,lead,co_authors,filed_at\n关于A的建议,economy,individual,王委员,,2021-01-12\n".utf8).write(to: csv)
+                try Data("title,category,kind,lead,co_authors,filed_at\n关于A的建议,economy,individual,王委员,,\(today)\n".utf8).write(to: csv)
                 let imported = try await tongxin(["import", "proposals", csv.path], configuration, as: "staff_a", county: "roles_a")
                 #expect(imported.lines == ["imported 1 proposals from \(csv.path)"], "\(imported.output)")
-                let shown = try await tongxin(["proposal", "show", "2021-001", "--format", "json"], configuration, as: "staff_a", county: "roles_a")
+                let shown = try await tongxin(["proposal", "show", "\(y)-001", "--format", "json"], configuration, as: "staff_a", county: "roles_a")
                 let json = try JSONSerialization.jsonObject(with: Data(shown.output.utf8)) as? [String: Any]
                 #expect(json?["status"] as? String == "closed", "\(shown.output)")
                 let verified = try await tongxin(["audit", "verify"], configuration, as: "staff_a", county: "roles_a")
                 let entries = try await count("SELECT count(*) FROM county_roles_a.audit_log")
                 #expect(entries > 10)
                 #expect(verified.lines == ["audit log intact: \(entries) entries"], "\(verified.output)")
-                let log = try await tongxin(["audit", "log", "--proposal", "2021-001", "--format", "json"], configuration, as: "staff_a", county: "roles_a")
+                let log = try await tongxin(["audit", "log", "--proposal", "\(y)-001", "--format", "json"], configuration, as: "staff_a", county: "roles_a")
                 let logged = try JSONSerialization.jsonObject(with: Data(log.output.utf8)) as? [[String: Any]]
                 #expect(logged?.compactMap { $0["action"] as? String } == ["file", "register", "assign", "reply", "evaluate", "evaluate"], "\(log.output)")
-                let annual = try await tongxin(["report", "annual", "--year", "2021", "--format", "json"], configuration, as: "staff_a", county: "roles_a")
+                let annual = try await tongxin(["report", "annual", "--year", "\(y)", "--format", "json"], configuration, as: "staff_a", county: "roles_a")
                 let figures = try JSONSerialization.jsonObject(with: Data(annual.output.utf8)) as? [String: Any]
                 #expect(figures?["filed"] as? Int == 2, "\(annual.output)")
-                let units = try await tongxin(["report", "units", "--year", "2021", "--format", "csv"], configuration, as: "staff_a", county: "roles_a")
+                let units = try await tongxin(["report", "units", "--year", "\(y)", "--format", "csv"], configuration, as: "staff_a", county: "roles_a")
                 #expect(units.status == 0 && units.output.contains("城管局"), "\(units.output)")
-                let compared = try await tongxin(["report", "compare", "--year", "2021", "--format", "csv"], configuration, as: "staff_a")
+                let compared = try await tongxin(["report", "compare", "--year", "\(y)", "--format", "csv"], configuration, as: "staff_a")
                 #expect(compared.status == 0, "\(compared.output)")
 
                 // PostgreSQL itself refuses staff_a everything else.
@@ -201,6 +213,10 @@ import Testing
                         "TRUNCATE tongxin.job",
                         "SELECT count(*) FROM tongxin.notification",
                         "SELECT count(*) FROM tongxin.exchange_trust",
+                        // Accounts, sessions and sign-ins are the operator's (a login reads only its own account, through my_account()).
+                        "SELECT password_hash FROM tongxin.account",
+                        "SELECT * FROM tongxin.account_session",
+                        "UPDATE tongxin.account SET role = 'operator'",
                         "UPDATE tongxin.county SET status = 'archived'",
                     ]
                     for sql in refusedStatements {
@@ -212,10 +228,11 @@ import Testing
                     // b's jobs are invisible to staff_a and untouched by its updates.
                     #expect(try await staff.query("SELECT count(*) FROM tongxin.job WHERE county = 'roles_b'").single().decode(Int.self) == 0)
                     #expect(try await staff.query("SELECT DISTINCT county FROM tongxin.job").decode(String.self) == ["roles_a"])
+                    let bStates = try await jobStates("roles_b", "deadline.watch")
                     let changed = try await staff.query("UPDATE tongxin.job SET state = 'cancelled' WHERE county = 'roles_b' OR county IS NULL").affectedRows
                     #expect(changed == 0)
                     #expect(try await count("SELECT count(*) FROM tongxin.job WHERE county = 'roles_b'") == bJobs)
-                    #expect(try await jobStates("roles_b", "deadline.watch") == ["available"])
+                    #expect(try await jobStates("roles_b", "deadline.watch") == bStates && !bStates.contains("cancelled"))
                 }
 
                 // The CLI refuses county b for staff_a (and any county for a login granted none) with
@@ -242,15 +259,20 @@ import Testing
                 for arguments in attempts {
                     let viaOption = try await tongxin(arguments + ["--county", "roles_b"], configuration, as: "staff_a", county: "roles_a")
                     #expect(viaOption.status == 1, "\(arguments): \(viaOption.output)")
-                    #expect(viaOption.lines == ["tongxin: county roles_b: role staff_a may not use this county (grant it tongxin_county_roles_b)"],
+                    // PostgreSQL's grants or the account's county refuse it, whichever is asked first.
+                    #expect(viaOption.lines == ["tongxin: county roles_b: role staff_a may not use this county (grant it tongxin_county_roles_b)"]
+                            || (viaOption.lines.count == 1 && viaOption.output.contains("staff.a (staff) may not")
+                                && viaOption.output.contains("the account does not belong to county roles_b")),
                             "\(arguments): \(viaOption.output)")
                 }
                 let viaEnvironment = try await tongxin(["sector", "add", "越权界"], configuration, as: "staff_a", county: "roles_b")
                 #expect(viaEnvironment.status == 1)
-                #expect(viaEnvironment.lines == ["tongxin: county roles_b: role staff_a may not use this county (grant it tongxin_county_roles_b)"])
+                #expect(viaEnvironment.lines == ["tongxin: not allowed: staff.a (staff) may not reference.manage: the account does not belong to county roles_b"],
+                        "\(viaEnvironment.output)")
                 let ungranted = try await tongxin(["proposal", "list"], configuration, as: "staff_none", county: "roles_a")
                 #expect(ungranted.status == 1)
-                #expect(ungranted.lines == ["tongxin: county roles_a: role staff_none may not use this county (grant it tongxin_county_roles_a)"])
+                #expect(ungranted.lines == ["tongxin: not allowed: PostgreSQL login staff_none acts as no account (an operator links one: tongxin account grant LOGIN --db-login staff_none)"],
+                        "\(ungranted.output)")
                 let after = try await count("""
                     SELECT (SELECT count(*) FROM county_roles_b.proposal) * 1000000 + (SELECT count(*) FROM county_roles_b.audit_log) * 1000
                            + (SELECT count(*) FROM county_roles_b.sector)

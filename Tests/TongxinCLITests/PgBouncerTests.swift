@@ -97,8 +97,8 @@ import Testing
 
     @Test func theWorkflowImportsReportsAndMigrationsRunThroughPgBouncer() async throws {
         try await withBouncer { _, pooled in
-            _ = try await succeed(["county", "create", "leiyang", "--name", "耒阳市"], pooled)
-            _ = try await succeed(["county", "create", "changning", "--name", "常宁市"], pooled)
+            _ = try await succeed(["county", "create", "leiyang", "--name", "耒阳市", "--purpose", "training"], pooled)
+            _ = try await succeed(["county", "create", "changning", "--name", "常宁市", "--purpose", "training"], pooled)
             let migrated = try await succeed(["migrate", "up", "--all", "--jobs", "2"], pooled)
             #expect(migrated.last == "counties: 2 done, 0 changed, 0 failed, 0 not started", "\(migrated)")
             for command in WorkflowProgramTests.reference.dropFirst() {

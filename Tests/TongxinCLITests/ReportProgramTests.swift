@@ -7,7 +7,7 @@ import Testing
     @Test func annualReportAndComparisonFromTheRollupsOrLive() async throws {
         try await TestDatabase.withDatabase { configuration in
             let env = ["DATABASE_URL": Programs.url(configuration), "TONGXIN_COUNTY": "leiyang"]
-            #expect(try await Programs.run("tongxin", ["county", "create", "leiyang", "--name", "耒阳市"], environment: env).status == 0)
+            #expect(try await Programs.run("tongxin", ["county", "create", "leiyang", "--name", "耒阳市", "--purpose", "demo"], environment: env).status == 0)
             let filled = try await Programs.run("tongxin", ["demo", "fill", "--year", "2021"], environment: env)
             #expect(filled.status == 0, "\(filled.output)")
             let annual = try await Programs.run("tongxin", ["report", "annual", "--year", "2021", "--format", "json"], environment: env)
@@ -53,7 +53,7 @@ import Testing
         // Deployment A: a county with its year, a key, the export.
         try await TestDatabase.withDatabase { a in
             let env = ["DATABASE_URL": Programs.url(a), "TONGXIN_COUNTY": "leiyang"]
-            #expect(try await Programs.run("tongxin", ["county", "create", "leiyang", "--name", "耒阳市"], environment: env).status == 0)
+            #expect(try await Programs.run("tongxin", ["county", "create", "leiyang", "--name", "耒阳市", "--purpose", "demo"], environment: env).status == 0)
             #expect(try await Programs.run("tongxin", ["demo", "fill", "--year", "2021"], environment: env).status == 0)
             let keygen = try await Programs.run("tongxin", ["exchange", "keygen", "--name", "湖南省政协", "--key", key], environment: env)
             #expect(keygen.status == 0)

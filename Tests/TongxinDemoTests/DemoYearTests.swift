@@ -19,8 +19,8 @@ func withEmptyCounty<R: Sendable>(
         do {
             let registry = CountyRegistry(pool: pool, migrations: try MigrationSet.builtIn(), actor: "test")
             let county = try CountyCode(code)
-            _ = try await registry.create(code: county, name: name, region: nil)
-            let store = try WorkflowStore(pool: pool, county: county, actor: "演示数据", now: try LocalTime.parse("2021-01-01T09:00"))
+            _ = try await registry.create(code: county, name: name, region: nil, purpose: .training)
+            let store = try WorkflowStore(pool: pool, county: county, principal: .replaying("演示数据"), now: try LocalTime.parse("2021-01-01T09:00"))
             let value = try await body(store)
             await pool.close()
             return value

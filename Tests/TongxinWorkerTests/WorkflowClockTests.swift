@@ -31,8 +31,8 @@ func withReplay<R: Sendable>(
     try await withQueue { configuration, pool in
         let registry = CountyRegistry(pool: pool, migrations: try MigrationSet.builtIn(), actor: "test")
         let county = try CountyCode("leiyang")
-        _ = try await registry.create(code: county, name: "耒阳市", region: nil)
-        let store = try await referenceData(try WorkflowStore(pool: pool, county: county, actor: "提案委", now: local("2021-02-20T09:00")))
+        _ = try await registry.create(code: county, name: "耒阳市", region: nil, purpose: .training)
+        let store = try await referenceData(try WorkflowStore(pool: pool, county: county, principal: .replaying("提案委"), now: local("2021-02-20T09:00")))
         var logger = Logger(label: "test.replay")
         logger.logLevel = .critical
         let sink = CapturingSink()
@@ -178,8 +178,8 @@ func assigned(_ store: WorkflowStore, _ title: String, member: String, unit: Str
         try await withReplay { leiyang, worker, _, pool in
             let registry = CountyRegistry(pool: pool, migrations: try MigrationSet.builtIn(), actor: "test")
             let code = try CountyCode("linwu")
-            _ = try await registry.create(code: code, name: "临武县", region: nil)
-            let linwu = try await referenceData(try WorkflowStore(pool: pool, county: code, actor: "提案委", now: local("2021-02-20T09:00")))
+            _ = try await registry.create(code: code, name: "临武县", region: nil, purpose: .training)
+            let linwu = try await referenceData(try WorkflowStore(pool: pool, county: code, principal: .replaying("提案委"), now: local("2021-02-20T09:00")))
             // The same step in both counties (the same ids in each schema): replied, never rated.
             var numbers: [String] = []
             for store in [leiyang, linwu] {

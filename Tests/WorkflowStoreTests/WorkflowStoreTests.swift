@@ -18,8 +18,8 @@ func withCounty<R: Sendable>(
         do {
             let registry = CountyRegistry(pool: pool, migrations: try MigrationSet.builtIn(), actor: "test")
             let county = try CountyCode(code)
-            _ = try await registry.create(code: county, name: "耒阳市", region: "湖南省衡阳市")
-            let store = try WorkflowStore(pool: pool, county: county, actor: "提案委 张三", now: at("2021-03-01T09:00"))
+            _ = try await registry.create(code: county, name: "耒阳市", region: "湖南省衡阳市", purpose: .training)
+            let store = try WorkflowStore(pool: pool, county: county, principal: .replaying("提案委 张三"), now: at("2021-03-01T09:00"))
             try await store.addSector("经济界")
             try await store.addSector("教育界")
             for (name, sector) in [("王委员", "经济界"), ("李委员", "经济界"), ("赵委员", "教育界"), ("钱委员", "教育界"), ("孙委员", "教育界")] {
