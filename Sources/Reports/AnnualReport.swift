@@ -30,6 +30,11 @@ import TongxinBase
 ///   proposals with an extended deadline; `consulted`: proposals closed by a consultation;
 ///   `micro_suggestions_replied`: the year's micro-suggestions with a reply. (Absent from the
 ///   reports of deployments before 0.2.0.)
+/// - trust: `ratings_on_behalf` = the year's ratings (all rounds) someone else entered for the
+///   member (staff from a paper form, or an operator acting for the account), of all ratings;
+///   `backdated_steps` = audited steps of the year's proposals recorded more than 5 minutes
+///   after the time they take effect (补录); `on_time_backdated` = of the proposals counted on
+///   time, those with a reply recorded late. (Absent before 0.3.0.)
 public struct AnnualReport: Codable, Sendable, Hashable {
     public struct Category: Codable, Sendable, Hashable {
         public let count: Int
@@ -88,6 +93,9 @@ public struct AnnualReport: Codable, Sendable, Hashable {
     public var extended: Int?
     public var consulted: Int?
     public var microSuggestionsReplied: Int?
+    public var ratingsOnBehalf: Rate?
+    public var backdatedSteps: Int?
+    public var onTimeBackdated: Int?
 
     /// Filed between sessions (闭会期间).
     public var filedBetweenSessions: Int { filed - filedAtSession }
@@ -96,6 +104,9 @@ public struct AnnualReport: Codable, Sendable, Hashable {
         case county, year, session, external, filed, withdrawn, declined, converted, merged, registered, replied, evaluated
         case satisfied, basic, unsatisfied, rehandled, members, returned, extended, consulted
         case microSuggestionsReplied = "micro_suggestions_replied"
+        case ratingsOnBehalf = "ratings_on_behalf"
+        case backdatedSteps = "backdated_steps"
+        case onTimeBackdated = "on_time_backdated"
         case countyName = "county_name"
         case asOf = "as_of"
         case filedAtSession = "filed_at_session"
@@ -145,6 +156,7 @@ public struct AnnualReport: Codable, Sendable, Hashable {
             count("办复 / replied", replied),
             count("按时办复 / replied on time", repliedOnTime),
             rate("按时办复率 / on-time rate", onTimeRate),
+            count("其中补录答复 / of them with a reply entered late", onTimeBackdated ?? 0),
             rate("当前超期 / overdue now", overdueNow),
             count("已评价 / evaluated", evaluated, "满意 \(satisfied) · 基本满意 \(basic) · 不满意 \(unsatisfied)"),
             count("未评价 / not evaluated", notEvaluated),
@@ -176,6 +188,8 @@ public struct AnnualReport: Codable, Sendable, Hashable {
             count("外出考察 / visits made", visitsMade, visitedPeers.joined(separator: "、")),
             count("委员 / members", members),
             ["每百名委员提案数 / proposals per 100 members", proposalsPer100Members.map { String(format: "%.1f", $0) } ?? "–", "", ""],
+            rate("代录评价占比 / ratings entered on behalf", ratingsOnBehalf ?? Rate(0, of: 0)),
+            count("补录步骤 / steps entered late (back-dated)", backdatedSteps ?? 0),
         ]
         return rows
     }
@@ -195,6 +209,10 @@ private struct ExtraFigures: Codable, Sendable {
     var suggestionsOnTime: Int
     var suggestionsOnTimeOf: Int
     var suggestionDays: Double?
+    var ratings: Int
+    var ratingsOnBehalf: Int
+    var backdated: Int
+    var onTimeBackdated: Int
 }
 
 extension AnnualReport {
@@ -211,7 +229,7 @@ extension AnnualReport {
                     SELECT p.* FROM proposal p JOIN session s ON s.id = p.session_id WHERE s.year = \(year)
                 ),
                 lead AS (
-                    SELECT a.*, r.replied_at AS r_at, r.due_on AS r_due, r.category
+                    SELECT a.*, r.replied_at AS r_at, r.due_on AS r_due, r.category, r.recorded_at AS r_recorded
                     FROM assignment a JOIN p ON p.id = a.proposal_id
                     LEFT JOIN reply r ON r.assignment_id = a.id AND r.round = 1
                     WHERE a.role <> 'co' AND a.returned_at IS NULL AND p.registered_at IS NOT NULL
@@ -221,7 +239,8 @@ extension AnnualReport {
                            bool_and(r_at IS NOT NULL) AS replied,
                            bool_and(r_at IS NOT NULL AND (r_at AT TIME ZONE \(zone))::date <= r_due) AS on_time,
                            bool_or(r_at IS NULL AND due_on < \(today)) AS past_due,
-                           bool_or(replied_at IS NULL AND due_on < \(today)) AS overdue
+                           bool_or(replied_at IS NULL AND due_on < \(today)) AS overdue,
+                           bool_or(r_recorded > r_at + interval '300 seconds') AS late_entry
                     FROM lead GROUP BY proposal_id
                 ),
                 s AS (SELECT * FROM micro_suggestion WHERE number LIKE 'W' || \(year) || '-%')
@@ -248,7 +267,12 @@ extension AnnualReport {
                     'suggestionsOnTimeOf', (SELECT count(*) FROM s WHERE replied_at IS NOT NULL OR due_on < \(today)),
                     'suggestionDays', (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY
                                            (replied_at AT TIME ZONE \(zone))::date - (filed_at AT TIME ZONE \(zone))::date)
-                                       FROM s WHERE replied_at IS NOT NULL))
+                                       FROM s WHERE replied_at IS NOT NULL),
+                    'ratings', (SELECT count(*) FROM evaluation e JOIN p ON p.id = e.proposal_id),
+                    'ratingsOnBehalf', (SELECT count(*) FROM evaluation e JOIN p ON p.id = e.proposal_id WHERE e.entered_by IS NOT NULL),
+                    'backdated', (SELECT count(*) FROM audit_log a WHERE a.entity = 'proposal'
+                                    AND a.entity_id IN (SELECT number FROM p) AND a.recorded_at > a.at + interval '300 seconds'),
+                    'onTimeBackdated', (SELECT count(*) FROM per WHERE on_time AND late_entry))
                 """).single().decode(JSONB<ExtraFigures>.self).value
         }
         var categories: [String: Category] = [:]
@@ -281,6 +305,8 @@ extension AnnualReport {
             visitedPeers: other.visited, members: other.members,
             proposalsPer100Members: other.members > 0 ? Double(summary.filed) * 100 / Double(other.members) : nil,
             returned: summary.returned, extended: summary.extended, consulted: summary.consulted,
-            microSuggestionsReplied: other.suggestionsReplied)
+            microSuggestionsReplied: other.suggestionsReplied,
+            ratingsOnBehalf: Rate(extra.ratingsOnBehalf, of: extra.ratings), backdatedSteps: extra.backdated,
+            onTimeBackdated: extra.onTimeBackdated)
     }
 }

@@ -18,11 +18,15 @@ public enum ComparedMetric: String, CaseIterable, Sendable, Codable {
     case medianDaysToReply = "median_days_to_reply"
     case microSuggestionsOnTimeRate = "micro_suggestions_on_time_rate"
     case proposalsPer100Members = "proposals_per_100_members"
+    /// Trust: the share of ratings someone else entered for the member (代录).
+    case ratingsOnBehalf = "ratings_on_behalf"
+    /// Trust: steps recorded later than they take effect (补录).
+    case backdatedSteps = "backdated_steps"
 
-    /// Lower is better (re-handling, overdue, days).
-    public var lowerIsBetter: Bool { [.rehandlingRate, .overdueNow, .medianDaysToReply].contains(self) }
+    /// Lower is better (re-handling, overdue, days, entered for others or late).
+    public var lowerIsBetter: Bool { [.rehandlingRate, .overdueNow, .medianDaysToReply, .ratingsOnBehalf, .backdatedSteps].contains(self) }
 
-    public var isRate: Bool { ![.filed, .medianDaysToReply, .proposalsPer100Members].contains(self) }
+    public var isRate: Bool { ![.filed, .medianDaysToReply, .proposalsPer100Members, .backdatedSteps].contains(self) }
 
     /// 中文 / English.
     public var label: String {
@@ -38,6 +42,8 @@ public enum ComparedMetric: String, CaseIterable, Sendable, Codable {
         case .medianDaysToReply: "办复用时中位数 / median days to reply"
         case .microSuggestionsOnTimeRate: "微建议按时率 / micro-suggestions on time"
         case .proposalsPer100Members: "每百名委员提案 / per 100 members"
+        case .ratingsOnBehalf: "代录评价占比 / ratings on behalf"
+        case .backdatedSteps: "补录步骤 / back-dated steps"
         }
     }
 
@@ -157,11 +163,13 @@ public struct Comparison: Codable, Sendable, Hashable {
                 ComparedMetric.rehandlingRate.rawValue: report.rehandlingRate,
                 ComparedMetric.overdueNow.rawValue: report.overdueNow,
                 ComparedMetric.microSuggestionsOnTimeRate.rawValue: report.microSuggestionsOnTimeRate,
+                ComparedMetric.ratingsOnBehalf.rawValue: report.ratingsOnBehalf ?? Rate(0, of: 0),
             ],
             numbers: [
                 ComparedMetric.filed.rawValue: Double(report.filed),
                 ComparedMetric.medianDaysToReply.rawValue: report.medianDaysToReply,
                 ComparedMetric.proposalsPer100Members.rawValue: report.proposalsPer100Members,
+                ComparedMetric.backdatedSteps.rawValue: report.backdatedSteps.map(Double.init),
             ],
             ranks: [:])
     }
@@ -169,7 +177,7 @@ public struct Comparison: Codable, Sendable, Hashable {
     /// The rates the comparison reads from a rollup, in the order of `fromRollups`' columns.
     static let rolledRates: [ComparedMetric] = [
         .registrationRate, .onTimeRate, .satisfactionRate, .strictSatisfactionRate, .solvedRate, .rehandlingRate, .overdueNow,
-        .microSuggestionsOnTimeRate,
+        .microSuggestionsOnTimeRate, .ratingsOnBehalf,
     ]
 
     /// Reads the rollups of `year` (the worker keeps them fresh), for `counties` or all: only
@@ -183,7 +191,7 @@ public struct Comparison: Codable, Sendable, Hashable {
         let rows = try await connection.query("""
             SELECT county, coalesce(f->>'county_name', county), computed_at,
                    (f->>'filed')::float8, (f->>'median_days_to_reply')::float8, (f->>'proposals_per_100_members')::float8,
-                   \(unescaped: rateColumns)
+                   (f->>'backdated_steps')::float8, \(unescaped: rateColumns)
             FROM (SELECT county, compared AS f, computed_at FROM \(identifier: control).county_rollup
                   WHERE year = \(year) AND (cardinality(\(codes)::text[]) = 0 OR county = ANY(\(codes)::text[]))) r
             ORDER BY county
@@ -195,17 +203,18 @@ public struct Comparison: Codable, Sendable, Hashable {
             let filed = try row.decode(Double?.self, at: 3)
             let days = try row.decode(Double?.self, at: 4)
             let per100 = try row.decode(Double?.self, at: 5)
+            let backdated = try row.decode(Double?.self, at: 6)
             var rates: [String: Rate] = [:]
             for (i, metric) in rolledRates.enumerated() {
-                let count = try row.decode(Int.self, at: 6 + 2 * i)
-                let of = try row.decode(Int.self, at: 7 + 2 * i)
+                let count = try row.decode(Int.self, at: 7 + 2 * i)
+                let of = try row.decode(Int.self, at: 8 + 2 * i)
                 rates[metric.rawValue] = Rate(count, of: of)
             }
             return ComparisonRow(
                 county: county, countyName: name, external: false, computedAt: LocalTime.iso(computed), rates: rates,
                 numbers: [
                     ComparedMetric.filed.rawValue: filed, ComparedMetric.medianDaysToReply.rawValue: days,
-                    ComparedMetric.proposalsPer100Members.rawValue: per100,
+                    ComparedMetric.proposalsPer100Members.rawValue: per100, ComparedMetric.backdatedSteps.rawValue: backdated,
                 ],
                 ranks: [:])
         }
@@ -220,7 +229,7 @@ public struct Comparison: Codable, Sendable, Hashable {
             let rate = row.rates[metric.rawValue] ?? Rate(0, of: 0)
             fields.append("\"\(metric.rawValue)\": [\(rate.count), \(rate.of)]")
         }
-        for metric in [ComparedMetric.filed, .medianDaysToReply, .proposalsPer100Members] {
+        for metric in [ComparedMetric.filed, .medianDaysToReply, .proposalsPer100Members, .backdatedSteps] {
             fields.append("\"\(metric.rawValue)\": \((row.numbers[metric.rawValue] ?? nil).map { String($0) } ?? "null")")
         }
         return "{" + fields.joined(separator: ", ") + "}"
