@@ -10,18 +10,23 @@ import Workflow
 struct AccountOptions: ParsableArguments {
     @OptionGroup var connection: ConnectionOptions
 
+    @Option(name: .customLong("as"), help: "Act as this account (operators only).")
+    var asLogin: String?
+
     /// Runs `body` with an account store whose changes are recorded as the connected operator's.
     func withAccounts<R: Sendable>(operatorOnly: Bool = true, _ body: (AccountStore) async throws -> R) async throws -> R {
         let pool = PostgresPool(configuration: connection.configuration, options: PostgresPoolOptions(maxConnections: 2))
         do {
-            let (principal, dbLogin) = try await AccountStore(pool: pool, actor: "").connectedPrincipal()
+            var actor = ""
             if operatorOnly {
-                guard let principal else {
-                    throw CommandFailure(message: "not allowed: PostgreSQL login \(dbLogin) acts as no account; accounts are the operator's")
-                }
+                let principal = try await Principals.resolve(pool, as: asLogin)
                 try Permissions.require(principal, .manageAccounts, .deployment)
+                actor = principal.enteredBy.map { "\(principal.login), entered by \($0)" } ?? principal.login
+            } else {
+                let (principal, dbLogin) = try await AccountStore(pool: pool, actor: "").connectedPrincipal()
+                actor = principal?.login ?? "pg:\(dbLogin)"
             }
-            let value = try await body(AccountStore(pool: pool, actor: principal?.login ?? "pg:\(dbLogin)"))
+            let value = try await body(AccountStore(pool: pool, actor: actor))
             await pool.close()
             return value
         } catch {
@@ -67,7 +72,7 @@ struct AccountCommand: AsyncParsableCommand {
             reset account gets a one-time code (valid 24 h, used once) instead of a password; a \
             password is read from the terminal or standard input, never from the command line.
             """,
-        subcommands: [Add.self, List.self, Show.self, Disable.self, Enable.self, Reset.self, Grant.self, Password.self, Policy.self]
+        subcommands: [Add.self, List.self, Show.self, Disable.self, Enable.self, Reset.self, Grant.self, Password.self, Policy.self, Roles.self]
     )
 
     struct Add: AsyncParsableCommand {
@@ -248,6 +253,35 @@ struct AccountCommand: AsyncParsableCommand {
                     [String(policy.cost.ops), String(policy.cost.memoryKiB), String(policy.lockAfter), String(policy.lockMinutes)],
                 ])
             }
+        }
+    }
+}
+
+extension AccountCommand {
+    struct Roles: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "What each role may do, as the permission check decides it (yes, own: only its own records, —).",
+            discussion: "The operator's column is for live counties; in demo and training counties the operator replays every action. --markdown prints the table docs/operations.md carries.")
+        @OptionGroup var output: FormatOptions
+        @Flag(help: "Print a Markdown table.") var markdown = false
+
+        struct Row: Encodable {
+            let action: String
+            let roles: [String: String]
+        }
+
+        func run() async throws {
+            let (roles, rows) = Permissions.matrix()
+            let columns = ["action"] + roles.map { $0 == .system ? "worker" : $0.rawValue }
+            let table = rows.map { [$0.action.rawValue] + $0.cells }
+            if markdown {
+                print("| " + columns.joined(separator: " | ") + " |")
+                print("|" + columns.map { _ in " --- " }.joined(separator: "|") + "|")
+                for row in table { print("| " + row.map { $0 == "—" ? "—" : $0 }.joined(separator: " | ") + " |") }
+                return
+            }
+            try output.emit(rows.map { row in Row(action: row.action.rawValue, roles: Dictionary(uniqueKeysWithValues: zip(columns.dropFirst(), row.cells))) },
+                            columns: columns, rows: table)
         }
     }
 }

@@ -21,11 +21,11 @@ struct StaffOptions: ParsableArguments {
 
     @Option(
         name: .customLong("as-of"),
-        help: "When the step takes effect: 2021-03-10, 2021-03-10T09:30 or with a zone (+08:00, Z); local time is UTC+8. Default: now. A time in the past (补录) needs staff rights and --reason; the server's clock is recorded too.")
+        help: "When the step takes effect: 2021-03-10, 2021-03-10T09:30 or with a zone (+08:00, Z); local time is UTC+8. Default: now. A time in the past (补录) needs staff rights and --backdate-reason; the server's clock is recorded too.")
     var asOf: String?
 
-    @Option(help: "Why a step effective in the past is entered late (needed with a past --as-of).")
-    var reason: String?
+    @Option(name: .customLong("backdate-reason"), help: "Why a step effective in the past is entered late (needed with a past --as-of).")
+    var backdateReason: String?
 
     /// Runs `body` with the county's store, acting as the resolved account, on a small pool.
     func withStore<R: Sendable>(_ body: (WorkflowStore) async throws -> R) async throws -> R {
@@ -38,7 +38,7 @@ struct StaffOptions: ParsableArguments {
         let pool = PostgresPool(configuration: connection.configuration, options: PostgresPoolOptions(maxConnections: 2))
         do {
             let principal = try await Principals.resolve(pool, as: asLogin)
-            let store = try WorkflowStore(pool: pool, county: code, principal: principal, now: now, reason: reason)
+            let store = try WorkflowStore(pool: pool, county: code, principal: principal, now: now, reason: backdateReason)
             let value = try await body(store)
             await pool.close()
             return value

@@ -18,7 +18,7 @@ public struct WorkflowStore: Sendable {
     public let principal: Principal
     /// When the actions take effect (`--as-of`), else the current time. The server's clock is
     /// recorded beside it; a time behind it is a back-dated step (补录), which needs staff
-    /// rights, a `reason` and at most the county's `backdate_days`, and the future is refused —
+    /// rights, a `reason` (`--backdate-reason`) and at most the county's `backdate_days`, and the future is refused —
     /// but in a demo or training county an operator (acting for an account) replays freely.
     public let now: Date
     /// Why the step is effective in the past.
@@ -35,7 +35,7 @@ public struct WorkflowStore: Sendable {
         self.county = county
         self.principal = principal
         self.now = now
-        self.reason = try Text.optional(reason, field: "--reason", maximum: 500, multiline: false)
+        self.reason = try Text.optional(reason, field: "--backdate-reason", maximum: 500, multiline: false)
     }
 
     /// The same store acting at another time.
@@ -297,7 +297,7 @@ public struct WorkflowStore: Sendable {
         }
         try Permissions.require(principal, .backdate, Target(county: county.value, training: training))
         guard reason != nil else {
-            throw WorkflowError("--reason: a step effective in the past (\(LocalTime.display(now))) needs the reason it is entered late")
+            throw WorkflowError("--backdate-reason: a step effective in the past (\(LocalTime.display(now))) needs the reason it is entered late")
         }
         let days = lag / 86_400
         guard days <= Double(settings.backdateDays) else {

@@ -271,7 +271,7 @@ enum BadInput {
             ["notifications", "list", "--kind", "deadline.remind", "--state", "pending", "--limit", "5"],
             ["proposal", "withdraw", p, "--reason", "撤回"],
             ["proposal", "evaluate", p, "--member", "测试委员", "--rating", "basic", "--on-behalf", "--paper-date", "2021-05-03", "--note", "纸质征询表"],
-            ["proposal", "review", p, "--register", "--as", "fuzz.staff", "--as-of", "2021-02-02", "--reason", "补录纸质件"],
+            ["proposal", "review", p, "--register", "--as", "fuzz.staff", "--as-of", "2021-02-02", "--backdate-reason", "补录纸质件"],
             ["account", "add", "fuzz.member", "--role", "member", "--county", "fuzz", "--member", "测试委员", "--name", "测试委员"],
             ["account", "list", "--county", "fuzz", "--role", "member", "--format", "json"],
             ["account", "show", "fuzz.staff", "--format", "json"],

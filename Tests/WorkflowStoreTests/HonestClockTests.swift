@@ -71,7 +71,7 @@ func withLiveCounty<R: Sendable>(_ body: (LiveCounty) async throws -> R) async t
                 .hasPrefix("--as-of: ") == true)
             let lastWeek = Date().addingTimeInterval(-7 * 86_400)
             #expect(await refusal { try await county.store(county.staff, now: lastWeek).review(number, .register) }
-                == "--reason: a step effective in the past (\(LocalTime.display(lastWeek))) needs the reason it is entered late")
+                == "--backdate-reason: a step effective in the past (\(LocalTime.display(lastWeek))) needs the reason it is entered late")
             #expect(await refusal { try await county.store(county.member, now: lastWeek, reason: "忘了").withdraw(number) }?
                 .hasPrefix("not allowed: wang (member) may not step.backdate") == true)
             let longAgo = Date().addingTimeInterval(-40 * 86_400)
