@@ -17,6 +17,8 @@ extension CountyRegistry {
         var region: String?
         var status: String
         var settings: CountySettings
+        /// live, demo or training (absent from exports before 0.3.0: live).
+        var purpose: String?
     }
 
     /// Writes the county to `path` (mode 0600, complete or not at all); returns its size in bytes.
@@ -24,7 +26,7 @@ extension CountyRegistry {
     public func export(_ code: CountyCode, to path: String) async throws -> Int {
         let county = try await show(code)
         let header = ExportHeader(code: county.code.value, name: county.name, region: county.region,
-                                  status: county.status.rawValue, settings: county.settings)
+                                  status: county.status.rawValue, settings: county.settings, purpose: county.purpose.rawValue)
         let json = try JSONEncoder().encode(header)
         // Written beside the target and renamed at the end: a failed dump never leaves a
         // truncated file, nor replaces an earlier good one.
@@ -69,6 +71,9 @@ extension CountyRegistry {
             throw CountyError("\(path): status \"\(header.status.prefix(20))\" is neither active nor archived")
         }
         try header.settings.validate()
+        guard let purpose = County.Purpose(rawValue: header.purpose ?? "live") else {
+            throw CountyError("\(path): purpose \"\(header.purpose?.prefix(20) ?? "")\" is not live, demo or training")
+        }
         try await migrateControl()
         let exists = try await pool.query("SELECT count(*) FROM \(identifier: Self.controlSchema).county WHERE code = \(code.value)")
             .single().decode(Int.self)
@@ -98,8 +103,8 @@ extension CountyRegistry {
             try await pool.withTransaction { tx in
                 try await Self.setUpRole(code, writable: status == .active, on: tx)
                 try await tx.query("""
-                    INSERT INTO \(identifier: Self.controlSchema).county (code, name, region, schema_name, status, settings)
-                    VALUES (\(code.value), \(name), \(region), \(code.schema.name), \(status.rawValue), \(JSONB(header.settings)))
+                    INSERT INTO \(identifier: Self.controlSchema).county (code, name, region, schema_name, status, settings, purpose)
+                    VALUES (\(code.value), \(name), \(region), \(code.schema.name), \(status.rawValue), \(JSONB(header.settings)), \(purpose.rawValue))
                     """)
             }
             onCitus = try await pool.query("SELECT to_regproc('pg_catalog.citus_version') IS NOT NULL").single().decode(Bool.self)
