@@ -164,7 +164,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "tongxin-bench",
-            dependencies: ["TongxinBase", "PostgresClient", "EmbeddedPostgres", "Migrations", "Counties", "Workflow", "WorkflowStore", "JobQueue", "TongxinWorker"],
+            dependencies: ["TongxinBase", "PostgresClient", "EmbeddedPostgres", "Migrations", "Counties", "Accounts", "Workflow", "WorkflowStore", "JobQueue", "TongxinWorker"],
             swiftSettings: swiftSettings
         ),
         .executableTarget(

@@ -45,7 +45,7 @@ struct Bench {
         }
         let parts: [String: (PostgresPool) async throws -> Void] = [
             "workflow": workflow, "workflow-steps": workflow, "reports": reports, "queue": queue,
-            "deployments": { _ in try await deployments() }, "steps": steps, "counties": counties,
+            "deployments": { _ in try await deployments() }, "steps": steps, "counties": counties, "accounts": accounts,
         ]
         if let only = ProcessInfo.processInfo.environment["TONGXIN_BENCH_ONLY"], let part = parts[only] {
             try await part(pool)
@@ -61,6 +61,7 @@ struct Bench {
         try await queue(pool)
         try await counties(pool)
         try await reports(pool)
+        try await accounts(pool)
         report("memory, the benchmark process's peak resident set", String(format: "%.1f MiB", peakRSSMiB()))
         await pool.close()
     }
