@@ -68,6 +68,64 @@ for county in leiyang changning linwu lingling zhaoping macheng; do
 done
 
 echo
+echo "== people, not --actor: Leiyang's accounts, each role acting as itself (the operator types for"
+echo "   them with --as, recorded as entered by the operator; a new account gets a one-time code)"
+FIRST=$($T proposal show 2021-001 --county leiyang --format json)
+MEMBER=$(printf '%s' "$FIRST" | python3 -c 'import json,sys; print([a["member"] for a in json.load(sys.stdin)["authors"] if a["lead"]][0])')
+UNIT=$(printf '%s' "$FIRST" | python3 -c 'import json,sys; print([a["unit"] for a in json.load(sys.stdin)["assignments"] if a["role"] != "co"][0])')
+$T account add ly.member --role member --county leiyang --member "$MEMBER"
+$T account add ly.unit --role unit --county leiyang --unit "$UNIT"
+$T account add ly.staff --role staff --county leiyang
+$T account add ly.supervisor --role supervisor --county leiyang
+$T account add hy.leader --role leader --county leiyang --county changning --name 衡阳市政协
+$T account list
+echo "-- the member ($MEMBER) sees only their own proposals"
+$T proposal list --county leiyang --as ly.member
+echo "-- the unit ($UNIT) sees only what was assigned to it (the first five)"
+$T proposal list --county leiyang --as ly.unit --format csv | head -6
+echo "-- staff check the county's log against its tables"
+$T audit verify --deep --county leiyang --as ly.staff
+echo "-- the supervisor reads the key proposals"
+$T proposal list --county leiyang --key --as ly.supervisor
+echo "-- the city's leader compares the counties it may read"
+$T report compare --year 2021 --as hy.leader
+echo "-- refused, in one line, nothing written: a unit never rates; a member cannot see another's proposal"
+$T proposal evaluate 2021-001 --county leiyang --member "$MEMBER" --rating satisfied --as ly.unit || true
+OTHER=$($T proposal list --county leiyang --format csv | python3 -c 'import csv,sys; r=list(csv.DictReader(sys.stdin)); print(next(x["number"] for x in r if x["lead"] != sys.argv[1]))' "$MEMBER")
+$T proposal show "$OTHER" --county leiyang --as ly.member || true
+
+echo
+Y=$(TZ=Asia/Shanghai date +%Y)
+echo "== honest clocks in a live county (衡东县): each person connects as their own PostgreSQL login,"
+echo "   linked to their account; steps happen now, by the server's clock"
+$T county create hengdong --name 衡东县 --region 湖南省衡阳市
+# Runs tongxin connected as PostgreSQL login $1 (on the throwaway server's socket).
+as_login() { login=$1; shift; env -u DATABASE_URL PGUSER="$login" "$T" "$@"; }
+psql -q -c "CREATE ROLE hd_staff LOGIN; CREATE ROLE hd_li LOGIN; CREATE ROLE hd_zjj LOGIN;
+            GRANT tongxin_county_hengdong TO hd_staff, hd_li, hd_zjj;"
+$T account add hd.staff --role staff --county hengdong --db-login hd_staff
+for step in "sector add 经济界" "member add 李委员 --sector 经济界" "member add 周委员 --sector 经济界" "unit add 衡东县住建局" \
+            "session open --year $Y --name 第十届委员会会议"; do
+    # shellcheck disable=SC2086
+    as_login hd_staff $step --county hengdong
+done
+$T account add hd.li --role member --county hengdong --member 李委员 --db-login hd_li
+$T account add hd.zjj --role unit --county hengdong --unit 衡东县住建局 --db-login hd_zjj
+as_login hd_li proposal file --county hengdong --title 关于老旧小区加装电梯的建议 --category 城乡建设 --kind joint --lead 李委员 --co 周委员
+echo "-- a registration back-dated three days without a reason is refused; with one it is recorded, both clocks kept"
+THREE_DAYS_AGO=$(TZ=Asia/Shanghai date -d '-3 days' +%Y-%m-%d)
+as_login hd_staff proposal review "$Y-001" --register --county hengdong --as-of "$THREE_DAYS_AGO" || true
+as_login hd_staff proposal review "$Y-001" --register --county hengdong --as-of "$THREE_DAYS_AGO" --backdate-reason 纸质立案通知书补录
+as_login hd_staff proposal assign "$Y-001" --lead 衡东县住建局 --county hengdong
+as_login hd_zjj proposal reply "$Y-001" --category B --text 已列入明年改造计划 --county hengdong
+as_login hd_li proposal evaluate "$Y-001" --rating satisfied --county hengdong
+echo "-- 周委员 has no account: staff enter the paper form on their behalf"
+as_login hd_staff proposal evaluate "$Y-001" --member 周委员 --rating basic --on-behalf --note 纸质征询意见表 --county hengdong
+as_login hd_staff audit log --proposal "$Y-001" --county hengdong
+as_login hd_staff audit verify --deep --county hengdong
+as_login hd_staff report annual --county hengdong --year "$Y" | grep -E "按时办复率|补录|代录"
+
+echo
 echo "== tongxin db info: what the database holds"
 $T db info
 

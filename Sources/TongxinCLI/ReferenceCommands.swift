@@ -328,8 +328,9 @@ struct AuditCommand: AsyncParsableCommand {
         func run() async throws {
             try await reportingFailures {
                 let entries = try await staff.withStore { try await $0.auditLog(entityID: proposal) }
-                try output.emit(entries, columns: ["id", "at", "actor", "entity", "entity_id", "action", "detail"], rows: entries.map {
-                    [String($0.id), LocalTime.display($0.at), $0.actor, $0.entity, $0.entityID, $0.action,
+                try output.emit(entries, columns: ["id", "at", "recorded", "actor", "entered_by", "entity", "entity_id", "action", "detail"], rows: entries.map {
+                    [String($0.id), LocalTime.display($0.at), $0.recordedAt.map(LocalTime.display) ?? "", $0.actor, $0.enteredBy ?? "",
+                     $0.entity, $0.entityID, $0.action,
                      $0.detail.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")]
                 })
             }

@@ -56,10 +56,16 @@ public struct AuditEntry: Codable, Sendable {
     public var entityID: String
     public var action: String
     public var detail: [String: String]
+    /// The server's clock when the entry was recorded (nil before clocks were kept).
+    public var recordedAt: Date?
+    /// Who typed it when not the actor (an operator acting for the account).
+    public var enteredBy: String?
 
     enum CodingKeys: String, CodingKey {
         case id, at, actor, entity, action, detail
         case entityID = "entity_id"
+        case recordedAt = "recorded_at"
+        case enteredBy = "entered_by"
     }
 }
 
@@ -353,11 +359,12 @@ extension WorkflowStore {
         try await read { context in
             try authorize(.readAudit, countyTarget(context))
             return try await context.tx.query("""
-                SELECT id, at, actor, entity, entity_id, action, detail FROM audit_log
+                SELECT id, at, actor, entity, entity_id, action, detail, recorded_at, entered_by FROM audit_log
                 WHERE \(entityID)::text IS NULL OR entity_id = \(entityID)
                 ORDER BY id LIMIT \(limit)
-                """).decode((Int64, Date, String, String, String, String, JSONB<[String: String]>).self).map {
-                AuditEntry(id: $0.0, at: $0.1, actor: $0.2, entity: $0.3, entityID: $0.4, action: $0.5, detail: $0.6.value)
+                """).decode((Int64, Date, String, String, String, String, JSONB<[String: String]>, Date?, String?).self).map {
+                AuditEntry(id: $0.0, at: $0.1, actor: $0.2, entity: $0.3, entityID: $0.4, action: $0.5, detail: $0.6.value,
+                           recordedAt: $0.7, enteredBy: $0.8)
             }
         }
     }
