@@ -132,7 +132,28 @@ public struct AccountStore: Sendable {
     /// Adds an account without a password: the person signs in once with the returned one-time
     /// code (valid 24 h) and must then choose a password.
     public func add(_ new: NewAccount) async throws -> (account: AccountRecord, code: String) {
-        let login = try Self.checkedLogin(new.login)
+        try await pool.withTransaction { tx in try await add(new, on: tx) }
+    }
+
+    /// Adds several accounts in one transaction: all or none. A member's or unit's account with
+    /// an empty login gets `<county>.m<member id>` or `<county>.u<unit id>`.
+    public func addMany(_ news: [NewAccount]) async throws -> [(account: AccountRecord, code: String)] {
+        try await pool.withTransaction { tx in
+            var made: [(account: AccountRecord, code: String)] = []
+            for (i, new) in news.enumerated() {
+                do {
+                    made.append(try await add(new, on: tx))
+                } catch let error as WorkflowError {
+                    throw WorkflowError("account \(i + 1) (\(new.member ?? new.unit ?? new.login)): \(error.description)")
+                }
+            }
+            return made
+        }
+    }
+
+    func add(_ new: NewAccount, on tx: PostgresConnection) async throws -> (account: AccountRecord, code: String) {
+        let generated = new.login.isEmpty && (new.member != nil || new.unit != nil)
+        let login = generated ? "" : try Self.checkedLogin(new.login)
         let counties = Array(Set(new.counties.map(\.value))).sorted()
         switch new.role {
         case .operator:
@@ -153,7 +174,7 @@ public struct AccountStore: Sendable {
         let dbLogin = try new.dbLogin.map { try Text.required($0, field: "--db-login", maximum: 63) }
         let code = try Secrets.oneTimeCode()
         let codeHash = Secrets.sha256Hex(Secrets.normalizedCode(code) ?? code)
-        return try await pool.withTransaction { tx in
+        do {
             var registered = [String]()
             if !counties.isEmpty {
                 registered = try await tx.query("""
@@ -187,6 +208,7 @@ public struct AccountStore: Sendable {
                 unitID = id
                 displayName = displayName ?? name
             }
+            let login = generated ? "\(counties.first ?? "")." + (memberID.map { "m\($0)" } ?? unitID.map { "u\($0)" } ?? "") : login
             let shown = try Text.required(displayName ?? login, field: "--name", maximum: 100)
             let rows: PostgresRows
             do {

@@ -1,3 +1,6 @@
+import Counties
+import PostgresClient
+import Accounts
 import ArgumentParser
 import Foundation
 import Workflow
@@ -40,8 +43,11 @@ struct MemberCommand: AsyncParsableCommand {
             abstract: "Import members from CSV (name, sector, active; or 姓名, 界别), all or nothing.")
         @OptionGroup var staff: StaffOptions
         @Argument(help: "A UTF-8 CSV file (with or without BOM).") var file: String
+        @Flag(help: "Also make an account for each row (the operator's): login from a `login` (账号) column, else <county>.m<id>; prints login, name and one-time code as CSV.")
+        var accounts = false
         func run() async throws {
             try await runImport(staff, file) { store, table in try await store.importMembers(table) }
+            if accounts { try await makeAccounts(staff, file, role: .member) }
         }
     }
 
@@ -94,8 +100,11 @@ struct UnitCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Import units from CSV (name, kind; or 单位, 类型), all or nothing.")
         @OptionGroup var staff: StaffOptions
         @Argument(help: "A UTF-8 CSV file (with or without BOM).") var file: String
+        @Flag(help: "Also make an account for each row (the operator's): login from a `login` (账号) column, else <county>.u<id>; prints login, name and one-time code as CSV.")
+        var accounts = false
         func run() async throws {
             try await runImport(staff, file) { store, table in try await store.importUnits(table) }
+            if accounts { try await makeAccounts(staff, file, role: .unit) }
         }
     }
 }
@@ -224,8 +233,11 @@ struct ImportCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Members: name, and optional sector, active.")
         @OptionGroup var staff: StaffOptions
         @Argument var file: String
+        @Flag(help: "Also make an account for each row (the operator's): login from a `login` (账号) column, else <county>.m<id>; prints login, name and one-time code as CSV.")
+        var accounts = false
         func run() async throws {
             try await runImport(staff, file) { store, table in try await store.importMembers(table) }
+            if accounts { try await makeAccounts(staff, file, role: .member) }
         }
     }
 
@@ -233,13 +245,61 @@ struct ImportCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Units: name, and optional kind.")
         @OptionGroup var staff: StaffOptions
         @Argument var file: String
+        @Flag(help: "Also make an account for each row (the operator's): login from a `login` (账号) column, else <county>.u<id>; prints login, name and one-time code as CSV.")
+        var accounts = false
         func run() async throws {
             try await runImport(staff, file) { store, table in try await store.importUnits(table) }
+            if accounts { try await makeAccounts(staff, file, role: .unit) }
         }
     }
 }
 
 /// Reads and parses `path`, runs the import; bad rows are printed one per line on stderr.
+/// Makes an account for each row of an imported member or unit file (the connected login must be
+/// an operator's), all in one transaction, and prints `login,name,code` lines.
+func makeAccounts(_ staff: StaffOptions, _ path: String, role: Role) async throws {
+    try await reportingFailures {
+        guard let data = try InputFile.contents(atPath: path) else { throw CommandFailure(message: "\(path): cannot read the file") }
+        let table = try CSVReader.parse(data)
+        let names = role == .member ? ["name", "姓名"] : ["name", "单位", "名称"]
+        guard let nameColumn = names.lazy.compactMap({ table.index(of: $0) }).first else {
+            throw CommandFailure(message: "\(path): no name column")
+        }
+        let loginColumn = ["login", "账号"].lazy.compactMap { table.index(of: $0) }.first
+        guard let text = staff.county ?? ProcessInfo.processInfo.environment["TONGXIN_COUNTY"] else {
+            throw CommandFailure(message: "--county: give a county code (or set TONGXIN_COUNTY)")
+        }
+        let county = try CountyCode(text)
+        let pool = PostgresPool(configuration: staff.connection.configuration, options: PostgresPoolOptions(maxConnections: 2))
+        do {
+            let principal = try await Principals.resolve(pool, as: nil)
+            do {
+                try Permissions.require(principal, .manageAccounts, .deployment)
+            } catch {
+                throw CommandFailure(message: "--accounts: the rows were imported, no account was made: \(error)")
+            }
+            let news = table.records.map { record in
+                let name = record.fields[nameColumn].trimmingCharacters(in: .whitespaces)
+                let login = loginColumn.map { record.fields[$0].trimmingCharacters(in: .whitespaces) } ?? ""
+                return NewAccount(login: login, role: role, counties: [county], member: role == .member ? name : nil,
+                                  unit: role == .unit ? name : nil)
+            }
+            let made: [(account: AccountRecord, code: String)]
+            do {
+                made = try await AccountStore(pool: pool, actor: principal.login).addMany(news)
+            } catch {
+                throw CommandFailure(message: "--accounts: the rows were imported, no account was made: \(error)")
+            }
+            print(CSVOutput.render(columns: ["login", "name", "code"], rows: made.map { [$0.account.login, $0.account.displayName, $0.code] }, bom: false),
+                  terminator: "")
+            await pool.close()
+        } catch {
+            await pool.close()
+            throw error
+        }
+    }
+}
+
 func runImport(
     _ staff: StaffOptions, _ path: String, _ body: @escaping @Sendable (WorkflowStore, CSVTable) async throws -> ImportReport
 ) async throws {

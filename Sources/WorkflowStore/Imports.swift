@@ -128,9 +128,10 @@ extension WorkflowStore {
         return "line \(line): \(text)"
     }
 
-    /// Members: `name` (姓名), optional `sector` (界别; created when new) and `active` (yes/no).
+    /// Members: `name` (姓名), optional `sector` (界别; created when new) and `active` (yes/no);
+    /// a `login` (账号) column is for `--accounts` (the CLI makes the accounts after the import).
     public func importMembers(_ table: CSVTable) async throws -> ImportReport {
-        let columns = ImportColumns(table: table, aliases: ["name": ["姓名"], "sector": ["界别"], "active": ["在职", "状态"]])
+        let columns = ImportColumns(table: table, aliases: ["name": ["姓名"], "sector": ["界别"], "active": ["在职", "状态"], "login": ["账号"]])
         try columns.require(["name"])
         return try await importRows(table, kind: "members") { record in
             let name = try Text.required(columns.value("name", record) ?? "", field: "name", maximum: 100)
@@ -158,7 +159,7 @@ extension WorkflowStore {
 
     /// Units: `name` (单位), optional `kind` (department, state_company, other).
     public func importUnits(_ table: CSVTable) async throws -> ImportReport {
-        let columns = ImportColumns(table: table, aliases: ["name": ["单位", "名称"], "kind": ["类型"]])
+        let columns = ImportColumns(table: table, aliases: ["name": ["单位", "名称"], "kind": ["类型"], "login": ["账号"]])
         try columns.require(["name"])
         return try await importRows(table, kind: "units") { record in
             let name = try Text.required(columns.value("name", record) ?? "", field: "name", maximum: 100)

@@ -8,7 +8,7 @@ enum RoleChecks {
         var outcome = Outcome(Scenario.countyRoles.rawValue)
         let database = try await harness.freshDatabase("chaos_roles")
         for code in ["rl_a", "rl_b"] {
-            let created = try await harness.tongxin(["county", "create", code, "--name", "县"], database: database)
+            let created = try await harness.tongxin(["county", "create", code, "--name", "县", "--purpose", "training"], database: database)
             guard created.status == 0 else { throw ChaosError("county create \(code): \(created.stderr)") }
             let filled = try await harness.tongxin(["demo", "fill", "--county", code, "--year", "2021", "--profile", "leiyang"], database: database)
             guard filled.status == 0 else { throw ChaosError("demo fill \(code): \(filled.stderr)") }
@@ -21,6 +21,10 @@ enum RoleChecks {
                 GRANT tongxin_county_rl_a TO chaos_staff;
                 """)
         }
+        // The login acts as a staff account of county a in the CLI.
+        let linked = try await harness.tongxin(["account", "add", "chaos.staff", "--role", "staff", "--county", "rl_a", "--db-login", "chaos_staff"],
+                                               database: database)
+        guard linked.status == 0 else { throw ChaosError("account add chaos.staff: \(linked.stderr)") }
         let staffURL = harness.url(database) + " user=chaos_staff"
         let staff = PostgresConfiguration(connectionString: staffURL)
 
@@ -69,6 +73,47 @@ enum RoleChecks {
             outcome.findings.append("a refused statement changed the database")
         }
 
+        // The same with USAGE on b's schema granted on purpose: the probes above stop at the
+        // schema; these prove the table grants hold by themselves (SELECT, INSERT, UPDATE of a
+        // plain column, DELETE and TRUNCATE of every table of b).
+        let columns = try await harness.withConnection(database) { c in
+            try await c.query("""
+                SELECT DISTINCT ON (table_name) table_name::text, column_name::text FROM information_schema.columns
+                WHERE table_schema = 'county_rl_b' AND is_identity = 'NO' AND is_generated = 'NEVER'
+                ORDER BY table_name, ordinal_position
+                """).decode((String, String).self)
+        }
+        var tableProbes: [String] = []
+        for (table, column) in columns {
+            tableProbes += [
+                "SELECT * FROM county_rl_b.\(table) LIMIT 1",
+                "INSERT INTO county_rl_b.\(table) DEFAULT VALUES",
+                "UPDATE county_rl_b.\(table) SET \(column) = \(column)",
+                "DELETE FROM county_rl_b.\(table)",
+                "TRUNCATE county_rl_b.\(table)",
+            ]
+        }
+        _ = try await harness.withConnection(database) { c in try await c.executeUnsafeScript("GRANT USAGE ON SCHEMA county_rl_b TO chaos_staff") }
+        var refusedByTables = 0
+        try await PostgresConnection.withConnection(configuration: staff) { c in
+            for probe in tableProbes {
+                outcome.runs += 1
+                do {
+                    try await c.executeUnsafeScript(probe)
+                    outcome.findings.append("allowed with USAGE: \(probe)")
+                } catch let error as PostgresError where error.sqlState?.rawValue == "42501" {
+                    refusedByTables += 1
+                } catch {
+                    outcome.findings.append("\(probe) (with USAGE): \(error)")
+                }
+            }
+        }
+        _ = try await harness.withConnection(database) { c in try await c.executeUnsafeScript("REVOKE USAGE ON SCHEMA county_rl_b FROM chaos_staff") }
+        if try await harness.checksum(database) != before {
+            outcome.partialWrites += 1
+            outcome.findings.append("a statement refused by the table grants changed the database")
+        }
+
         // The CLI: every staff command with --county rl_b is refused in one line.
         var refusedCommands = 0
         let csv = harness.scratch + "/roles.csv"
@@ -76,7 +121,8 @@ enum RoleChecks {
         let proposalsCSV = harness.scratch + "/roles-proposals.csv"
         try "title,category,kind,lead\n标题,社会民生,individual,名字\n".write(toFile: proposalsCSV, atomically: true, encoding: .utf8)
         let commands = try await BadInput.commands(harness).filter { command in
-            command.arguments.contains { $0.name == "county" } && command.arguments.contains { $0.name == "actor" }
+            // The workflow's commands (they act in a county as an account); accounts are the operator's.
+            command.path.first != "account" && command.arguments.contains { $0.name == "county" } && command.arguments.contains { $0.name == "as" }
         }
         for command in commands {
             var arguments = command.path + ["--county", "rl_b"]
@@ -98,7 +144,8 @@ enum RoleChecks {
             if run.trapped { outcome.traps += 1 }
             if run.status == 0 {
                 outcome.findings.append("\(command.path.joined(separator: " ")) --county rl_b succeeded as a's staff")
-            } else if run.errorLines.count == 1, run.stderr.contains("may not use this county") {
+            } else if run.errorLines.count == 1,
+                      run.stderr.contains("may not use this county") || run.stderr.contains("the account does not belong to county rl_b") {
                 refusedCommands += 1
             } else {
                 outcome.findings.append("\(command.path.joined(separator: " ")) --county rl_b was not refused for the county: \(run.stderr.prefix(200))")
@@ -110,7 +157,8 @@ enum RoleChecks {
         }
         outcome.notes = [
             "\(probes.count) statements as a's staff against b's \(tables.count) tables, a's audit log and the queue: \(refused) refused with permission denied",
-            "\(commands.count) staff commands with --county rl_b: \(refusedCommands) refused in one line, naming the county and the role to grant",
+            "\(tableProbes.count) statements against b's \(columns.count) tables with USAGE on b's schema granted on purpose: \(refusedByTables) refused by the table grants alone",
+            "\(commands.count) staff commands with --county rl_b: \(refusedCommands) refused in one line (the county's grants or the account's county)",
         ]
         return outcome
     }
