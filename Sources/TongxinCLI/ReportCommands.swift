@@ -110,7 +110,13 @@ extension ReportCommand {
                 guard (2000...2100).contains(year) else { throw CommandFailure(message: "--year: \(year) is not a year from 2000 to 2100") }
                 let metric = try ComparedMetric.parse(sort)
                 let codes = try counties.map { text in
-                    try text.split(separator: ",").map { try CountyCode($0.trimmingCharacters(in: .whitespaces)) }
+                    try text.split(separator: ",").map { part in
+                        do {
+                            return try CountyCode(part.trimmingCharacters(in: .whitespaces))
+                        } catch {
+                            throw CommandFailure(message: "--counties: \(error)")
+                        }
+                    }
                 }
                 let rows: [ComparisonRow]
                 if live, let codes {

@@ -305,7 +305,8 @@ extension WorkflowStore {
         }
         guard let named else { throw WorkflowError("--unit: name the handling unit") }
         guard let index = open.first(where: { proposal.state.assignments[$0].unit == named }) else {
-            throw WorkflowError("proposal \(proposal.number): unit \(named.prefix(60)) is not assigned")
+            let step = action.rawValue.split(separator: ".").last.map(String.init) ?? action.rawValue
+            throw WorkflowError("proposal \(proposal.number): cannot \(step): unit \(named.prefix(60)) is not assigned")
         }
         return index
     }

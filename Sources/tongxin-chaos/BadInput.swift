@@ -475,7 +475,8 @@ enum BadInput {
                     for key in ["title", "body"] { fields["proposal." + key, default: []].insert(object[key] as? String ?? "") }
                 }
                 for list in ["member list", "unit list", "account list"] where place == list {
-                    for row in json as? [[String: Any]] ?? [] { fields[list, default: []].insert(row["name"] as? String ?? "") }
+                    let key = list == "account list" ? "display_name" : "name"
+                    for row in json as? [[String: Any]] ?? [] { fields[list, default: []].insert(row[key] as? String ?? "") }
                 }
                 if place == "sector list" { fields[place, default: []].formUnion(json as? [String] ?? []) }
             }

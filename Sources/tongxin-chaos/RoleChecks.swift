@@ -48,19 +48,25 @@ enum RoleChecks {
             "DELETE FROM tongxin.job", "SELECT * FROM tongxin.notification LIMIT 1",
         ]
         let before = try await harness.checksum(database)
-        var refused = 0
-        try await PostgresConnection.withConnection(configuration: staff) { c in
-            for probe in probes {
+        /// Runs each statement as a's staff; counts those refused with permission denied.
+        func refusals(_ statements: [String], _ label: String, on c: PostgresConnection) async -> Int {
+            var refused = 0
+            for statement in statements {
                 outcome.runs += 1
                 do {
-                    try await c.executeUnsafeScript(probe)
-                    outcome.findings.append("allowed: \(probe)")
+                    try await c.executeUnsafeScript(statement)
+                    outcome.findings.append("allowed\(label): \(statement)")
                 } catch let error as PostgresError where error.sqlState?.rawValue == "42501" {
                     refused += 1
                 } catch {
-                    outcome.findings.append("\(probe): \(error)")
+                    outcome.findings.append("\(statement)\(label): \(error)")
                 }
             }
+            return refused
+        }
+        var refused = 0
+        try await PostgresConnection.withConnection(configuration: staff) { c in
+            refused = await refusals(probes, "", on: c)
             // b's jobs are not even visible; a's are.
             let (theirs, ours) = try await c.query("SELECT count(*) FILTER (WHERE county = 'rl_b'), count(*) FILTER (WHERE county = 'rl_a') FROM tongxin.job")
                 .single().decode((Int, Int).self)
@@ -96,17 +102,7 @@ enum RoleChecks {
         _ = try await harness.withConnection(database) { c in try await c.executeUnsafeScript("GRANT USAGE ON SCHEMA county_rl_b TO chaos_staff") }
         var refusedByTables = 0
         try await PostgresConnection.withConnection(configuration: staff) { c in
-            for probe in tableProbes {
-                outcome.runs += 1
-                do {
-                    try await c.executeUnsafeScript(probe)
-                    outcome.findings.append("allowed with USAGE: \(probe)")
-                } catch let error as PostgresError where error.sqlState?.rawValue == "42501" {
-                    refusedByTables += 1
-                } catch {
-                    outcome.findings.append("\(probe) (with USAGE): \(error)")
-                }
-            }
+            refusedByTables = await refusals(tableProbes, " (with USAGE)", on: c)
         }
         _ = try await harness.withConnection(database) { c in try await c.executeUnsafeScript("REVOKE USAGE ON SCHEMA county_rl_b FROM chaos_staff") }
         if try await harness.checksum(database) != before {
