@@ -348,7 +348,8 @@ public struct AccountStore: Sendable {
     }
 
     /// Who the connected PostgreSQL login is: the account it is linked to (`db_login`), else an
-    /// operator when it owns the control schema (or is a superuser), else nobody (nil).
+    /// operator when it owns the control schema or the database (or is a superuser), else
+    /// nobody (nil).
     public func connectedPrincipal() async throws -> (principal: Principal?, dbLogin: String) {
         try await pool.withConnection { connection in
             let (user, owner) = try await connection.query("""
@@ -356,6 +357,8 @@ public struct AccountStore: Sendable {
                        coalesce((SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = session_user), false)
                        OR coalesce((SELECT pg_catalog.pg_has_role(session_user, n.nspowner, 'MEMBER')
                                     FROM pg_catalog.pg_namespace n WHERE n.nspname = \(Self.schema.name)), false)
+                       OR coalesce((SELECT pg_catalog.pg_has_role(session_user, d.datdba, 'MEMBER')
+                                    FROM pg_catalog.pg_database d WHERE d.datname = current_database()), false)
                 """).single().decode((String, Bool).self)
             let rows: PostgresRows
             do {

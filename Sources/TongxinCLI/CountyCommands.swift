@@ -1,3 +1,4 @@
+import Workflow
 import ArgumentParser
 import Counties
 import Foundation
@@ -13,13 +14,17 @@ struct RegistryOptions: ParsableArguments {
     @Option(help: "Folder with control/ and county/ migrations (default: TONGXIN_MIGRATIONS, else the built-in set).")
     var migrations: String?
 
-    /// Runs `body` with a registry on a small pool (`connections` at most), closed afterwards.
-    func withRegistry<R: Sendable>(connections: Int = 2, _ body: (CountyRegistry) async throws -> R) async throws -> R {
+    /// Runs `body` with a registry on a small pool (`connections` at most), closed afterwards;
+    /// refused unless the connected login is an operator's (`action`: what it is for).
+    func withRegistry<R: Sendable>(
+        connections: Int = 2, action: Action = .manageCounties, _ body: (CountyRegistry) async throws -> R
+    ) async throws -> R {
         let set = try MigrationSet.resolve(explicit: migrations)
         let pool = PostgresPool(configuration: connection.configuration, options: PostgresPoolOptions(maxConnections: max(2, connections)))
-        let user = ProcessInfo.processInfo.environment["USER"] ?? "unknown"
-        let registry = CountyRegistry(pool: pool, migrations: set, actor: "tongxin-cli:\(user)")
         do {
+            let principal = try await Principals.resolve(pool, as: nil)
+            try Permissions.require(principal, action, .deployment)
+            let registry = CountyRegistry(pool: pool, migrations: set, actor: "tongxin-cli:\(principal.login)")
             let value = try await body(registry)
             await pool.close()
             return value

@@ -1,3 +1,4 @@
+import Workflow
 import ArgumentParser
 import Counties
 import Foundation
@@ -71,6 +72,7 @@ struct ExchangeCommand: AsyncParsableCommand {
             try await reportingFailures {
                 // Who may use the county is checked before the key is read.
                 let (deploymentKey, report) = try await staff.withStore { store in
+                    try Permissions.require(store.principal, .exchange, .deployment)
                     try await store.requireAccess()
                     let path = ExchangeCommand.keyPath(key)
                     var info = stat()
@@ -108,6 +110,7 @@ struct ExchangeCommand: AsyncParsableCommand {
 
             func run() async throws {
                 try await reportingFailures {
+                    try await connection.requireOperator(.exchange)
                     try await PostgresConnection.withConnection(configuration: connection.configuration) {
                         try await Exchange.trust(name: name, publicKey: publicKey, on: $0)
                     }
@@ -125,6 +128,7 @@ struct ExchangeCommand: AsyncParsableCommand {
 
             func run() async throws {
                 try await reportingFailures {
+                    try await connection.requireOperator(.exchange)
                     let keys = try await PostgresConnection.withConnection(configuration: connection.configuration) { try await Exchange.trusted(on: $0) }
                     try output.emit(keys.map { Row(name: $0.name, public_key: $0.publicKey, added_at: LocalTime.iso($0.addedAt)) },
                                     columns: ["name", "public key", "added"], rows: keys.map { [$0.name, $0.publicKey, LocalTime.display($0.addedAt)] })
@@ -141,6 +145,7 @@ struct ExchangeCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingFailures {
+                try await connection.requireOperator(.exchange)
                 guard let data = try InputFile.contents(atPath: file) else { throw CommandFailure(message: "\(file): cannot read it") }
                 guard data.count <= 10_000_000 else { throw CommandFailure(message: "\(file): \(data.count) bytes; a bundle is a few KiB") }
                 let payload = try await PostgresConnection.withConnection(configuration: connection.configuration) {
@@ -160,6 +165,7 @@ struct ExchangeCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingFailures {
+                try await connection.requireOperator(.exchange)
                 let list = try await PostgresConnection.withConnection(configuration: connection.configuration) { try await Exchange.imported(on: $0) }
                 try output.emit(
                     list.map { Row(source: $0.source, county: $0.county, county_name: $0.countyName, year: $0.year,

@@ -1,3 +1,4 @@
+import Workflow
 import ArgumentParser
 import Foundation
 import JobQueue
@@ -34,6 +35,7 @@ struct JobsCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingFailures {
+                try await connection.requireOperator(.manageJobs)
                 guard let object = try? JSONSerialization.jsonObject(with: Data(args.utf8)), object is [String: Any] else {
                     throw CommandFailure(message: "--args: not a JSON object")
                 }
@@ -75,6 +77,7 @@ struct JobsCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingFailures {
+                try await connection.requireOperator(.manageJobs)
                 let states = try JobsCommand.states(state)
                 try await JobsCommand.list(connection, output, JobQueue.Filter(states: states, queue: queue, kind: kind, county: county, limit: limit))
             }
@@ -89,6 +92,7 @@ struct JobsCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingFailures {
+                try await connection.requireOperator(.manageJobs)
                 try await JobsCommand.list(connection, output, JobQueue.Filter(states: [.dead], limit: limit))
             }
         }
@@ -112,6 +116,7 @@ struct JobsCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingFailures {
+                try await connection.requireOperator(.manageJobs)
                 let stats = try await PostgresConnection.withConnection(configuration: connection.configuration) { try await JobQueue.stats(on: $0) }
                 let rows = stats.map {
                     Row(queue: $0.queue, available: $0.available, due: $0.due, running: $0.running, completed: $0.completed,
@@ -132,6 +137,7 @@ struct JobsCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingFailures {
+                try await connection.requireOperator(.manageJobs)
                 let job = try await PostgresConnection.withConnection(configuration: connection.configuration) { try await JobQueue.retry(id: id, on: $0) }
                 print("job \(job.id) (\(job.kind)) is available again")
             }
@@ -145,6 +151,7 @@ struct JobsCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingFailures {
+                try await connection.requireOperator(.manageJobs)
                 let job = try await PostgresConnection.withConnection(configuration: connection.configuration) { try await JobQueue.cancel(id: id, on: $0) }
                 print("job \(job.id) (\(job.kind)) cancelled")
             }
@@ -222,6 +229,7 @@ struct NotificationsCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingFailures {
+                try await connection.requireOperator(.manageJobs)
                 let chosen: Outbox.State?
                 if let state {
                     guard let known = Outbox.State(rawValue: state) else {

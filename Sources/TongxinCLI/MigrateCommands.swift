@@ -27,7 +27,7 @@ struct MigrateCommand: AsyncParsableCommand {
         /// The control schema's status first (named "control"), then each selected county's.
         func statuses(_ options: RegistryOptions) async throws -> [(name: String, status: SchemaStatus)] {
             let codes = try self.codes
-            let (control, counties) = try await options.withRegistry { try await $0.migrationStatus(counties: codes) }
+            let (control, counties) = try await options.withRegistry(action: .runMigrations) { try await $0.migrationStatus(counties: codes) }
             return [("control", control)] + counties.map { ($0.0.value, $0.1) }
         }
     }
@@ -47,7 +47,7 @@ struct MigrateCommand: AsyncParsableCommand {
         func run() async throws {
             try await reportingFailures {
                 let codes = try selection.codes
-                let report = try await options.withRegistry { registry in
+                let report = try await options.withRegistry(action: .runMigrations) { registry in
                     let progress = Progress()
                     let report = try await registry.migrateUp(counties: codes, jobs: jobs, continueOnError: continueOnError) { done, total, outcome in
                         let what = outcome.error.map { "FAILED: \(oneLine($0))" }
@@ -137,12 +137,12 @@ struct MigrateCommand: AsyncParsableCommand {
         func run() async throws {
             try await reportingFailures {
                 if control {
-                    try await options.withRegistry { try await $0.resolveControlMigration(version: version) }
+                    try await options.withRegistry(action: .runMigrations) { try await $0.resolveControlMigration(version: version) }
                     print("control schema: migration \(version) marked resolved; run `tongxin migrate up` to go on")
                     return
                 }
                 let code = try CountyCode(county ?? "")
-                try await options.withRegistry { try await $0.resolveMigration(version: version, in: code) }
+                try await options.withRegistry(action: .runMigrations) { try await $0.resolveMigration(version: version, in: code) }
                 print("county \(code): migration \(version) marked resolved; run `tongxin migrate up` to go on")
             }
         }

@@ -52,6 +52,20 @@ struct StaffOptions: ParsableArguments {
     }
 }
 
+extension ConnectionOptions {
+    /// Refuses unless the connected login is an operator's (it may `action`).
+    func requireOperator(_ action: Action) async throws {
+        let pool = PostgresPool(configuration: configuration, options: PostgresPoolOptions(maxConnections: 1))
+        do {
+            try Permissions.require(try await Principals.resolve(pool, as: nil), action, .deployment)
+            await pool.close()
+        } catch {
+            await pool.close()
+            throw error
+        }
+    }
+}
+
 /// Who a command acts as: the account the connected PostgreSQL login is linked to, or, for an
 /// operator naming one with `--as`, that account typed by the operator.
 enum Principals {

@@ -61,4 +61,58 @@ import TongxinBase
                     "\(refused.output)")
         }
     }
+
+    @Test func aStatusChangedInSQLMakesTheDeepVerifyFailNamingItAndOnlyOperatorsRunTheDeployment() async throws {
+        try await TestDatabase.withDatabase { configuration in
+            let url = Programs.url(configuration)
+            func tongxin(_ arguments: [String], user: String? = nil) async throws -> Programs.Outcome {
+                try await Programs.run("tongxin", arguments, environment: [
+                    "DATABASE_URL": url + (user.map { " user=\($0)" } ?? ""), "TONGXIN_COUNTY": "deep",
+                ])
+            }
+            #expect(try await tongxin(["county", "create", "deep", "--name", "核查县", "--purpose", "training"]).status == 0)
+            for command in [
+                ["sector", "add", "经济界"], ["member", "add", "王委员", "--sector", "经济界"],
+                ["session", "open", "--year", "2021", "--name", "会议"],
+                ["proposal", "file", "--title", "关于核查的建议", "--category", "economy", "--lead", "王委员", "--as-of", "2021-02-01"],
+                ["proposal", "review", "2021-001", "--register", "--as-of", "2021-02-02"],
+            ] {
+                let run = try await tongxin(command)
+                try #require(run.status == 0, "\(command): \(run.output)")
+            }
+            let clean = try await tongxin(["audit", "verify", "--deep"])
+            #expect(clean.status == 0 && clean.lines.count == 1
+                && clean.output.hasSuffix("entries; the tables agree with it (1 proposals, 0 micro-suggestions)\n"), "\(clean.output)")
+            try await PostgresConnection.withConnection(configuration: configuration) { c in
+                try await c.query("UPDATE county_deep.proposal SET status = 'closed' WHERE number = '2021-001'")
+            }
+            let deep = try await tongxin(["audit", "verify", "--deep"])
+            #expect(deep.status == 1)
+            #expect(deep.lines.contains("proposal 2021-001: status is closed in the table, registered by the audit log"), "\(deep.output)")
+            #expect(deep.lines.contains("tongxin: audit verify --deep: 1 differences between the audit log and the tables (above)"), "\(deep.output)")
+            // The plain chain does not see it; the deep check does.
+            #expect(try await tongxin(["audit", "verify"]).status == 0)
+
+            // A login linked to a staff account may not run the deployment's commands.
+            let login = "deep_staff_\(UUID().uuidString.prefix(8).lowercased())"
+            try await PostgresConnection.withConnection(configuration: configuration) { c in
+                try await c.executeUnsafeScript("CREATE ROLE \(login) LOGIN; GRANT tongxin_county_deep TO \(login);")
+            }
+            #expect(try await tongxin(["account", "add", "deep.staff", "--role", "staff", "--county", "deep", "--db-login", login]).status == 0)
+            for (command, action) in [
+                (["jobs", "stats"], "jobs"), (["county", "create", "deep2", "--name", "x"], "county.manage"),
+                (["migrate", "status"], "migrate"), (["exchange", "list"], "exchange"), (["account", "list"], "account.manage"),
+            ] {
+                let refused = try await tongxin(command, user: login)
+                #expect(refused.status == 1 && refused.lines == ["tongxin: not allowed: deep.staff (staff) may not \(action): it is the operator's"],
+                        "\(command): \(refused.output)")
+            }
+            // …and works in its county as itself.
+            let listed = try await tongxin(["proposal", "list", "--format", "csv"], user: login)
+            #expect(listed.status == 0 && listed.output.contains("2021-001"), "\(listed.output)")
+            try await PostgresConnection.withConnection(configuration: configuration) { c in
+                try await c.executeUnsafeScript("DROP OWNED BY \(login); DROP ROLE \(login);")
+            }
+        }
+    }
 }
