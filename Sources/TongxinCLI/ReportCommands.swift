@@ -190,13 +190,14 @@ extension ReportCommand {
                     print("\(year) · \(comparison.rows.count) counties · 按 sorted by \(metric.label) · 排名门槛 ranked from \(minimumCount)")
                 }
                 let shown: [ComparedMetric] = [.filed, .registrationRate, .onTimeRate, .satisfactionRate, .strictSatisfactionRate,
-                                               .solvedRate, .rehandlingRate, .overdueNow, .medianDaysToReply, .proposalsPer100Members]
+                                               .solvedRate, .rehandlingRate, .overdueNow, .medianDaysToReply, .proposalsPer100Members,
+                                               .ratingsOnBehalf, .backdatedSteps]
                 try output.emit(comparison, columns: ["名次 / rank", "县 / county", "名称 / name"] + shown.map(\.label), rows: comparison.rows.map { row in
                     let rank = (row.ranks[metric.rawValue] ?? nil).map(String.init) ?? "–"
                     return [rank, row.county + (row.external ? " *" : ""), row.countyName] + shown.map { m in
                         if m.isRate { return row.rates[m.rawValue]?.display ?? "–" }
                         guard let value = row.numbers[m.rawValue] ?? nil else { return "–" }
-                        return m == .filed ? String(Int(value)) : String(format: "%.1f", value)
+                        return m == .filed || m == .backdatedSteps ? String(Int(value)) : String(format: "%.1f", value)
                     }
                 })
             }
