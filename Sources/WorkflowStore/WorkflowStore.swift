@@ -30,7 +30,11 @@ public struct WorkflowStore: Sendable {
     /// How far the step's time may differ from the server's clock and still count as now.
     public static let clockTolerance: TimeInterval = 300
 
+    /// Refused at once (nothing read) for an account that does not belong to `county`.
     public init(pool: PostgresPool, county: CountyCode, principal: Principal, now: Date = Date(), reason: String? = nil) throws {
+        if principal.role != .operator, principal.role != .system, !principal.counties.contains(county.value) {
+            throw WorkflowError("not allowed: \(principal.login) (\(principal.role.rawValue)) may not act in county \(county): the account does not belong to county \(county)")
+        }
         self.pool = pool
         self.county = county
         self.principal = principal
@@ -323,10 +327,6 @@ public struct WorkflowStore: Sendable {
     private func transaction<R: Sendable>(
         writing: Bool, prelude: [PostgresQuery], _ body: (Context) async throws -> R
     ) async throws -> R {
-        // An account acts only in its own counties: refused before anything is read.
-        if principal.role != .operator, principal.role != .system, !principal.counties.contains(county.value) {
-            throw WorkflowError("not allowed: \(principal.login) (\(principal.role.rawValue)) may not act in county \(county): the account does not belong to county \(county)")
-        }
         let options = PostgresTransactionOptions(readOnly: !writing, maxAttempts: 3)
         do {
             return try await pool.withTransaction(options, beginningWith: [countyCheck] + prelude, affinity: county.schema.name) { tx, rows in
