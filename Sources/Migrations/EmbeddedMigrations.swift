@@ -548,5 +548,12 @@ ALTER TABLE evaluation ADD COLUMN entered_by text;
 ALTER TABLE micro_suggestion ADD COLUMN rating_entered_by text;
 
 """#),
+        ("county", "0006_acknowledge.sql", #"""
+-- 签收: a handling unit acknowledges receipt of its assignment (a workflow step of its own,
+-- audited; the unit's inbox counts what it has not acknowledged yet).
+-- Run by hand with: SET search_path TO county_<code>; \i 0006_acknowledge.sql
+ALTER TABLE assignment ADD COLUMN acknowledged_at timestamptz;
+
+"""#),
     ]
 }

@@ -10,7 +10,7 @@ struct ProposalCommand: AsyncParsableCommand {
         commandName: "proposal",
         abstract: "File, review, assign, reply, evaluate and supervise proposals (提案).",
         subcommands: [
-            File.self, Review.self, Resubmit.self, Withdraw.self, Assign.self, UnitReturn.self, Extend.self, Opinion.self,
+            File.self, Review.self, Resubmit.self, Withdraw.self, Assign.self, Acknowledge.self, UnitReturn.self, Extend.self, Opinion.self,
             Reply.self, Evaluate.self, Consult.self, MarkKey.self, Supervise.self, Show.self, List.self,
         ])
 
@@ -127,6 +127,17 @@ struct ProposalCommand: AsyncParsableCommand {
         func run() async throws {
             let (id, unit, reason) = (id, unit, reason)
             try await runWrite(staff) { try await $0.unitReturn(id, unit: unit, reason: reason) }
+        }
+    }
+
+    struct Acknowledge: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "A unit acknowledges receipt of its assignment (签收).")
+        @OptionGroup var staff: StaffOptions
+        @Argument var id: String
+        @Option(help: "The unit (a unit's own account: its own, by default).") var unit: String?
+        func run() async throws {
+            let (id, unit) = (id, unit)
+            try await runWrite(staff) { try await $0.acknowledge(id, unit: unit) }
         }
     }
 

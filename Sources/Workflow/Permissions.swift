@@ -84,6 +84,7 @@ public enum Action: String, Sendable, Hashable, CaseIterable {
     case returnAssignment = "proposal.unit-return"
     case extendDeadline = "proposal.extend"
     case giveOpinion = "proposal.opinion"
+    case acknowledgeAssignment = "proposal.acknowledge"
     case replyProposal = "proposal.reply"
     case replyOnBehalf = "proposal.reply --on-behalf"
     case evaluateProposal = "proposal.evaluate"
@@ -227,7 +228,7 @@ public enum Permissions {
             switch operation {
             case .evaluateProposal, .evaluateSuggestion:
                 return refuse("a rating is the member's own; enter a paper form with --on-behalf")
-            case .replyProposal, .giveOpinion, .returnAssignment, .replySuggestion:
+            case .replyProposal, .giveOpinion, .returnAssignment, .acknowledgeAssignment, .replySuggestion:
                 return operation == .replyProposal || operation == .replySuggestion
                     ? refuse("a reply is the unit's own; enter a paper reply with --on-behalf")
                     : refuse("it is the unit's own")
@@ -273,7 +274,7 @@ public enum Permissions {
             case .giveOpinion:
                 guard let assigned else { return refuse("it is not assigned to the unit") }
                 return assigned == .co ? .allowed : refuse("only a co-unit gives an opinion")
-            case .returnAssignment, .readProposal, .readSuggestion:
+            case .returnAssignment, .acknowledgeAssignment, .readProposal, .readSuggestion:
                 return assigned != nil ? .allowed : refuse("it is not assigned to the unit")
             case .listProposals, .readReference:
                 return .allowed  // a list shows the unit's own assignments only

@@ -143,6 +143,14 @@ public enum ProposalMachine {
                 throw refuse("unit \(unit) is not a co-handling unit of this proposal")
             }
 
+        case .acknowledge(let unit):
+            try require(.assigned, .rehandling)
+            guard let index = state.assignments.firstIndex(where: { $0.unit == unit && !$0.returned }) else {
+                throw refuse("unit \(unit) is not assigned to this proposal")
+            }
+            guard !state.assignments[index].acknowledged else { throw refuse("unit \(unit) acknowledged it already") }
+            next.assignments[index].acknowledged = true
+
         case .supervise:
             guard state.key else { throw refuse("only key proposals are supervised; mark it key first") }
             guard ![.withdrawn, .declined, .converted, .merged, .returned, .closed].contains(state.status) else {

@@ -47,6 +47,8 @@ public struct AssignmentState: Sendable, Hashable {
     public var extended = false
     public var returned = false
     public var replied = false
+    /// The unit acknowledged receipt (签收).
+    public var acknowledged = false
     /// Replies of this round (reset when re-handling starts).
     public var replyCategory: ReplyCategory?
 
@@ -102,6 +104,8 @@ public enum ProposalEvent: Sendable {
     case evaluate(member: String, rating: Rating, on: CalendarDate? = nil)
     /// A co-handling unit sends its view to the lead unit.
     case coOpinion(unit: String)
+    /// A unit acknowledges receipt of its assignment (签收), once.
+    case acknowledge(unit: String)
     /// A supervision activity on a key proposal.
     case supervise
     /// Re-handling starts with new deadlines for the answering units.
@@ -131,6 +135,7 @@ public enum ProposalEvent: Sendable {
         case .reply: "reply"
         case .evaluate: "evaluate"
         case .coOpinion: "opinion"
+        case .acknowledge: "acknowledge"
         case .supervise: "supervise"
         case .rehandleDue: "rehandle"
         case .consult: "consult"

@@ -189,6 +189,7 @@ extension WorkflowStore {
                                    a.extended::int, (a.returned_at IS NOT NULL)::int,
                                    coalesce((SELECT r.category || '|' || ((r.replied_at AT TIME ZONE '\(LocalTime.zoneName)')::date)::text
                                              FROM reply r WHERE r.assignment_id = a.id AND r.round = p.round), '|'),
+                                   (a.acknowledged_at IS NOT NULL)::int,
                                    (SELECT u.name FROM unit u WHERE u.id = a.unit_id))
                   FROM assignment a WHERE a.proposal_id = p.id)
             """ : none
@@ -231,11 +232,12 @@ extension WorkflowStore {
         let malformed = WorkflowError("proposal \(storedNumber): unreadable assignment row")
         var rows: [(Int64, AssignmentState, CalendarDate?, Int64)] = []
         for text in assignments {
-            let f = text.split(separator: "|", maxSplits: 9, omittingEmptySubsequences: false).map(String.init)
-            guard f.count == 10, let assignmentID = Int64(f[0]), let unitID = Int64(f[1]), let role = AssignmentRole(rawValue: f[2]) else {
+            let f = text.split(separator: "|", maxSplits: 10, omittingEmptySubsequences: false).map(String.init)
+            guard f.count == 11, let assignmentID = Int64(f[0]), let unitID = Int64(f[1]), let role = AssignmentRole(rawValue: f[2]) else {
                 throw malformed
             }
-            var assignment = AssignmentState(unit: f[9], role: role, assignedOn: try CalendarDate(f[3]), dueOn: try CalendarDate(f[4]))
+            var assignment = AssignmentState(unit: f[10], role: role, assignedOn: try CalendarDate(f[3]), dueOn: try CalendarDate(f[4]))
+            assignment.acknowledged = f[9] == "1"
             assignment.extended = f[5] == "1"
             assignment.returned = f[6] == "1"
             assignment.replyCategory = ReplyCategory(rawValue: f[7])
@@ -638,6 +640,24 @@ extension WorkflowStore {
                 "unit": unit, "due_on": newDue.description, "was": proposal.state.assignments[index].dueOn.description,
             ])
             return Outcome(number: proposal.number, status: next.status.rawValue, message: "\(unit) now has until \(newDue) for \(proposal.number)")
+        }
+    }
+
+    /// A unit acknowledges receipt of its assignment (签收): once, while the proposal is being
+    /// handled; recorded with the server's clock like every step.
+    @discardableResult
+    public func acknowledge(_ number: String, unit named: String?) async throws -> Outcome {
+        let named = try Text.optional(named, field: "--unit", maximum: 100)
+        return try await step(prelude: [try loadQuery(number, lock: true, parts: .assignments)]) { context in
+            let proposal = try loaded(context.prelude.first, context, number)
+            try authorize(.acknowledgeAssignment, context, proposal)
+            try refuseOtherUnit(proposal, named: named, action: .acknowledgeAssignment)
+            let next = try decide(.acknowledge(unit: named ?? ownUnitName(proposal) ?? ""), proposal)
+            let index = try actingUnit(proposal, named: named, action: .acknowledgeAssignment)
+            let unit = proposal.state.assignments[index].unit
+            context.later("UPDATE assignment SET acknowledged_at = \(now) WHERE id = \(proposal.assignmentIDs[index])")
+            auditTransition(context, proposal, .acknowledge(unit: unit), to: next, ["unit": unit])
+            return Outcome(number: proposal.number, status: next.status.rawValue, message: "\(unit) acknowledged \(proposal.number)")
         }
     }
 

@@ -27,6 +27,7 @@ import TongxinBase
         ("proposal resubmit", ["proposal", "resubmit", "{P}"], ["member.own"]),
         ("proposal review", ["proposal", "review", "{P}", "--return"], ["staff.m"]),
         ("proposal assign", ["proposal", "assign", "{P}", "--lead", "城管局"], ["staff.m"]),
+        ("proposal acknowledge", ["proposal", "acknowledge", "{P}"], ["unit.lead", "unit.co"]),
         ("proposal unit-return", ["proposal", "unit-return", "{P}", "--reason", "不属本单位"], ["unit.lead", "unit.co"]),
         ("proposal extend", ["proposal", "extend", "{P}", "--unit", "城管局"], ["staff.m"]),
         ("proposal opinion", ["proposal", "opinion", "{P}", "--text", "同意"], ["unit.co"]),
@@ -132,6 +133,6 @@ import TongxinBase
         let end = try #require(text.range(of: "<!-- /permission-matrix -->"))
         #expect(String(text[start.upperBound..<end.lowerBound]) == printed.output,
                 "docs/operations.md's matrix differs from `tongxin account roles --markdown`: paste the program's output between the markers")
-        #expect(printed.lines.count == 2 + 40 && printed.lines.contains("| proposal.evaluate | own | — | — | — | — | — | — |"))
+        #expect(printed.lines.count == 2 + 41 && printed.lines.contains("| proposal.evaluate | own | — | — | — | — | — | — |"))
     }
 }

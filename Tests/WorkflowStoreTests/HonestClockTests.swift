@@ -146,3 +146,24 @@ func withLiveCounty<R: Sendable>(_ body: (LiveCounty) async throws -> R) async t
         }
     }
 }
+
+@Suite struct AcknowledgeStoreTests {
+    @Test func aUnitAcknowledgesItsOwnAssignmentAndShowSaysWhen() async throws {
+        try await withLiveCounty { county in
+            let staff = try county.store(county.staff)
+            let number = try await staff.file(NewProposal(title: "关于签收的建议", category: .economy, kind: .individual, lead: "王委员")).number
+            try await staff.review(number, .register)
+            try await staff.assign(number, lead: "城管局", co: ["林业局"])
+            #expect(await refusal { try await staff.acknowledge(number, unit: "城管局") }?.contains("it is the unit's own") == true)
+            #expect(await refusal { try await county.store(county.unit).acknowledge(number, unit: "林业局") }?
+                .contains("a unit answers for itself only") == true)
+            try await county.store(county.unit).acknowledge(number, unit: nil)
+            #expect(await refusal { try await county.store(county.unit).acknowledge(number, unit: nil) }
+                == "proposal \(number): cannot acknowledge: unit 城管局 acknowledged it already")
+            let shown = try await staff.show(number)
+            #expect(shown.assignments.map { $0.acknowledgedAt != nil } == [true, false])
+            #expect(try await staff.auditLog(entityID: number).last?.action == "acknowledge")
+            #expect(try await staff.verifyAuditDeeply().differences.isEmpty)
+        }
+    }
+}

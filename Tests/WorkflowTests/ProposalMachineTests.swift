@@ -183,3 +183,19 @@ func refusal(_ event: ProposalEvent, _ state: ProposalState) -> String? {
         #expect(try plain.adding(months: 3, to: day("2021-07-01")) == day("2021-10-01"))
     }
 }
+
+@Suite struct AcknowledgeTests {
+    let assigned: ProposalState = {
+        let state = ProposalState(raters: ["王委员"])
+        return (try? run([.register, .assign([("城管局", .lead), ("林业局", .co)], on: day("2021-03-10"), dueOn: day("2021-06-10"))], from: state))
+            ?? state
+    }()
+
+    @Test func aUnitAcknowledgesItsAssignmentOnceWhileTheProposalIsHandled() throws {
+        let next = try ProposalMachine.apply(.acknowledge(unit: "林业局"), to: assigned)
+        #expect(next.status == .assigned && next.assignments.map(\.acknowledged) == [false, true])
+        #expect(refusal(.acknowledge(unit: "林业局"), next) == "cannot acknowledge: unit 林业局 acknowledged it already")
+        #expect(refusal(.acknowledge(unit: "教育局"), assigned) == "cannot acknowledge: unit 教育局 is not assigned to this proposal")
+        #expect(refusal(.acknowledge(unit: "城管局"), ProposalState(raters: ["王委员"]))?.hasPrefix("cannot acknowledge: the proposal is filed") == true)
+    }
+}
