@@ -10,7 +10,7 @@ struct ProposalCommand: AsyncParsableCommand {
         commandName: "proposal",
         abstract: "File, review, assign, reply, evaluate and supervise proposals (提案).",
         subcommands: [
-            File.self, Review.self, Resubmit.self, Withdraw.self, Assign.self, Acknowledge.self, UnitReturn.self, Extend.self, Opinion.self,
+            File.self, Review.self, Resubmit.self, Withdraw.self, Assign.self, Acknowledge.self, UnitReturn.self, RequestExtension.self, Extend.self, RefuseExtension.self, Opinion.self,
             Reply.self, Evaluate.self, Consult.self, MarkKey.self, Supervise.self, Show.self, List.self,
         ])
 
@@ -141,8 +141,38 @@ struct ProposalCommand: AsyncParsableCommand {
         }
     }
 
+    struct RequestExtension: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "request-extension", abstract: "A replying unit asks the office for a later deadline; the office approves (extend) or refuses.")
+        @OptionGroup var staff: StaffOptions
+        @Argument var id: String
+        @Option(help: "The unit (a unit's own account: its own, by default).") var unit: String?
+        @Option(help: "The deadline asked for, e.g. 2021-09-10.") var until: String
+        @Option(help: "Why more time is needed.") var reason: String
+        func run() async throws {
+            let (id, unit, until, reason) = (id, unit, until, reason)
+            try await runWrite(staff) { store in
+                guard let day = try parseDay(until, "--until") else { throw CommandFailure(message: "--until: give a date") }
+                return try await store.requestExtension(id, unit: unit, until: day, reason: reason)
+            }
+        }
+    }
+
+    struct RefuseExtension: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "refuse-extension", abstract: "The office refuses a unit's pending extension request.")
+        @OptionGroup var staff: StaffOptions
+        @Argument var id: String
+        @Option var unit: String
+        @Option(help: "Why (recorded).") var note: String?
+        func run() async throws {
+            let (id, unit, note) = (id, unit, note)
+            try await runWrite(staff) { try await $0.refuseExtension(id, unit: unit, note: note) }
+        }
+    }
+
     struct Extend: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Extend a unit's deadline (default: the longest allowed).")
+        static let configuration = CommandConfiguration(
+            abstract: "Extend a unit's deadline, approving its pending request if any (default: the date it asked for, else the longest allowed).")
         @OptionGroup var staff: StaffOptions
         @Argument var id: String
         @Option var unit: String

@@ -85,6 +85,7 @@ public enum Action: String, Sendable, Hashable, CaseIterable {
     case extendDeadline = "proposal.extend"
     case giveOpinion = "proposal.opinion"
     case acknowledgeAssignment = "proposal.acknowledge"
+    case requestExtension = "proposal.request-extension"
     case replyProposal = "proposal.reply"
     case replyOnBehalf = "proposal.reply --on-behalf"
     case evaluateProposal = "proposal.evaluate"
@@ -228,7 +229,7 @@ public enum Permissions {
             switch operation {
             case .evaluateProposal, .evaluateSuggestion:
                 return refuse("a rating is the member's own; enter a paper form with --on-behalf")
-            case .replyProposal, .giveOpinion, .returnAssignment, .acknowledgeAssignment, .replySuggestion:
+            case .replyProposal, .giveOpinion, .returnAssignment, .acknowledgeAssignment, .requestExtension, .replySuggestion:
                 return operation == .replyProposal || operation == .replySuggestion
                     ? refuse("a reply is the unit's own; enter a paper reply with --on-behalf")
                     : refuse("it is the unit's own")
@@ -271,6 +272,9 @@ public enum Permissions {
             case .replyProposal, .replySuggestion:
                 guard let assigned else { return refuse("it is not assigned to the unit") }
                 return assigned == .co ? refuse("a co-unit gives its opinion; the lead unit replies") : .allowed
+            case .requestExtension:
+                guard let assigned else { return refuse("it is not assigned to the unit") }
+                return assigned == .co ? refuse("a co-unit's view has no extension") : .allowed
             case .giveOpinion:
                 guard let assigned else { return refuse("it is not assigned to the unit") }
                 return assigned == .co ? .allowed : refuse("only a co-unit gives an opinion")

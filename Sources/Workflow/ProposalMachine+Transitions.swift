@@ -85,6 +85,28 @@ public enum ProposalMachine {
             guard newDue <= maximum else { throw refuse("the longest extension ends on \(maximum)") }
             next.assignments[index].dueOn = newDue
             next.assignments[index].extended = true
+            next.assignments[index].extensionRequestedUntil = nil
+
+        case .requestExtension(let unit, let until, let maximum):
+            try require(.assigned, .rehandling)
+            guard let index = state.assignments.firstIndex(where: { $0.unit == unit && !$0.returned }) else {
+                throw refuse("unit \(unit) is not assigned")
+            }
+            let assignment = state.assignments[index]
+            guard assignment.role.replies else { throw refuse("unit \(unit) is a co-handling unit: its view has no extension") }
+            guard !assignment.replied else { throw refuse("unit \(unit) has replied already") }
+            if let pending = assignment.extensionRequestedUntil {
+                throw refuse("unit \(unit) asked for an extension already (until \(pending)); the office has not decided")
+            }
+            guard until > assignment.dueOn else { throw refuse("the deadline asked for, \(until), is not after the current one \(assignment.dueOn)") }
+            guard until <= maximum else { throw refuse("the longest extension ends on \(maximum)") }
+            next.assignments[index].extensionRequestedUntil = until
+
+        case .refuseExtension(let unit):
+            guard let index = state.assignments.firstIndex(where: { $0.unit == unit && !$0.returned && $0.extensionRequestedUntil != nil }) else {
+                throw refuse("unit \(unit) has no extension request awaiting a decision")
+            }
+            next.assignments[index].extensionRequestedUntil = nil
 
         case .reply(let unit, let category):
             try require(.assigned, .rehandling)

@@ -49,6 +49,8 @@ public struct AssignmentState: Sendable, Hashable {
     public var replied = false
     /// The unit acknowledged receipt (签收).
     public var acknowledged = false
+    /// The deadline the unit asked for, while its request awaits the office.
+    public var extensionRequestedUntil: CalendarDate?
     /// Replies of this round (reset when re-handling starts).
     public var replyCategory: ReplyCategory?
 
@@ -106,6 +108,10 @@ public enum ProposalEvent: Sendable {
     case coOpinion(unit: String)
     /// A unit acknowledges receipt of its assignment (签收), once.
     case acknowledge(unit: String)
+    /// A replying unit asks the office for a later deadline (one request at a time).
+    case requestExtension(unit: String, until: CalendarDate, maximum: CalendarDate)
+    /// The office refuses a unit's pending request (approving it is `extend`).
+    case refuseExtension(unit: String)
     /// A supervision activity on a key proposal.
     case supervise
     /// Re-handling starts with new deadlines for the answering units.
@@ -136,6 +142,8 @@ public enum ProposalEvent: Sendable {
         case .evaluate: "evaluate"
         case .coOpinion: "opinion"
         case .acknowledge: "acknowledge"
+        case .requestExtension: "request-extension"
+        case .refuseExtension: "refuse-extension"
         case .supervise: "supervise"
         case .rehandleDue: "rehandle"
         case .consult: "consult"

@@ -23,10 +23,13 @@ public struct ProposalDetail: Codable, Sendable {
         public var overdue: Bool
         /// When the unit acknowledged receipt (签收), if it has.
         public var acknowledgedAt: Date?
+        /// The deadline the unit asked for, while the office has not decided.
+        public var extensionRequested: CalendarDate?
 
         enum CodingKeys: String, CodingKey {
             case unit, role, extended, overdue
             case acknowledgedAt = "acknowledged_at"
+            case extensionRequested = "extension_requested"
             case assignedAt = "assigned_at"
             case dueAt = "due_at"
             case returnedAt = "returned_at"
@@ -209,7 +212,8 @@ extension WorkflowStore {
                 SELECT u.name, a.role, a.assigned_at, a.due_on, a.extended, a.returned_at, a.replied_at,
                        (SELECT r.category FROM reply r WHERE r.assignment_id = a.id ORDER BY r.round DESC LIMIT 1),
                        a.returned_at IS NULL AND a.replied_at IS NULL AND a.role <> 'co' AND a.due_on < \(today),
-                       a.acknowledged_at
+                       a.acknowledged_at,
+                       (SELECT er.until FROM extension_request er WHERE er.assignment_id = a.id AND er.state = 'pending')
                 FROM assignment a JOIN unit u ON u.id = a.unit_id WHERE a.proposal_id = (SELECT coalesce(merged_into, id) FROM proposal WHERE number = \(number)) ORDER BY a.id
                 """,
             """
@@ -259,10 +263,10 @@ extension WorkflowStore {
                 registeredAt: try column(18), closedAt: try column(19), authors: [], assignments: [], replies: [],
                 opinions: [], evaluations: [], consultations: [], supervisions: [], timeline: [])
             detail.authors = try results[1].decode((String, String?, Bool).self).map { ProposalDetail.Author(member: $0.0, sector: $0.1, lead: $0.2) }
-            detail.assignments = try results[2].decode((String, String, Date, CalendarDate, Bool, Date?, Date?, String?, Bool, Date?).self).map {
+            detail.assignments = try results[2].decode((String, String, Date, CalendarDate, Bool, Date?, Date?, String?, Bool, Date?, CalendarDate?).self).map {
                 ProposalDetail.Assignment(
                     unit: $0.0, role: $0.1, assignedAt: $0.2, dueAt: $0.3, extended: $0.4, returnedAt: $0.5, repliedAt: $0.6,
-                    replyCategory: $0.7, overdue: $0.8, acknowledgedAt: $0.9)
+                    replyCategory: $0.7, overdue: $0.8, acknowledgedAt: $0.9, extensionRequested: $0.10)
             }
             detail.replies = try results[3].decode((String, Int, String, String, Date).self).map {
                 ProposalDetail.Reply(unit: $0.0, round: $0.1, category: $0.2, text: $0.3, repliedAt: $0.4)

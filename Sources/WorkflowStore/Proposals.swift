@@ -190,6 +190,8 @@ extension WorkflowStore {
                                    coalesce((SELECT r.category || '|' || ((r.replied_at AT TIME ZONE '\(LocalTime.zoneName)')::date)::text
                                              FROM reply r WHERE r.assignment_id = a.id AND r.round = p.round), '|'),
                                    (a.acknowledged_at IS NOT NULL)::int,
+                                   coalesce((SELECT er.until::text FROM extension_request er
+                                             WHERE er.assignment_id = a.id AND er.state = 'pending'), ''),
                                    (SELECT u.name FROM unit u WHERE u.id = a.unit_id))
                   FROM assignment a WHERE a.proposal_id = p.id)
             """ : none
@@ -232,12 +234,13 @@ extension WorkflowStore {
         let malformed = WorkflowError("proposal \(storedNumber): unreadable assignment row")
         var rows: [(Int64, AssignmentState, CalendarDate?, Int64)] = []
         for text in assignments {
-            let f = text.split(separator: "|", maxSplits: 10, omittingEmptySubsequences: false).map(String.init)
-            guard f.count == 11, let assignmentID = Int64(f[0]), let unitID = Int64(f[1]), let role = AssignmentRole(rawValue: f[2]) else {
+            let f = text.split(separator: "|", maxSplits: 11, omittingEmptySubsequences: false).map(String.init)
+            guard f.count == 12, let assignmentID = Int64(f[0]), let unitID = Int64(f[1]), let role = AssignmentRole(rawValue: f[2]) else {
                 throw malformed
             }
-            var assignment = AssignmentState(unit: f[10], role: role, assignedOn: try CalendarDate(f[3]), dueOn: try CalendarDate(f[4]))
+            var assignment = AssignmentState(unit: f[11], role: role, assignedOn: try CalendarDate(f[3]), dueOn: try CalendarDate(f[4]))
             assignment.acknowledged = f[9] == "1"
+            assignment.extensionRequestedUntil = f[10].isEmpty ? nil : try CalendarDate(f[10])
             assignment.extended = f[5] == "1"
             assignment.returned = f[6] == "1"
             assignment.replyCategory = ReplyCategory(rawValue: f[7])
@@ -611,24 +614,21 @@ extension WorkflowStore {
             guard let index = proposal.state.assignments.firstIndex(where: { $0.unit == unit && !$0.returned }) else {
                 throw WorkflowError("proposal \(proposal.number): cannot extend: unit \(unit) is not assigned")
             }
-            let calendar = try await calendar(context)
-            let settings = context.settings
-            // The round's clock starts at the assignment, or when re-handling began.
-            var start = proposal.state.assignments[index].assignedOn
-            if proposal.state.round == 2 {
-                let began = try await context.tx.query("""
-                    SELECT (min(evaluated_at) AT TIME ZONE \(LocalTime.zoneName))::date FROM evaluation
-                    WHERE proposal_id = \(proposal.id) AND round = 1 AND rating = 'unsatisfied'
-                    """).single().decode(CalendarDate?.self)
-                start = began ?? start
-            }
-            let maximum = try calendar.adding(months: settings.extendedHandlingMonths, to: start)
-            let newDue = until ?? maximum
+            let maximum = try await longestExtension(context, proposal, index)
+            // Approving a unit's request: its deadline, unless the office gives another.
+            let requested = proposal.state.assignments[index].extensionRequestedUntil
+            let newDue = until ?? requested ?? maximum
             let event = ProposalEvent.extend(unit: unit, newDue: newDue, maximum: maximum)
             let next = try decide(event, proposal)
             context.later("""
                 UPDATE assignment SET due_on = \(newDue), extended = true WHERE id = \(proposal.assignmentIDs[index])
                 """)
+            if requested != nil {
+                context.later("""
+                    UPDATE extension_request SET state = 'approved', decided_at = \(now)
+                    WHERE assignment_id = \(proposal.assignmentIDs[index]) AND state = 'pending'
+                    """)
+            }
             context.later("UPDATE proposal SET updated_at = \(now) WHERE id = \(proposal.id)")
             let unitID = proposal.unitIDs[index]
             let old = proposal.state.assignments[index].dueOn
@@ -636,10 +636,73 @@ extension WorkflowStore {
                 cancelJobs(context, [deadlineKey(proposal: proposal.id, unit: unitID, round: proposal.state.round, due: old)])
                 try schedule(context, [try deadlineJob(context, proposal: proposal.id, unit: unitID, round: proposal.state.round, due: newDue)].compactMap { $0 })
             }
-            auditTransition(context, proposal, event, to: next, [
-                "unit": unit, "due_on": newDue.description, "was": proposal.state.assignments[index].dueOn.description,
-            ])
+            var detail = ["unit": unit, "due_on": newDue.description, "was": proposal.state.assignments[index].dueOn.description]
+            if let requested { detail["requested"] = requested.description }
+            auditTransition(context, proposal, event, to: next, detail)
             return Outcome(number: proposal.number, status: next.status.rawValue, message: "\(unit) now has until \(newDue) for \(proposal.number)")
+        }
+    }
+
+    /// The latest deadline an extension may give: `extended_handling_months` after the round
+    /// began (the assignment, or when re-handling began).
+    private func longestExtension(_ context: Context, _ proposal: LoadedProposal, _ index: Int) async throws -> CalendarDate {
+        var start = proposal.state.assignments[index].assignedOn
+        if proposal.state.round == 2 {
+            let began = try await context.tx.query("""
+                SELECT (min(evaluated_at) AT TIME ZONE \(LocalTime.zoneName))::date FROM evaluation
+                WHERE proposal_id = \(proposal.id) AND round = 1 AND rating = 'unsatisfied'
+                """).single().decode(CalendarDate?.self)
+            start = began ?? start
+        }
+        return try await calendar(context).adding(months: context.settings.extendedHandlingMonths, to: start)
+    }
+
+    /// A replying unit asks the office for a later deadline, with its reason (the office then
+    /// approves with `extend` or refuses with `refuseExtension`).
+    @discardableResult
+    public func requestExtension(_ number: String, unit named: String?, until: CalendarDate, reason: String) async throws -> Outcome {
+        let named = try Text.optional(named, field: "--unit", maximum: 100)
+        let reason = try Text.required(reason, field: "--reason", maximum: 2000, multiline: true)
+        return try await step(prelude: [try loadQuery(number, lock: true, parts: .assignments)]) { context in
+            let proposal = try loaded(context.prelude.first, context, number)
+            try authorize(.requestExtension, context, proposal)
+            try refuseOtherUnit(proposal, named: named, action: .requestExtension)
+            let index = try actingUnit(proposal, named: named, action: .requestExtension)
+            let unit = proposal.state.assignments[index].unit
+            let maximum = try await longestExtension(context, proposal, index)
+            let event = ProposalEvent.requestExtension(unit: unit, until: until, maximum: maximum)
+            let next = try decide(event, proposal)
+            context.later("""
+                INSERT INTO extension_request (assignment_id, until, reason, requested_at)
+                VALUES (\(proposal.assignmentIDs[index]), \(until), \(reason), \(now))
+                """)
+            auditTransition(context, proposal, event, to: next, ["unit": unit, "until": until.description, "reason": reason])
+            return Outcome(number: proposal.number, status: next.status.rawValue,
+                           message: "\(unit) asked for an extension of \(proposal.number) until \(until); the office decides")
+        }
+    }
+
+    /// The office refuses a unit's pending extension request.
+    @discardableResult
+    public func refuseExtension(_ number: String, unit: String, note: String?) async throws -> Outcome {
+        let unit = try Text.required(unit, field: "--unit", maximum: 100)
+        let note = try Text.optional(note, field: "--note", maximum: 2000, multiline: true)
+        return try await step(prelude: [try loadQuery(number, lock: true, parts: .assignments)]) { context in
+            let proposal = try loaded(context.prelude.first, context, number)
+            try authorize(.extendDeadline, context, proposal)
+            let event = ProposalEvent.refuseExtension(unit: unit)
+            let next = try decide(event, proposal)
+            guard let index = proposal.state.assignments.firstIndex(where: { $0.unit == unit && !$0.returned }) else {
+                throw WorkflowError("proposal \(proposal.number): cannot refuse-extension: unit \(unit) is not assigned")
+            }
+            context.later("""
+                UPDATE extension_request SET state = 'refused', decided_at = \(now), note = \(note)
+                WHERE assignment_id = \(proposal.assignmentIDs[index]) AND state = 'pending'
+                """)
+            var detail = ["unit": unit]
+            if let note { detail["note"] = note }
+            auditTransition(context, proposal, event, to: next, detail)
+            return Outcome(number: proposal.number, status: next.status.rawValue, message: "\(unit)'s extension request for \(proposal.number) refused")
         }
     }
 

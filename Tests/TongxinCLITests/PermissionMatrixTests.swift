@@ -28,6 +28,8 @@ import TongxinBase
         ("proposal review", ["proposal", "review", "{P}", "--return"], ["staff.m"]),
         ("proposal assign", ["proposal", "assign", "{P}", "--lead", "城管局"], ["staff.m"]),
         ("proposal acknowledge", ["proposal", "acknowledge", "{P}"], ["unit.lead", "unit.co"]),
+        ("proposal request-extension", ["proposal", "request-extension", "{P}", "--until", "{D}", "--reason", "需征地"], ["unit.lead"]),
+        ("proposal refuse-extension", ["proposal", "refuse-extension", "{P}", "--unit", "城管局"], ["staff.m"]),
         ("proposal unit-return", ["proposal", "unit-return", "{P}", "--reason", "不属本单位"], ["unit.lead", "unit.co"]),
         ("proposal extend", ["proposal", "extend", "{P}", "--unit", "城管局"], ["staff.m"]),
         ("proposal opinion", ["proposal", "opinion", "{P}", "--text", "同意"], ["unit.co"]),
@@ -93,7 +95,8 @@ import TongxinBase
             var cases = 0
             for (name, template, allowed) in Self.matrix {
                 // A proposal of this operation's own.
-                var arguments = template.map { $0 == "{Y}" ? "\(year)" : $0 }
+                let later = try LocalTime.day(of: Date()).adding(days: 120).description
+                var arguments = template.map { $0 == "{Y}" ? "\(year)" : $0 == "{D}" ? later : $0 }
                 if template.contains("{P}") {
                     let filed = try await succeed(["proposal", "file", "--title", "关于\(name)的建议", "--category", "economy", "--lead", "王委员"], as: "staff.m")
                     let number = try #require(filed.first?.split(separator: " ").dropFirst().first.map(String.init))
@@ -133,6 +136,6 @@ import TongxinBase
         let end = try #require(text.range(of: "<!-- /permission-matrix -->"))
         #expect(String(text[start.upperBound..<end.lowerBound]) == printed.output,
                 "docs/operations.md's matrix differs from `tongxin account roles --markdown`: paste the program's output between the markers")
-        #expect(printed.lines.count == 2 + 41 && printed.lines.contains("| proposal.evaluate | own | — | — | — | — | — | — |"))
+        #expect(printed.lines.count == 2 + 42 && printed.lines.contains("| proposal.evaluate | own | — | — | — | — | — | — |"))
     }
 }

@@ -167,3 +167,33 @@ func withLiveCounty<R: Sendable>(_ body: (LiveCounty) async throws -> R) async t
         }
     }
 }
+
+@Suite struct ExtensionRequestStoreTests {
+    @Test func theUnitAsksTheOfficeApprovesOrRefusesAndTheDeadlineMovesOnlyOnApproval() async throws {
+        try await withLiveCounty { county in
+            let staff = try county.store(county.staff)
+            let unit = try county.store(county.unit)
+            let number = try await staff.file(NewProposal(title: "关于延期的建议", category: .economy, kind: .individual, lead: "王委员")).number
+            try await staff.review(number, .register)
+            try await staff.assign(number, lead: "城管局", co: ["林业局"])
+            let due = try #require(try await staff.show(number).assignments.first?.dueAt)
+            let asked = try due.adding(days: 20)
+            #expect(await refusal { try await staff.requestExtension(number, unit: "城管局", until: asked, reason: "x") }?
+                .contains("it is the unit's own") == true)
+            #expect(await refusal { try await county.store(county.otherUnit).requestExtension(number, unit: nil, until: asked, reason: "x") }?
+                .contains("a co-unit's view has no extension") == true)
+            try await unit.requestExtension(number, unit: nil, until: asked, reason: "需征地拆迁")
+            #expect(try await staff.show(number).assignments.first?.extensionRequested == asked)
+            try await staff.refuseExtension(number, unit: "城管局", note: "理由不足")
+            #expect(try await staff.show(number).assignments.first.map { ($0.extensionRequested, $0.dueAt) }! == (nil, due))
+            try await unit.requestExtension(number, unit: nil, until: asked, reason: "需征地拆迁，补充材料")
+            try await staff.extend(number, unit: "城管局", until: nil)
+            let after = try #require(try await staff.show(number).assignments.first)
+            #expect(after.dueAt == asked && after.extended && after.extensionRequested == nil)
+            let states = try await county.pool.query("SELECT state FROM county_live.extension_request ORDER BY id").decode(String.self)
+            #expect(states == ["refused", "approved"])
+            #expect(try await staff.auditLog(entityID: number).map(\.action).suffix(4) == ["request-extension", "refuse-extension", "request-extension", "extend"])
+            #expect(try await staff.verifyAuditDeeply().differences.isEmpty)
+        }
+    }
+}

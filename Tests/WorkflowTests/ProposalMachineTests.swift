@@ -199,3 +199,29 @@ func refusal(_ event: ProposalEvent, _ state: ProposalState) -> String? {
         #expect(refusal(.acknowledge(unit: "城管局"), ProposalState(raters: ["王委员"]))?.hasPrefix("cannot acknowledge: the proposal is filed") == true)
     }
 }
+
+@Suite struct ExtensionRequestTests {
+    let assigned: ProposalState = {
+        let state = ProposalState(raters: ["王委员"])
+        return (try? run([.register, .assign([("城管局", .lead), ("林业局", .co)], on: day("2021-03-10"), dueOn: day("2021-06-10"))], from: state))
+            ?? state
+    }()
+
+    @Test func aReplyingUnitAsksOnceWithinTheMaximumAndTheOfficeDecides() throws {
+        let asked = try ProposalMachine.apply(.requestExtension(unit: "城管局", until: day("2021-08-10"), maximum: day("2021-09-10")), to: assigned)
+        #expect(asked.assignments[0].extensionRequestedUntil == day("2021-08-10") && asked.assignments[0].dueOn == day("2021-06-10"))
+        #expect(refusal(.requestExtension(unit: "城管局", until: day("2021-08-20"), maximum: day("2021-09-10")), asked)
+            == "cannot request-extension: unit 城管局 asked for an extension already (until 2021-08-10); the office has not decided")
+        #expect(refusal(.requestExtension(unit: "林业局", until: day("2021-08-10"), maximum: day("2021-09-10")), assigned)
+            == "cannot request-extension: unit 林业局 is a co-handling unit: its view has no extension")
+        #expect(refusal(.requestExtension(unit: "城管局", until: day("2021-10-10"), maximum: day("2021-09-10")), assigned)
+            == "cannot request-extension: the longest extension ends on 2021-09-10")
+        #expect(refusal(.requestExtension(unit: "城管局", until: day("2021-06-01"), maximum: day("2021-09-10")), assigned)?
+            .hasPrefix("cannot request-extension: the deadline asked for, 2021-06-01, is not after") == true)
+        let approved = try ProposalMachine.apply(.extend(unit: "城管局", newDue: day("2021-08-10"), maximum: day("2021-09-10")), to: asked)
+        #expect(approved.assignments[0].dueOn == day("2021-08-10") && approved.assignments[0].extensionRequestedUntil == nil)
+        let refused = try ProposalMachine.apply(.refuseExtension(unit: "城管局"), to: asked)
+        #expect(refused.assignments[0].extensionRequestedUntil == nil && refused.assignments[0].dueOn == day("2021-06-10"))
+        #expect(refusal(.refuseExtension(unit: "城管局"), refused) == "cannot refuse-extension: unit 城管局 has no extension request awaiting a decision")
+    }
+}
