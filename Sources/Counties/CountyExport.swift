@@ -1,5 +1,6 @@
 import Foundation
 import PostgresClient
+import TongxinBase
 
 /// `county export` and `county import`: one county's schema and registry entry in one file.
 ///
@@ -28,6 +29,11 @@ extension CountyRegistry {
         let header = ExportHeader(code: county.code.value, name: county.name, region: county.region,
                                   status: county.status.rawValue, settings: county.settings, purpose: county.purpose.rawValue)
         let json = try JSONEncoder().encode(header)
+        do {
+            try OutputPath.check(path, field: "--to")
+        } catch let error as WorkflowError {
+            throw CountyError(error.description)
+        }
         // Written beside the target and renamed at the end: a failed dump never leaves a
         // truncated file, nor replaces an earlier good one.
         let partial = path + ".partial-\(getpid())"

@@ -38,6 +38,7 @@ struct ExchangeCommand: AsyncParsableCommand {
                 if FileManager.default.fileExists(atPath: path), !force {
                     throw CommandFailure(message: "--key: \(path) exists; peers trust its public key (use --force to replace it)")
                 }
+                try OutputPath.check(path, field: "--key")
                 let (privateKey, publicKey) = try Ed25519.generate()
                 let file = Exchange.Key(name: name, privateKey: privateKey)
                 let url = URL(fileURLWithPath: path)
@@ -89,6 +90,7 @@ struct ExchangeCommand: AsyncParsableCommand {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
                 do {
+                    try OutputPath.check(to, field: "--to")
                     try (try encoder.encode(bundle)).write(to: URL(fileURLWithPath: to), options: .atomic)
                 } catch let error as CocoaError {
                     throw CommandFailure(message: "--to: cannot write \(to): \(error.localizedDescription)")

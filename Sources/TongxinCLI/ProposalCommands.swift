@@ -206,8 +206,8 @@ struct ProposalCommand: AsyncParsableCommand {
         @OptionGroup var paper: PaperOptions
         func run() async throws {
             let (id, unit, category, text) = (id, unit, category, text)
-            let entry = try paper.entry()
-            try await runWrite(staff) { try await $0.reply(id, unit: unit, category: try vocabulary(category, "--category"), text: text, paper: entry) }
+            let paper = paper
+            try await runWrite(staff) { try await $0.reply(id, unit: unit, category: try vocabulary(category, "--category"), text: text, paper: try paper.entry()) }
         }
     }
 
@@ -222,9 +222,10 @@ struct ProposalCommand: AsyncParsableCommand {
         @OptionGroup var paper: PaperOptions
         func run() async throws {
             let (id, member, rating, processRating, comment) = (id, member, rating, processRating, comment)
-            let entry = try paper.entry()
+            let paper = paper
             try await runWrite(staff) { store in
-                try await store.evaluate(
+                let entry = try paper.entry()
+                return try await store.evaluate(
                     id, member: member, rating: try vocabulary(rating, "--rating"),
                     processRating: try processRating.map { try vocabulary($0, "--process-rating") }, comment: comment, paper: entry)
             }
@@ -425,8 +426,8 @@ struct SuggestionCommand: AsyncParsableCommand {
         @OptionGroup var paper: PaperOptions
         func run() async throws {
             let (id, rating) = (id, rating)
-            let entry = try paper.entry()
-            try await runWrite(staff) { try await $0.evaluateSuggestion(id, rating: try vocabulary(rating, "--rating"), paper: entry) }
+            let paper = paper
+            try await runWrite(staff) { try await $0.evaluateSuggestion(id, rating: try vocabulary(rating, "--rating"), paper: try paper.entry()) }
         }
     }
 

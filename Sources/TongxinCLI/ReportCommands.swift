@@ -208,6 +208,7 @@ extension ReportCommand {
 /// Writes an HTML report (whole, or not at all) and says where.
 func writeHTML(_ page: String, to path: String) throws {
     let url = URL(fileURLWithPath: path)
+    try OutputPath.check(path, field: "--html")
     do {
         try Data(page.utf8).write(to: url, options: .atomic)
     } catch {

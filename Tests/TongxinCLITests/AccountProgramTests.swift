@@ -115,4 +115,34 @@ import TongxinBase
             }
         }
     }
+
+    /// A file the programs replace (export, key, bundle, HTML) is never something else: renaming
+    /// over a device, folder or pipe would destroy it (as root, /dev/null itself).
+    @Test func writersRefuseToReplaceWhatIsNotARegularFile() async throws {
+        try await TestDatabase.withDatabase { configuration in
+            let url = Programs.url(configuration)
+            func tongxin(_ arguments: [String]) async throws -> Programs.Outcome {
+                try await Programs.run("tongxin", arguments, environment: ["DATABASE_URL": url, "TONGXIN_COUNTY": "outs"])
+            }
+            #expect(try await tongxin(["county", "create", "outs", "--name", "输出县", "--purpose", "training"]).status == 0)
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tongxin-outputs-\(UUID().uuidString)").path
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: folder) }
+            let pipe = folder + "/pipe"
+            #expect(mkfifo(pipe, 0o600) == 0)
+            for (arguments, field) in [
+                (["county", "export", "outs", "--to", folder], "--to"), (["county", "export", "outs", "--to", pipe], "--to"),
+                (["report", "annual", "--year", "2021", "--html", pipe], "--html"),
+                (["exchange", "keygen", "--name", "测试", "--key", folder, "--force"], "--key"),
+            ] {
+                let refused = try await tongxin(arguments)
+                #expect(refused.status == 1 && refused.lines.count == 1 && refused.output.contains("\(field): ")
+                        && refused.output.contains("exists and is not a regular file"), "\(arguments): \(refused.output)")
+            }
+            var info = stat()
+            #expect(lstat(pipe, &info) == 0 && info.st_mode & S_IFMT == S_IFIFO)
+            var isFolder: ObjCBool = false
+            #expect(FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder) && isFolder.boolValue)
+        }
+    }
 }
