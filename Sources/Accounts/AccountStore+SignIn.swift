@@ -85,14 +85,13 @@ extension AccountStore {
         guard !disabled, !locked, passwordOK || codeOK else {
             try await pool.withTransaction { tx in
                 if !disabled, !locked {
-                    let (failures, lockedNow) = try await tx.query("""
+                    let lockedNow = try await tx.query("""
                         UPDATE \(identifier: Self.schema).account
                         SET failed_count = CASE WHEN failed_count + 1 >= \(policy.lockAfter) THEN 0 ELSE failed_count + 1 END,
                             locked_until = CASE WHEN failed_count + 1 >= \(policy.lockAfter)
                                                 THEN now() + make_interval(mins => \(policy.lockMinutes)::int) ELSE locked_until END
-                        WHERE id = \(id) RETURNING failed_count, locked_until > now()
-                        """).single().decode((Int, Bool?).self)
-                    _ = failures
+                        WHERE id = \(id) RETURNING locked_until > now()
+                        """).single().decode(Bool?.self)
                     if lockedNow == true { try await event(tx, id, "lock", ["minutes": String(policy.lockMinutes)], by: "sign-in") }
                 }
                 try await recordSourceFailure(source, on: tx)
