@@ -12,6 +12,7 @@ let package = Package(
     products: [
         .executable(name: "tongxin", targets: ["tongxin"]),
         .executable(name: "tongxin-worker", targets: ["tongxin-worker"]),
+        .executable(name: "tongxin-web", targets: ["tongxin-web"]),
         .executable(name: "tongxin-devdb", targets: ["tongxin-devdb"]),
         .executable(name: "tongxin-bench", targets: ["tongxin-bench"]),
         .executable(name: "tongxin-chaos", targets: ["tongxin-chaos"]),
@@ -23,6 +24,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        // The web server (issue 16). No traits: not swift-configuration, nor full Foundation.
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         // libpq, from the system (pkg-config libpq; Debian: libpq-dev).
@@ -141,6 +145,28 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The web application: pages for every role on the same store and permission check.
+        .target(
+            name: "TongxinWeb",
+            dependencies: [
+                "TongxinBase", "PostgresClient", "Counties", "Accounts", "Workflow", "WorkflowStore", "Reports", "TongxinWorker",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "tongxin-web",
+            dependencies: [
+                "TongxinWeb", "TongxinWorker", "PostgresClient", "TongxinBase", "CommandLineSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -9,6 +9,26 @@ public enum HTMLReport {
     public static let chartLimit = 40
 
     public static func page(comparison: Comparison?, annual: AnnualReport? = nil, units: UnitReport? = nil, generatedAt: String) -> String {
+        let (title, body) = sections(comparison: comparison, annual: annual, units: units, generatedAt: generatedAt)
+        return """
+            <!DOCTYPE html>
+            <html lang="zh-CN">
+            <head>
+            <meta charset="utf-8">
+            <title>\(escape(title))</title>
+            <style>
+            \(stylesheet)</style>
+            </head>
+            <body>
+            \(body)</body>
+            </html>
+
+            """
+    }
+
+    /// The page's title and its body's HTML (escaped; SVG charts without style attributes): the
+    /// web application shows them inside its own page, with `stylesheet` served as a file.
+    public static func sections(comparison: Comparison?, annual: AnnualReport? = nil, units: UnitReport? = nil, generatedAt: String) -> (title: String, body: String) {
         var body = ""
         var title = "同心 Tongxin"
         if let comparison {
@@ -49,13 +69,11 @@ public enum HTMLReport {
                 },
                 numeric: [0, 2, 3, 6, 7, 8, 9, 10, 11, 13])
         }
-        return """
-            <!DOCTYPE html>
-            <html lang="zh-CN">
-            <head>
-            <meta charset="utf-8">
-            <title>\(escape(title))</title>
-            <style>
+        return (title, body)
+    }
+
+    /// The report's CSS (A4 print first).
+    public static let stylesheet = """
             @page { size: A4; margin: 14mm 12mm; }
             body { font-family: "Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", "WenQuanYi Micro Hei", sans-serif;
                    font-size: 10pt; color: #222; margin: 0 auto; max-width: 186mm; }
@@ -71,14 +89,7 @@ public enum HTMLReport {
             td.n { text-align: right; font-variant-numeric: tabular-nums; }
             tr { break-inside: avoid; }
             svg text { font-family: inherit; }
-            </style>
-            </head>
-            <body>
-            \(body)</body>
-            </html>
-
-            """
-    }
+        """
 
     /// A horizontal bar chart of one metric: counties best first (ranked ones, then the rest).
     static func chart(_ comparison: Comparison, _ metric: ComparedMetric) -> String {

@@ -1,0 +1,455 @@
+import Accounts
+import Counties
+import Foundation
+import Hummingbird
+import Reports
+import TongxinBase
+import Workflow
+import WorkflowStore
+
+/// One county's pages for the signed-in account: every read and step goes through the
+/// workflow store as that account (its permission check, its audit entry).
+struct CountySite: Sendable {
+    let server: WebServer
+    let store: WorkflowStore
+    let county: CountyCode
+    let viewer: Viewer
+
+    var base: String { "/c/\(county.value)" }
+    var role: Role { viewer.account.role }
+    var isOffice: Bool { role == .staff || role == .operator }
+
+    // MARK: Home
+
+    func home(_ page: PageRequest) async throws -> Response {
+        switch role {
+        case .member: return try await memberHome(page)
+        case .unit: return try await unitHome(page)
+        case .leader: return try await report(page)
+        default: return try await officeHome(page)
+        }
+    }
+
+    func memberHome(_ page: PageRequest) async throws -> Response {
+        let t = page.t
+        let mine = try await store.list()
+        return Pages.layout(page, title: t("我的提案", "My proposals"), county: county.value, """
+            <h1>\(t("我的提案", "My proposals"))</h1>
+            <p><a class="button" href="\(base)/new">\(t("＋ 撰写新提案", "+ Write a new proposal"))</a></p>
+            \(proposalTable(page, mine))
+            """)
+    }
+
+    func unitHome(_ page: PageRequest) async throws -> Response {
+        let t = page.t
+        let items = try await store.inbox()
+        let today = store.today
+        var counts: [InboxItem.Bucket: Int] = [:]
+        for item in items { counts[item.bucket(today: today), default: 0] += 1 }
+        let labels: [(InboxItem.Bucket, String)] = [
+            (.unacknowledged, t("未签收", "Not acknowledged")), (.inProgress, t("在办", "In progress")),
+            (.dueSoon, t("即将到期", "Due soon")), (.overdue, t("逾期", "Overdue")), (.replied, t("已答复", "Replied")),
+        ]
+        let tiles: [HTML] = labels.map { "<li><b>\(counts[$0.0] ?? 0)</b>\($0.1)</li>" }
+        let rows: [HTML] = items.map { item in
+            let bucket = item.bucket(today: today)
+            let tag: HTML = switch bucket {
+            case .overdue: "<span class=\"tag late\">\(t("逾期", "overdue"))</span>"
+            case .dueSoon: "<span class=\"tag soon\">\(t("即将到期", "due soon"))</span>"
+            case .replied: "<span class=\"tag done\">\(t("已答复", "replied"))</span>"
+            case .unacknowledged: "<span class=\"tag\">\(t("未签收", "not acknowledged"))</span>"
+            case .inProgress: "<span class=\"tag\">\(t("在办", "in progress"))</span>"
+            }
+            return """
+                <tr><td><a href="\(base)/p/\(item.number)">\(item.number)</a></td><td>\(item.title)</td><td>\(t.role(item.role))</td>
+                <td>\(item.dueOn.description)</td><td>\(tag)</td></tr>
+                """
+        }
+        return Pages.layout(page, title: t("办理工作台", "Inbox"), county: county.value, """
+            <h1>\(t("办理工作台", "Inbox"))</h1>
+            <ul class="counts" aria-label="\(t("统计", "Counts"))">\(tiles)</ul>
+            <div class="scroll"><table>
+            <thead><tr><th scope="col">\(t("编号", "No."))</th><th scope="col">\(t("案由", "Title"))</th><th scope="col">\(t("办理方式", "Role"))</th>
+            <th scope="col">\(t("办理期限", "Due"))</th><th scope="col">\(t("状态", "State"))</th></tr></thead>
+            <tbody>\(rows)</tbody></table></div>
+            """)
+    }
+
+    func officeHome(_ page: PageRequest) async throws -> Response {
+        let t = page.t
+        let filed = try await store.list(ProposalFilter(status: .filed))
+        let registered = try await store.list(ProposalFilter(status: .registered))
+        let overdue = try await store.list(ProposalFilter(overdue: true))
+        let key = try await store.list(ProposalFilter(key: true))
+        let extensions = isOffice ? try await store.pendingExtensions() : []
+        let extensionRows: [HTML] = extensions.map {
+            "<tr><td><a href=\"\(base)/p/\($0.number)\">\($0.number)</a></td><td>\($0.unit)</td><td>\($0.dueOn.description)</td><td>\($0.until.description)</td><td>\($0.reason)</td></tr>"
+        }
+        var sections: [HTML] = []
+        if role == .supervisor {
+            sections.append("<h2>\(t("重点提案", "Key proposals"))</h2>\(proposalTable(page, key))")
+        }
+        sections.append("<h2>\(t("待审查", "To review")) (\(filed.count))</h2>\(proposalTable(page, filed))")
+        sections.append("<h2>\(t("待交办", "To assign")) (\(registered.count))</h2>\(proposalTable(page, registered))")
+        if isOffice {
+            sections.append("""
+                <h2>\(t("延期申请", "Extension requests")) (\(extensions.count))</h2>
+                <div class="scroll"><table><thead><tr><th scope="col">\(t("编号", "No."))</th><th scope="col">\(t("单位", "Unit"))</th>
+                <th scope="col">\(t("原期限", "Due"))</th><th scope="col">\(t("申请延至", "Asked until"))</th><th scope="col">\(t("理由", "Reason"))</th></tr></thead>
+                <tbody>\(extensionRows)</tbody></table></div>
+                """)
+        }
+        sections.append("<h2>\(t("逾期未办复", "Overdue")) (\(overdue.count))</h2>\(proposalTable(page, overdue))")
+        if role != .supervisor {
+            sections.append("<h2>\(t("重点提案", "Key proposals")) (\(key.count))</h2>\(proposalTable(page, key))")
+        }
+        return Pages.layout(page, title: t("提案工作", "Proposal office"), county: county.value, """
+            <h1>\(t("提案工作", "Proposal office"))</h1>
+            \(sections)
+            """)
+    }
+
+    func proposalTable(_ page: PageRequest, _ rows: [ProposalSummary]) -> HTML {
+        let t = page.t
+        guard !rows.isEmpty else { return "<p class=\"muted\">\(t("暂无。", "None."))</p>" }
+        let body: [HTML] = rows.map { p in
+            let due: HTML = p.dueOn.map { "\($0.description)\(p.overdue ? " " : "")" } ?? .empty
+            let late: HTML = p.overdue ? "<span class=\"tag late\">\(t("逾期", "overdue"))</span>" : .empty
+            return """
+                <tr><td><a href="\(base)/p/\(p.number)">\(p.number)</a></td><td>\(p.title)</td><td>\(t.status(p.status))</td>
+                <td>\(p.units)</td><td>\(due)\(late)</td></tr>
+                """
+        }
+        return """
+            <div class="scroll"><table>
+            <thead><tr><th scope="col">\(t("编号", "No."))</th><th scope="col">\(t("案由", "Title"))</th><th scope="col">\(t("状态", "Status"))</th>
+            <th scope="col">\(t("承办单位", "Units"))</th><th scope="col">\(t("办理期限", "Due"))</th></tr></thead>
+            <tbody>\(body)</tbody></table></div>
+            """
+    }
+
+    // MARK: Filing
+
+    func newProposal(_ page: PageRequest, values: Form?, problem: String?) async throws -> Response {
+        let t = page.t
+        guard role == .member else { throw NotFound() }
+        let v = { (name: String) in values?[name] ?? "" }
+        let categories: [HTML] = ProposalCategory.allCases.map {
+            "<option value=\"\($0.rawValue)\"\(HTML.flag("selected", v("category") == $0.rawValue))>\(t.category($0))</option>"
+        }
+        return Pages.layout(page, title: t("撰写提案", "New proposal"), status: problem == nil ? .ok : .unprocessableContent, county: county.value, """
+            <h1>\(t("撰写提案", "New proposal"))</h1>
+            \(Pages.problem(problem))
+            <form method="post" action="\(base)/new" class="card">
+            \(Pages.csrf(page))
+            <label for="title">\(t("案由（标题）", "Title (案由)"))</label>
+            <input id="title" name="title" maxlength="300" required value="\(v("title"))">
+            <label for="category">\(t("类别", "Category"))</label>
+            <select id="category" name="category">\(categories)</select>
+            <label for="body">\(t("内容（情况分析与具体建议）", "Body (the situation and concrete proposals)"))</label>
+            <textarea id="body" name="body" rows="12">\(v("body"))</textarea>
+            <label for="co_authors">\(t("联名委员（可选，用顿号或逗号分隔）", "Co-authors (optional, separated by commas)"))</label>
+            <input id="co_authors" name="co_authors" value="\(v("co_authors"))">
+            <button type="submit">\(t("提交提案", "File the proposal"))</button>
+            </form>
+            """)
+    }
+
+    func fileProposal(_ page: inout PageRequest) async throws -> Response {
+        guard role == .member, let form = page.form else { throw NotFound() }
+        let t = page.t
+        do {
+            guard let own = try await store.ownName() else { throw WorkflowError("this account is linked to no member") }
+            let coAuthors = (form["co_authors"] ?? "").split(whereSeparator: { "、,，;；".contains($0) })
+                .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            guard let category = ProposalCategory(rawValue: form["category"] ?? "") else {
+                throw WorkflowError(t("类别：请选择", "category: choose one"))
+            }
+            let outcome = try await store.file(NewProposal(
+                title: form["title"] ?? "", body: form["body"] ?? "", category: category, kind: coAuthors.isEmpty ? .individual : .joint,
+                lead: own, coAuthors: coAuthors))
+            return server.done("\(base)/p/\(outcome.number)", Flash(ok: true, text: t("提案已提交：", "Filed: ") + outcome.number), page)
+        } catch let error as WorkflowError where !WebServer.isHidden(error) {
+            return server.finish(try await newProposal(page, values: form, problem: error.description), page)
+        }
+    }
+
+    // MARK: A proposal
+
+    func proposal(_ page: PageRequest, number: String, preview: HTML = .empty) async throws -> Response {
+        let t = page.t
+        let p = try await store.show(number)
+        let own = role == .unit || role == .member ? try await store.ownName() : nil
+        let authors = p.authors.map { $0.member + ($0.lead ? t("（领衔）", " (lead)") : "") }.joined(separator: "、")
+        let assignments: [HTML] = p.assignments.map { a in
+            var state: [HTML] = []
+            if a.returnedAt != nil { state.append("<span class=\"tag\">\(t("已申退", "returned"))</span>") }
+            if a.acknowledgedAt != nil { state.append("<span class=\"tag done\">\(t("已签收", "acknowledged"))</span>") }
+            if a.repliedAt != nil { state.append("<span class=\"tag done\">\(t("已答复", "replied"))</span>") }
+            if a.overdue { state.append("<span class=\"tag late\">\(t("逾期", "overdue"))</span>") }
+            if let until = a.extensionRequested { state.append("<span class=\"tag soon\">\(t("申请延期至", "extension asked until")) \(until.description)</span>") }
+            return "<tr><td>\(a.unit)</td><td>\(t.role(a.role))</td><td>\(a.dueAt.description)\(a.extended ? t("（已延期）", " (extended)") : "")</td><td>\(state)</td></tr>"
+        }
+        let replies: [HTML] = p.replies.map { r in
+            """
+            <article class="card"><h3>\(r.unit) · \(t.replyCategory(r.category))</h3>
+            <p class="muted">\(t("第", "Round "))\(r.round)\(t("轮 · ", " · "))\(LocalTime.display(r.repliedAt))</p>
+            <div class="body">\(r.text)</div></article>
+            """
+        }
+        let opinions: [HTML] = p.opinions.map { o in
+            "<article class=\"card\"><h3>\(o.unit) \(t("会办意见", "co-handling view"))</h3><p class=\"muted\">\(LocalTime.display(o.sentAt))</p><div class=\"body\">\(o.text)</div></article>"
+        }
+        let evaluations: [HTML] = p.evaluations.map { e in
+            "<li>\(e.member)：\(t("办理结果", "result")) \(t.rating(e.rating))\(e.processRating.map { "，" + t("办理态度", "attitude") + " " + t.rating($0) } ?? "")\(e.comment.map { "，" + $0 } ?? "")（\(LocalTime.display(e.evaluatedAt))）</li>"
+        }
+        let timeline: [HTML] = p.timeline.map { e in
+            "<li><time>\(LocalTime.display(e.at))</time> \(t.action(e.action)) · \(e.actor)\(e.detail["unit"].map { " · " + $0 } ?? "")\(e.detail["reason"].map { " · " + $0 } ?? "")</li>"
+        }
+        let actions = try await actionForms(page, p, own: own)
+        return Pages.layout(page, title: "\(p.number) \(p.title)", county: county.value, """
+            <h1>\(p.number) \(p.title)</h1>
+            <dl class="facts card">
+            <dt>\(t("状态", "Status"))</dt><dd>\(t.status(p.status))\(p.key ? " · " + t("重点提案", "key proposal") : "")</dd>
+            <dt>\(t("提案人", "Authors"))</dt><dd>\(authors)</dd>
+            <dt>\(t("类别", "Category"))</dt><dd>\(t.category(p.category)) · \(t.kind(p.kind))</dd>
+            <dt>\(t("提交时间", "Filed"))</dt><dd>\(LocalTime.display(p.filedAt))</dd>
+            \(p.declineReason.map { "<dt>\(t("不予立案理由", "Declined because"))</dt><dd>\($0)</dd>" as HTML } ?? .empty)
+            \(p.mergedInto.map { "<dt>\(t("并入", "Merged into"))</dt><dd><a href=\"\(base)/p/\($0)\">\($0)</a></dd>" as HTML } ?? .empty)
+            </dl>
+            <h2>\(t("提案内容", "Text"))</h2>
+            <div class="body">\(p.body)</div>
+            \(preview)
+            \(assignments.isEmpty ? .empty : """
+                <h2>\(t("承办单位", "Handling units"))</h2>
+                <div class="scroll"><table><thead><tr><th scope="col">\(t("单位", "Unit"))</th><th scope="col">\(t("办理方式", "Role"))</th>
+                <th scope="col">\(t("办理期限", "Due"))</th><th scope="col">\(t("进展", "Progress"))</th></tr></thead><tbody>\(assignments)</tbody></table></div>
+                """ as HTML)
+            \(opinions.isEmpty ? .empty : "<h2>\(t("会办单位意见", "Co-handling views"))</h2>\(opinions)" as HTML)
+            \(replies.isEmpty ? .empty : "<h2>\(t("答复", "Replies"))</h2>\(replies)" as HTML)
+            \(evaluations.isEmpty ? .empty : "<h2>\(t("委员评价", "Ratings"))</h2><ul>\(evaluations)</ul>" as HTML)
+            \(actions.isEmpty ? .empty : "<h2 class=\"no-print\">\(t("办理", "Act"))</h2><div class=\"actions\">\(actions)</div>" as HTML)
+            <h2>\(t("办理过程", "Timeline"))</h2>
+            <ol class="timeline">\(timeline)</ol>
+            """)
+    }
+
+    /// The forms this person may use on this proposal now (the store checks again on submit).
+    func actionForms(_ page: PageRequest, _ p: ProposalDetail, own: String?) async throws -> [HTML] {
+        let t = page.t
+        let status = ProposalStatus(rawValue: p.status)
+        var forms: [HTML] = []
+        func form(_ action: String, _ title: String, _ fields: HTML, button: String) -> HTML {
+            """
+            <form method="post" action="\(base)/p/\(p.number)/\(action)" class="card">
+            <h3>\(title)</h3>
+            \(Pages.csrf(page))
+            \(fields)
+            <button type="submit">\(button)</button>
+            </form>
+            """
+        }
+        let ratings: [HTML] = Rating.allCases.map { "<option value=\"\($0.rawValue)\">\(t.rating($0.rawValue))</option>" }
+        switch role {
+        case .member:
+            if status == .filed {
+                forms.append(form("withdraw", t("撤回提案", "Withdraw"), """
+                    <label for="w-reason">\(t("理由（可选）", "Reason (optional)"))</label><input id="w-reason" name="reason">
+                    """, button: t("撤回", "Withdraw")))
+            }
+            if status == .returned {
+                forms.append(form("resubmit", t("重新提交", "Resubmit"), .empty, button: t("重新提交", "Resubmit")))
+            }
+            let rated = p.evaluations.contains { $0.member == own && $0.round == p.round }
+            if status == .replied, !rated {
+                forms.append(form("evaluate", t("征询意见表", "Satisfaction form"), """
+                    <label for="e-result">\(t("对办理结果", "The result"))</label><select id="e-result" name="rating">\(ratings)</select>
+                    <label for="e-attitude">\(t("对办理态度", "The unit's attitude"))</label><select id="e-attitude" name="process_rating">\(ratings)</select>
+                    <label for="e-comment">\(t("意见和建议", "Comment"))</label><textarea id="e-comment" name="comment" rows="4"></textarea>
+                    """, button: t("提交评价", "Send the rating")))
+            }
+        case .unit:
+            guard let own, let mine = p.assignments.first(where: { $0.unit == own && $0.returnedAt == nil }) else { break }
+            let open = status == .assigned || status == .rehandling
+            if mine.acknowledgedAt == nil, open {
+                forms.append(form("acknowledge", t("签收", "Acknowledge receipt"), "<p>\(t("确认已收到交办的提案。", "Confirm that the proposal reached you."))</p>" as HTML, button: t("签收", "Acknowledge")))
+            }
+            if mine.role == "co", open, !p.opinions.contains(where: { $0.unit == own }) {
+                forms.append(form("opinion", t("会办意见", "Co-handling view"), """
+                    <label for="o-text">\(t("意见（送主办单位）", "Your view (to the lead unit)"))</label><textarea id="o-text" name="text" rows="6" required></textarea>
+                    """, button: t("提交意见", "Send the view")))
+            }
+            if mine.role != "co", open, mine.repliedAt == nil {
+                let categories: [HTML] = ReplyCategory.allCases.map { "<option value=\"\($0.rawValue)\">\(t.replyCategory($0.rawValue))</option>" }
+                forms.append(form("reply", t("答复（复文）", "Reply"), """
+                    <label for="r-category">\(t("答复类别", "Category"))</label><select id="r-category" name="category">\(categories)</select>
+                    <label for="r-text">\(t("答复正文", "Text"))</label><textarea id="r-text" name="text" rows="10" required></textarea>
+                    """, button: t("提交答复", "Send the reply")))
+                if mine.extensionRequested == nil {
+                    forms.append(form("request-extension", t("申请延期", "Ask for an extension"), """
+                        <label for="x-until">\(t("延至（日期）", "Until (date)"))</label><input id="x-until" name="until" type="date" required>
+                        <label for="x-reason">\(t("理由", "Reason"))</label><input id="x-reason" name="reason" required>
+                        """, button: t("提交申请", "Ask")))
+                }
+                forms.append(form("unit-return", t("申退", "Return the assignment"), """
+                    <label for="u-reason">\(t("理由（不属于本单位职责等）", "Reason (not this unit's competence…)"))</label><input id="u-reason" name="reason" required>
+                    """, button: t("申请退回", "Return")))
+            }
+        case .staff, .operator:
+            if status == .filed {
+                let reasons: [HTML] = DeclineReason.allCases.map { "<option value=\"\($0.rawValue)\">\(t.decline($0))</option>" }
+                forms.append(form("review", t("审查", "Review"), """
+                    <fieldset><legend>\(t("审查意见", "Decision"))</legend>
+                    <label class="choice"><input type="radio" name="decision" value="register" checked>\(t("立案", "Register"))</label>
+                    <label class="choice"><input type="radio" name="decision" value="decline">\(t("不予立案", "Decline"))</label>
+                    <label class="choice"><input type="radio" name="decision" value="return">\(t("退回修改", "Return to the author"))</label>
+                    <label class="choice"><input type="radio" name="decision" value="convert">\(t("转为意见建议", "Convert to a suggestion"))</label>
+                    <label class="choice"><input type="radio" name="decision" value="merge">\(t("并案", "Merge"))</label>
+                    </fieldset>
+                    <label for="v-reason">\(t("不予立案理由", "Reason for declining"))</label><select id="v-reason" name="reason">\(reasons)</select>
+                    <label for="v-into">\(t("并入提案编号", "Merge into (number)"))</label><input id="v-into" name="into">
+                    <label for="v-note">\(t("说明", "Note"))</label><input id="v-note" name="note">
+                    """, button: t("确定", "Decide")))
+            }
+            if status == .registered {
+                let units = try await store.units().filter(\.active)
+                let leadOptions: [HTML] = units.map { "<option value=\"\($0.name)\">\($0.name)</option>" }
+                let coBoxes: [HTML] = units.map { "<label class=\"choice\"><input type=\"checkbox\" name=\"co\" value=\"\($0.name)\">\($0.name)</label>" }
+                forms.append(form("assign", t("交办", "Assign"), """
+                    <label for="a-lead">\(t("主办单位", "Lead unit"))</label><select id="a-lead" name="lead">\(leadOptions)</select>
+                    <fieldset><legend>\(t("会办单位（可选）", "Co-handling units (optional)"))</legend>\(coBoxes)</fieldset>
+                    """, button: t("预览办理期限", "Preview the deadline")))
+            }
+            if status == .assigned || status == .rehandling {
+                for a in p.assignments where a.returnedAt == nil && a.role != "co" && a.repliedAt == nil {
+                    if let until = a.extensionRequested {
+                        forms.append(form("extend", "\(a.unit) \(t("申请延期至", "asks for an extension until")) \(until.description)", """
+                            <input type="hidden" name="unit" value="\(a.unit)">
+                            <fieldset><legend>\(t("决定", "Decision"))</legend>
+                            <label class="choice"><input type="radio" name="decision" value="approve" checked>\(t("同意", "Approve"))</label>
+                            <label class="choice"><input type="radio" name="decision" value="refuse">\(t("不同意", "Refuse"))</label></fieldset>
+                            <label for="x-note-\(a.unit)">\(t("说明（可选）", "Note (optional)"))</label><input id="x-note-\(a.unit)" name="note">
+                            """, button: t("确定", "Decide")))
+                    }
+                }
+            }
+            if !p.key, [.registered, .assigned, .replied, .rehandling].contains(status) {
+                forms.append(form("mark-key", t("列为重点提案", "Mark as key proposal"), """
+                    <label for="k-supervisor">\(t("督办领导", "Supervising leader"))</label><input id="k-supervisor" name="supervisor" required>
+                    """, button: t("确定", "Mark")))
+            }
+            if p.needsConsultation, status != .closed {
+                forms.append(form("consult", t("当面协商", "Consultation"), """
+                    <label for="c-outcome">\(t("协商结果", "Outcome"))</label><textarea id="c-outcome" name="outcome" rows="4" required></textarea>
+                    """, button: t("记录并办结", "Record and close")))
+            }
+        case .supervisor:
+            if p.key, status != .closed {
+                let kinds: [HTML] = SupervisionKind.allCases.map {
+                    "<option value=\"\($0.rawValue)\">\($0 == .meeting ? t("座谈会", "meeting") : $0 == .siteVisit ? t("实地视察", "site visit") : t("其他", "other"))</option>"
+                }
+                forms.append(form("supervise", t("督办记录", "Supervision"), """
+                    <label for="s-kind">\(t("方式", "Kind"))</label><select id="s-kind" name="kind">\(kinds)</select>
+                    <label for="s-note">\(t("情况", "Note"))</label><textarea id="s-note" name="note" rows="4"></textarea>
+                    """, button: t("记录", "Record")))
+            }
+        default: break
+        }
+        return forms
+    }
+
+    /// A step from a proposal page's form; back to the page with its outcome.
+    func step(_ page: inout PageRequest, number: String, action: String) async throws -> Response {
+        let t = page.t
+        let form = page.form ?? Form()
+        let back = "\(base)/p/\(number)"
+        do {
+            let outcome: Outcome
+            switch action {
+            case "withdraw": outcome = try await store.withdraw(number, reason: form["reason"].flatMap { $0.isEmpty ? nil : $0 })
+            case "resubmit": outcome = try await store.resubmit(number)
+            case "evaluate":
+                guard let rating = Rating(rawValue: form["rating"] ?? "") else { throw WorkflowError(t("办理结果：请选择", "result: choose one")) }
+                outcome = try await store.evaluate(
+                    number, member: nil, rating: rating, processRating: Rating(rawValue: form["process_rating"] ?? ""),
+                    comment: form["comment"].flatMap { $0.isEmpty ? nil : $0 })
+            case "acknowledge": outcome = try await store.acknowledge(number, unit: nil)
+            case "opinion": outcome = try await store.opinion(number, unit: nil, text: form["text"] ?? "")
+            case "reply":
+                guard let category = ReplyCategory(rawValue: form["category"] ?? "") else { throw WorkflowError(t("答复类别：请选择", "category: choose one")) }
+                outcome = try await store.reply(number, unit: nil, category: category, text: form["text"] ?? "")
+            case "request-extension":
+                let until = try CalendarDate(form["until"] ?? "")
+                outcome = try await store.requestExtension(number, unit: nil, until: until, reason: form["reason"] ?? "")
+            case "unit-return": outcome = try await store.unitReturn(number, unit: nil, reason: form["reason"] ?? "")
+            case "review":
+                let decision: ReviewDecision
+                let note = form["note"].flatMap { $0.isEmpty ? nil : $0 }
+                switch form["decision"] ?? "" {
+                case "register": decision = .register
+                case "decline": decision = .decline(DeclineReason(rawValue: form["reason"] ?? "") ?? .other, note: note)
+                case "return": decision = .returnToAuthor(note: note)
+                case "convert": decision = .convert(note: note)
+                case "merge": decision = .mergeInto(form["into"] ?? "")
+                default: throw WorkflowError(t("审查意见：请选择", "decision: choose one"))
+                }
+                outcome = try await store.review(number, decision)
+            case "assign":
+                let lead = form["lead"] ?? ""
+                let co = form.all("co").filter { $0 != lead }
+                guard form["confirm"] == "yes" else {
+                    // First the deadline it will get, then the confirmation.
+                    let due = try await store.assignmentDeadline()
+                    let hidden: [HTML] = co.map { "<input type=\"hidden\" name=\"co\" value=\"\($0)\">" }
+                    let preview: HTML = """
+                        <form method="post" action="\(back)/assign" class="card" id="confirm-assign">
+                        <h2>\(t("确认交办", "Confirm the assignment"))</h2>
+                        \(Pages.csrf(page))
+                        <input type="hidden" name="lead" value="\(lead)">\(hidden)<input type="hidden" name="confirm" value="yes">
+                        <p>\(t("主办：", "Lead: "))\(lead)\(co.isEmpty ? "" : t("；会办：", "; co-handling: ") + co.joined(separator: "、"))</p>
+                        <p>\(t("办理期限将为", "The deadline will be")) <strong>\(due.description)</strong></p>
+                        <button type="submit">\(t("确认交办", "Assign"))</button> <a href="\(back)">\(t("取消", "Cancel"))</a>
+                        </form>
+                        """
+                    return server.finish(try await proposal(page, number: number, preview: preview), page)
+                }
+                outcome = try await store.assign(number, lead: lead, co: co)
+            case "extend":
+                let unit = form["unit"] ?? ""
+                if form["decision"] == "refuse" {
+                    outcome = try await store.refuseExtension(number, unit: unit, note: form["note"].flatMap { $0.isEmpty ? nil : $0 })
+                } else {
+                    outcome = try await store.extend(number, unit: unit, until: nil)
+                }
+            case "mark-key": outcome = try await store.markKey(number, supervisor: form["supervisor"] ?? "")
+            case "consult": outcome = try await store.consult(number, outcome: form["outcome"] ?? "", heldOn: nil)
+            case "supervise":
+                outcome = try await store.supervise(
+                    number, supervisor: nil, kind: SupervisionKind(rawValue: form["kind"] ?? "") ?? .other,
+                    note: form["note"].flatMap { $0.isEmpty ? nil : $0 }, heldOn: nil)
+            default: throw NotFound()
+            }
+            return server.done("\(base)/p/\(outcome.number)", Flash(ok: true, text: outcome.message), page)
+        } catch let error as WorkflowError where !WebServer.isHidden(error) {
+            return server.done(back, Flash(ok: false, text: error.description), page)
+        }
+    }
+
+    // MARK: Figures
+
+    func report(_ page: PageRequest) async throws -> Response {
+        let t = page.t
+        let year = Int(page.query("year") ?? "") ?? store.today.year
+        guard (2000...2100).contains(year) else { throw NotFound() }
+        let annual = try await AnnualReport.compute(store, year: year)
+        let units = try await UnitReport.compute(store, year: year)
+        let (_, body) = HTMLReport.sections(comparison: nil, annual: annual, units: units, generatedAt: LocalTime.display(Date()))
+        let years: [HTML] = (max(2000, year - 4)...store.today.year).reversed().map {
+            "<a href=\"\(base)/report?year=\($0)\"\($0 == year ? " aria-current=\"page\"" : "")>\($0)</a>"
+        }
+        return Pages.layout(page, title: t("年度报告", "Annual report"), county: county.value, """
+            <p class="no-print">\(t("年份：", "Year: "))\(HTML.join(years, separator: " · "))</p>
+            <div class="report scroll">\(HTML(trusted: body))</div>
+            """)
+    }
+}

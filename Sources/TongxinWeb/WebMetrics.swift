@@ -1,0 +1,38 @@
+import CoreMetrics
+import Prometheus
+import Synchronization
+
+/// The web's metrics, the worker's way (swift-metrics into a Prometheus registry of its own):
+/// requests by route and status, and their durations as a histogram.
+final class WebMetrics: Sendable {
+    let registry = PrometheusCollectorRegistry()
+    private let factory: PrometheusMetricsFactory
+    private let series = Mutex<[String: (CoreMetrics.Counter, CoreMetrics.Timer)]>([:])
+
+    init() {
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.defaultDurationHistogramBuckets = [
+            .milliseconds(1), .microseconds(2500), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
+            .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .milliseconds(2500), .seconds(5),
+        ]
+        self.factory = factory
+    }
+
+    func record(route: String, status: Int, duration: Duration) {
+        let key = "\(route) \(status)"
+        let (counter, timer) = series.withLock { series in
+            if let known = series[key] { return known }
+            let made = (
+                CoreMetrics.Counter(label: "tongxin_web_requests_total", dimensions: [("route", route), ("status", String(status))], factory: factory),
+                CoreMetrics.Timer(label: "tongxin_web_request_duration_seconds", dimensions: [("route", route)], factory: factory)
+            )
+            series[key] = made
+            return made
+        }
+        counter.increment()
+        timer.recordNanoseconds(Int64(duration.components.seconds) * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
+    }
+
+    /// Prometheus text format 0.0.4.
+    func text() -> String { registry.emitToString() }
+}

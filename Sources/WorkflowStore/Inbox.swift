@@ -1,0 +1,102 @@
+public import Foundation
+import PostgresClient
+public import TongxinBase
+import Workflow
+
+/// One assignment in a handling unit's inbox (the web's unit home page).
+public struct InboxItem: Codable, Sendable {
+    public var number: String
+    public var title: String
+    public var status: String
+    /// lead, co or parallel.
+    public var role: String
+    public var assignedAt: Date
+    public var dueOn: CalendarDate
+    public var acknowledged: Bool
+    public var replied: Bool
+    /// A co-handling unit's view sent to the lead unit.
+    public var opinionSent: Bool
+    public var extensionRequested: CalendarDate?
+
+    /// The inbox's columns: 未签收, 在办, 即将到期 (due within `soonDays`), 逾期, 已答复.
+    public enum Bucket: String, Sendable, CaseIterable {
+        case unacknowledged, inProgress = "in_progress", dueSoon = "due_soon", overdue, replied
+    }
+
+    /// Where the item counts on `today` (one bucket: an unacknowledged overdue item is overdue).
+    public func bucket(today: CalendarDate, soonDays: Int = 14) -> Bucket {
+        let done = role == "co" ? opinionSent : replied
+        if done { return .replied }
+        if dueOn < today { return .overdue }
+        if !acknowledged { return .unacknowledged }
+        if dueOn.daysSinceEpoch - today.daysSinceEpoch <= soonDays { return .dueSoon }
+        return .inProgress
+    }
+}
+
+extension WorkflowStore {
+    /// The principal's unit's assignments (not returned), soonest deadline first: the unit's
+    /// inbox. Only a unit account has one.
+    public func inbox() async throws -> [InboxItem] {
+        try await read { context in
+            try authorize(.listProposals, countyTarget(context))
+            guard principal.role == .unit, let unit = principal.unitID else {
+                throw WorkflowError("inbox: \(principal.login) (\(principal.role.rawValue)) is not a handling unit's account")
+            }
+            let rows = try await context.tx.query("""
+                SELECT p.number, p.title, p.status, a.role, a.assigned_at, a.due_on, a.acknowledged_at IS NOT NULL,
+                       a.replied_at IS NOT NULL, EXISTS (SELECT 1 FROM co_opinion o WHERE o.assignment_id = a.id),
+                       (SELECT r.until FROM extension_request r WHERE r.assignment_id = a.id AND r.state = 'pending')
+                FROM assignment a JOIN proposal p ON p.id = a.proposal_id
+                WHERE a.unit_id = \(unit) AND a.returned_at IS NULL
+                ORDER BY a.replied_at IS NOT NULL, a.due_on, p.number
+                """)
+            return try rows.decode((String, String, String, String, Date, CalendarDate, Bool, Bool, Bool, CalendarDate?).self).map {
+                InboxItem(
+                    number: $0.0, title: $0.1, status: $0.2, role: $0.3, assignedAt: $0.4, dueOn: $0.5, acknowledged: $0.6,
+                    replied: $0.7, opinionSent: $0.8, extensionRequested: $0.9)
+            }
+        }
+    }
+
+    /// The deadline an assignment made today would get (the county's handling period on its
+    /// working calendar): shown to the office before it confirms an assignment.
+    public func assignmentDeadline() async throws -> CalendarDate {
+        try await read { context in
+            try authorize(.assignProposal, countyTarget(context))
+            let calendar = try await calendar(context)
+            return try calendar.adding(months: context.settings.handlingMonths, to: today)
+        }
+    }
+
+    /// Extension requests the office has not decided, oldest first.
+    public func pendingExtensions() async throws -> [(number: String, unit: String, dueOn: CalendarDate, until: CalendarDate, reason: String)] {
+        try await read { context in
+            try authorize(.extendDeadline, countyTarget(context))
+            let rows = try await context.tx.query("""
+                SELECT p.number, u.name, a.due_on, r.until, r.reason
+                FROM extension_request r JOIN assignment a ON a.id = r.assignment_id
+                JOIN proposal p ON p.id = a.proposal_id JOIN unit u ON u.id = a.unit_id
+                WHERE r.state = 'pending' ORDER BY r.requested_at
+                """)
+            return try rows.decode((String, String, CalendarDate, CalendarDate, String).self).map {
+                (number: $0.0, unit: $0.1, dueOn: $0.2, until: $0.3, reason: $0.4)
+            }
+        }
+    }
+}
+
+extension WorkflowStore {
+    /// The name of the member or handling unit the principal is (nil for other roles).
+    public func ownName() async throws -> String? {
+        try await read { context in
+            if principal.role == .member, let id = principal.memberID {
+                return try await context.tx.query("SELECT name FROM member WHERE id = \(id)").first?.decode(String.self)
+            }
+            if principal.role == .unit, let id = principal.unitID {
+                return try await context.tx.query("SELECT name FROM unit WHERE id = \(id)").first?.decode(String.self)
+            }
+            return nil
+        }
+    }
+}
