@@ -101,8 +101,8 @@ echo "   linked to their account; steps happen now, by the server's clock"
 $T county create hengdong --name 衡东县 --region 湖南省衡阳市
 # Runs tongxin connected as PostgreSQL login $1 (on the throwaway server's socket).
 as_login() { login=$1; shift; env -u DATABASE_URL PGUSER="$login" "$T" "$@"; }
-psql -q -c "CREATE ROLE hd_staff LOGIN; CREATE ROLE hd_li LOGIN; CREATE ROLE hd_zjj LOGIN;
-            GRANT tongxin_county_hengdong TO hd_staff, hd_li, hd_zjj;"
+psql -q -c "CREATE ROLE hd_staff LOGIN; CREATE ROLE hd_li LOGIN; CREATE ROLE hd_zhou LOGIN; CREATE ROLE hd_zjj LOGIN;
+            GRANT tongxin_county_hengdong TO hd_staff, hd_li, hd_zhou, hd_zjj;"
 $T account add hd.staff --role staff --county hengdong --db-login hd_staff
 for step in "sector add 经济界" "member add 李委员 --sector 经济界" "member add 周委员 --sector 经济界" "unit add 衡东县住建局" \
             "session open --year $Y --name 第十届委员会会议"; do
@@ -111,7 +111,12 @@ for step in "sector add 经济界" "member add 李委员 --sector 经济界" "me
 done
 $T account add hd.li --role member --county hengdong --member 李委员 --db-login hd_li
 $T account add hd.zjj --role unit --county hengdong --unit 衡东县住建局 --db-login hd_zjj
-as_login hd_li proposal file --county hengdong --title 关于老旧小区加装电梯的建议 --category 城乡建设 --kind joint --lead 李委员 --co 周委员
+$T account add hd.zhou --role member --county hengdong --member 周委员 --db-login hd_zhou
+echo "-- 联名: 李委员 saves a draft naming 周委员, who confirms as themselves; then 李委员 files it"
+DRAFT=$(as_login hd_li proposal draft save --county hengdong --title 关于老旧小区加装电梯的建议 --category 城乡建设 --co 周委员 | tee /dev/stderr | grep -oE 'D[0-9]+' | head -1)
+as_login hd_li proposal draft submit "$DRAFT" --county hengdong || true
+as_login hd_zhou proposal draft confirm "$DRAFT" --county hengdong
+as_login hd_li proposal draft submit "$DRAFT" --county hengdong
 echo "-- a registration back-dated three days without a reason is refused; with one it is recorded, both clocks kept"
 THREE_DAYS_AGO=$(TZ=Asia/Shanghai date -d '-3 days' +%Y-%m-%d)
 as_login hd_staff proposal review "$Y-001" --register --county hengdong --as-of "$THREE_DAYS_AGO" || true
@@ -119,7 +124,7 @@ as_login hd_staff proposal review "$Y-001" --register --county hengdong --as-of 
 as_login hd_staff proposal assign "$Y-001" --lead 衡东县住建局 --county hengdong
 as_login hd_zjj proposal reply "$Y-001" --category B --text 已列入明年改造计划 --county hengdong
 as_login hd_li proposal evaluate "$Y-001" --rating satisfied --county hengdong
-echo "-- 周委员 has no account: staff enter the paper form on their behalf"
+echo "-- 周委员 answers the satisfaction form on paper: staff enter it on their behalf"
 as_login hd_staff proposal evaluate "$Y-001" --member 周委员 --rating basic --on-behalf --note 纸质征询意见表 --county hengdong
 as_login hd_staff audit log --proposal "$Y-001" --county hengdong
 as_login hd_staff audit verify --deep --county hengdong

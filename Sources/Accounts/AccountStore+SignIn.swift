@@ -147,6 +147,28 @@ extension AccountStore {
         }
     }
 
+    /// The forced change after signing in with a one-time code (`must_change`): the session
+    /// proves the code was just used (it is spent), so no current password is asked. Every
+    /// session ends; the caller signs in again with the new password.
+    public func setFirstPassword(session token: String, new password: String) async throws {
+        guard let account = try await session(token), account.mustChange else {
+            throw WorkflowError("new password: only right after signing in with a one-time code; otherwise give the current password")
+        }
+        try PasswordRules.check(password, login: account.login, field: "new password")
+        let policy = try await policy()
+        let hash = try Secrets.hashPassword(password, cost: policy.cost)
+        try await pool.withTransaction { tx in
+            try await tx.query("""
+                UPDATE \(identifier: Self.schema).account
+                SET password_hash = \(hash), must_change = false, reset_code_hash = NULL, reset_expires_at = NULL,
+                    password_changed_at = now()
+                WHERE id = \(account.id) AND must_change
+                """)
+            try await revokeSessions(tx, account.id)
+            try await event(tx, account.id, "password", ["with": "one-time code's session"], by: account.login)
+        }
+    }
+
     /// The account of a live session, its last use moved on; nil when the token is unknown,
     /// revoked, idle for 30 minutes, older than 12 hours, or its account disabled.
     public func session(_ token: String) async throws -> AccountRecord? {

@@ -10,7 +10,7 @@ struct ProposalCommand: AsyncParsableCommand {
         commandName: "proposal",
         abstract: "File, review, assign, reply, evaluate and supervise proposals (提案).",
         subcommands: [
-            File.self, Review.self, Resubmit.self, Withdraw.self, Assign.self, Acknowledge.self, UnitReturn.self, RequestExtension.self, Extend.self, RefuseExtension.self, Opinion.self,
+            File.self, DraftCommand.self, Review.self, Resubmit.self, Withdraw.self, Assign.self, Acknowledge.self, UnitReturn.self, RequestExtension.self, Extend.self, RefuseExtension.self, Opinion.self,
             Reply.self, Evaluate.self, Consult.self, MarkKey.self, Supervise.self, Show.self, List.self,
         ])
 

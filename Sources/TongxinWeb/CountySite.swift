@@ -33,10 +33,27 @@ struct CountySite: Sendable {
     func memberHome(_ page: PageRequest) async throws -> Response {
         let t = page.t
         let mine = try await store.list()
+        let (drafts, invited) = try await store.drafts()
+        func draftRows(_ list: [DraftRecord], invitation: Bool) -> HTML {
+            guard !list.isEmpty else { return "<p class=\"muted\">\(t("暂无。", "None."))</p>" }
+            let rows: [HTML] = list.map { d in
+                let answers = d.coSigners.map { "\($0.member)：\(coSignLabel(t, $0.state))" }.joined(separator: "、")
+                return "<tr><td><a href=\"\(base)/d/\(d.id)\">\(d.title)</a></td><td>\(invitation ? d.lead : answers)</td><td>\(LocalTime.display(d.updatedAt))</td></tr>"
+            }
+            return """
+                <div class="scroll"><table><thead><tr><th scope="col">\(t("案由", "Title"))</th>
+                <th scope="col">\(invitation ? t("领衔委员", "Lead") : t("联名委员", "Co-authors"))</th><th scope="col">\(t("更新", "Updated"))</th></tr></thead>
+                <tbody>\(rows)</tbody></table></div>
+                """
+        }
         return Pages.layout(page, title: t("我的提案", "My proposals"), county: county.value, """
             <h1>\(t("我的提案", "My proposals"))</h1>
             <p><a class="button" href="\(base)/new">\(t("＋ 撰写新提案", "+ Write a new proposal"))</a></p>
+            \(invited.isEmpty ? .empty : "<h2>\(t("待我确认的联名邀请", "Invitations to co-sign")) (\(invited.count))</h2>\(draftRows(invited, invitation: true))" as HTML)
+            <h2>\(t("已提交的提案", "Filed proposals"))</h2>
             \(proposalTable(page, mine))
+            <h2>\(t("草稿", "Drafts"))</h2>
+            \(draftRows(drafts, invitation: false))
             """)
     }
 
@@ -150,7 +167,9 @@ struct CountySite: Sendable {
             <textarea id="body" name="body" rows="12">\(v("body"))</textarea>
             <label for="co_authors">\(t("联名委员（可选，用顿号或逗号分隔）", "Co-authors (optional, separated by commas)"))</label>
             <input id="co_authors" name="co_authors" value="\(v("co_authors"))">
-            <button type="submit">\(t("提交提案", "File the proposal"))</button>
+            <p class="muted">\(t("有联名委员时，提案先存为草稿，待联名委员在各自页面确认后再提交。", "With co-authors, the proposal is kept as a draft until each has confirmed on their own page; then you file it."))</p>
+            <button type="submit" name="intent" value="file">\(t("提交提案", "File the proposal"))</button>
+            <button type="submit" name="intent" value="draft" class="secondary">\(t("暂存", "Save as draft"))</button>
             </form>
             """)
     }
@@ -165,9 +184,15 @@ struct CountySite: Sendable {
             guard let category = ProposalCategory(rawValue: form["category"] ?? "") else {
                 throw WorkflowError(t("类别：请选择", "category: choose one"))
             }
+            if form["intent"] == "draft" || !coAuthors.isEmpty {
+                let outcome = try await store.saveDraft(nil, DraftFields(
+                    title: form["title"] ?? "", body: form["body"] ?? "", category: category, coAuthors: coAuthors))
+                let text = coAuthors.isEmpty ? t("已暂存。", "Saved as a draft.")
+                    : t("已存为草稿，已邀请联名委员确认：", "Saved as a draft; co-authors invited to confirm: ") + coAuthors.joined(separator: "、")
+                return server.done("\(base)/d/\(outcome.number)", Flash(ok: true, text: text), page)
+            }
             let outcome = try await store.file(NewProposal(
-                title: form["title"] ?? "", body: form["body"] ?? "", category: category, kind: coAuthors.isEmpty ? .individual : .joint,
-                lead: own, coAuthors: coAuthors))
+                title: form["title"] ?? "", body: form["body"] ?? "", category: category, kind: .individual, lead: own))
             return server.done("\(base)/p/\(outcome.number)", Flash(ok: true, text: t("提案已提交：", "Filed: ") + outcome.number), page)
         } catch let error as WorkflowError where !WebServer.isHidden(error) {
             return server.finish(try await newProposal(page, values: form, problem: error.description), page)
@@ -429,10 +454,32 @@ struct CountySite: Sendable {
                     note: form["note"].flatMap { $0.isEmpty ? nil : $0 }, heldOn: nil)
             default: throw NotFound()
             }
-            return server.done("\(base)/p/\(outcome.number)", Flash(ok: true, text: outcome.message), page)
+            return server.done("\(base)/p/\(outcome.number)", Flash(ok: true, text: page.lang == .zh ? done(action, outcome, t) : outcome.message), page)
         } catch let error as WorkflowError where !WebServer.isHidden(error) {
             return server.done(back, Flash(ok: false, text: error.description), page)
         }
+    }
+
+    /// A step's confirmation in Chinese (the store's own message is English).
+    func done(_ action: String, _ outcome: Outcome, _ t: Tr) -> String {
+        let what: String = switch action {
+        case "withdraw": "已撤回"
+        case "resubmit": "已重新提交"
+        case "evaluate": "评价已提交"
+        case "acknowledge": "已签收"
+        case "opinion": "会办意见已送主办单位"
+        case "reply": "答复已提交"
+        case "request-extension": "延期申请已提交，待提案委审批"
+        case "unit-return": "已申请退回"
+        case "review": "审查意见已记录"
+        case "assign": "已交办"
+        case "extend": "已处理延期申请"
+        case "mark-key": "已列为重点提案"
+        case "consult": "协商结果已记录"
+        case "supervise": "督办记录已保存"
+        default: outcome.message
+        }
+        return "\(what)：\(outcome.number)（\(t.status(outcome.status))）"
     }
 
     // MARK: Figures
@@ -451,5 +498,118 @@ struct CountySite: Sendable {
             <p class="no-print">\(t("年份：", "Year: "))\(HTML.join(years, separator: " · "))</p>
             <div class="report scroll">\(HTML(trusted: body))</div>
             """)
+    }
+}
+
+func coSignLabel(_ t: Tr, _ state: String) -> String {
+    switch state {
+    case "confirmed": return t("已确认", "confirmed")
+    case "declined": return t("已谢绝", "declined")
+    default: return t("待确认", "not yet answered")
+    }
+}
+
+// MARK: Drafts (暂存) and 联名 confirmation
+
+extension CountySite {
+    func draftPage(_ page: PageRequest, id text: String) async throws -> Response {
+        let t = page.t
+        guard let id = try? DraftNumber.parse(text) else { throw NotFound() }
+        let d = try await store.draft(id)
+        let own = try await store.ownName()
+        let isLead = own == d.lead
+        let signers: [HTML] = d.coSigners.map {
+            "<tr><td>\($0.member)</td><td>\(coSignLabel(t, $0.state))</td><td>\($0.answeredAt.map(LocalTime.display) ?? "")</td></tr>"
+        }
+        var forms: [HTML] = []
+        let open = d.status == "open"
+        if open, isLead {
+            let categories: [HTML] = ProposalCategory.allCases.map {
+                "<option value=\"\($0.rawValue)\"\(HTML.flag("selected", d.category == $0.rawValue))>\(t.category($0))</option>"
+            }
+            forms.append("""
+                <form method="post" action="\(base)/d/\(d.id)/save" class="card">
+                <h3>\(t("修改草稿", "Edit the draft"))</h3>\(Pages.csrf(page))
+                <label for="title">\(t("案由（标题）", "Title (案由)"))</label><input id="title" name="title" maxlength="300" required value="\(d.title)">
+                <label for="category">\(t("类别", "Category"))</label><select id="category" name="category">\(categories)</select>
+                <label for="body">\(t("内容", "Body"))</label><textarea id="body" name="body" rows="10">\(d.body)</textarea>
+                <label for="co_authors">\(t("联名委员（用顿号或逗号分隔）", "Co-authors (separated by commas)"))</label>
+                <input id="co_authors" name="co_authors" value="\(d.coSigners.map(\.member).joined(separator: "、"))">
+                <p class="muted">\(t("修改内容后，联名委员需重新确认。", "Changing the text asks the co-authors to confirm again."))</p>
+                <button type="submit">\(t("保存", "Save"))</button>
+                </form>
+                """)
+            forms.append("""
+                <form method="post" action="\(base)/d/\(d.id)/submit" class="card">
+                <h3>\(t("提交提案", "File the proposal"))</h3>\(Pages.csrf(page))
+                <p>\(t("联名委员全部答复后可提交；谢绝者不列为联名人。", "Once every co-author has answered; those who declined are left out."))</p>
+                <button type="submit">\(t("提交", "File"))</button>
+                </form>
+                <form method="post" action="\(base)/d/\(d.id)/discard" class="card">
+                <h3>\(t("删除草稿", "Discard the draft"))</h3>\(Pages.csrf(page))
+                <button type="submit" class="secondary">\(t("删除", "Discard"))</button>
+                </form>
+                """)
+        }
+        if open, let own, let mine = d.coSigners.first(where: { $0.member == own }) {
+            forms.append("""
+                <form method="post" action="\(base)/d/\(d.id)/confirm" class="card">
+                <h3>\(t("联名确认", "Co-sign"))</h3>\(Pages.csrf(page))
+                <p>\(t("您的答复：", "Your answer: "))\(coSignLabel(t, mine.state))</p>
+                <button type="submit">\(t("确认联名", "Confirm"))</button>
+                </form>
+                <form method="post" action="\(base)/d/\(d.id)/decline" class="card">
+                <h3>\(t("谢绝联名", "Decline"))</h3>\(Pages.csrf(page))
+                <button type="submit" class="secondary">\(t("谢绝", "Decline"))</button>
+                </form>
+                """)
+        }
+        let status: String = switch d.status {
+        case "submitted": t("已提交", "filed")
+        case "discarded": t("已删除", "discarded")
+        default: t("草稿", "draft")
+        }
+        return Pages.layout(page, title: "\(d.id) \(d.title)", county: county.value, """
+            <h1>\(t("草稿", "Draft")) \(d.id)：\(d.title)</h1>
+            <dl class="facts card">
+            <dt>\(t("状态", "Status"))</dt><dd>\(status)\(d.proposal.map { " · <a href=\"\(base)/p/\($0)\">\($0)</a>" as HTML } ?? .empty)</dd>
+            <dt>\(t("领衔委员", "Lead"))</dt><dd>\(d.lead)</dd>
+            <dt>\(t("类别", "Category"))</dt><dd>\(t.category(d.category))</dd>
+            </dl>
+            <h2>\(t("提案内容", "Text"))</h2><div class="body">\(d.body)</div>
+            <h2>\(t("联名委员", "Co-authors"))</h2>
+            <div class="scroll"><table><thead><tr><th scope="col">\(t("委员", "Member"))</th><th scope="col">\(t("答复", "Answer"))</th>
+            <th scope="col">\(t("时间", "When"))</th></tr></thead><tbody>\(signers)</tbody></table></div>
+            \(forms.isEmpty ? .empty : "<div class=\"actions\">\(forms)</div>" as HTML)
+            """)
+    }
+
+    func draftStep(_ page: inout PageRequest, id text: String, action: String) async throws -> Response {
+        let t = page.t
+        guard let id = try? DraftNumber.parse(text) else { throw NotFound() }
+        let form = page.form ?? Form()
+        let back = "\(base)/d/\(DraftNumber.format(id))"
+        do {
+            let outcome: Outcome
+            switch action {
+            case "save":
+                guard let category = ProposalCategory(rawValue: form["category"] ?? "") else { throw WorkflowError(t("类别：请选择", "category: choose one")) }
+                let coAuthors = (form["co_authors"] ?? "").split(whereSeparator: { "、,，;；".contains($0) })
+                    .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+                outcome = try await store.saveDraft(id, DraftFields(title: form["title"] ?? "", body: form["body"] ?? "", category: category, coAuthors: coAuthors))
+            case "submit":
+                outcome = try await store.submitDraft(id)
+                return server.done("\(base)/p/\(outcome.number)", Flash(ok: true, text: t("提案已提交：", "Filed: ") + outcome.number), page)
+            case "discard":
+                outcome = try await store.discardDraft(id)
+                return server.done("\(base)/", Flash(ok: true, text: outcome.message), page)
+            case "confirm": outcome = try await store.answerDraft(id, confirm: true)
+            case "decline": outcome = try await store.answerDraft(id, confirm: false)
+            default: throw NotFound()
+            }
+            return server.done(back, Flash(ok: true, text: outcome.message), page)
+        } catch let error as WorkflowError where !WebServer.isHidden(error) {
+            return server.done(back, Flash(ok: false, text: error.description), page)
+        }
     }
 }

@@ -109,8 +109,10 @@ enum Pages {
             \(Pages.problem(problem))
             <form method="post" action="/password" class="card narrow">
             \(csrf(page))
-            <label for="current">\(t("当前密码或一次性验证码", "Current password or one-time code"))</label>
-            <input id="current" name="current" type="password" autocomplete="current-password" required>
+            \(forced ? .empty : """
+                <label for="current">\(t("当前密码", "Current password"))</label>
+                <input id="current" name="current" type="password" autocomplete="current-password" required>
+                """ as HTML)
             <label for="new">\(t("新密码（至少10位，不能与账号相同）", "New password (10 characters at least, not the login)"))</label>
             <input id="new" name="new" type="password" autocomplete="new-password" minlength="10" required>
             <label for="repeat">\(t("再次输入新密码", "New password again"))</label>

@@ -162,7 +162,10 @@ extension WebServer {
     /// The sign-in page carries a random token in a cookie and in the form (double submit):
     /// another site can post neither.
     func signInPage(_ page: inout PageRequest, problem: String?, status: HTTPResponse.Status = .ok) throws -> Response {
-        let token = try Secrets.sessionToken()
+        // One token per browser (a second tab, or the favicon's request, keeps the first's).
+        let existing = page.request.cookies[Self.signInCookie]?.value ?? ""
+        let token = existing.count == 43 && existing.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) && problem == nil
+            ? existing : try Secrets.sessionToken()
         page.cookies.append(cookie(Self.signInCookie, token, maxAge: 3600))
         return Pages.signIn(page, token: token, next: localPath(page.query("next")), problem: problem, status: status)
     }
@@ -197,7 +200,11 @@ extension WebServer {
             return finish(Pages.password(page, problem: page.t("两次输入的新密码不一致。", "The two new passwords differ.")), page)
         }
         do {
-            try await accounts.changePassword(login: viewer.account.login, current: current, new: new, source: page.source)
+            if viewer.account.mustChange {
+                try await accounts.setFirstPassword(session: viewer.token, new: new)
+            } else {
+                try await accounts.changePassword(login: viewer.account.login, current: current, new: new, source: page.source)
+            }
         } catch let error as WorkflowError {
             let message = error.description == AccountStore.signInFailure ? page.t("当前密码不正确。", "The current password is wrong.") : error.description
             return finish(Pages.password(page, problem: message), page)
@@ -235,6 +242,10 @@ extension WebServer {
                 return ("proposal", finish(try await site.proposal(page, number: rest[1]), page))
             case (.post, "p") where rest.count == 3:
                 return ("proposal-step", try await site.step(&page, number: rest[1], action: rest[2]))
+            case (.get, "d") where rest.count == 2:
+                return ("draft", finish(try await site.draftPage(page, id: rest[1]), page))
+            case (.post, "d") where rest.count == 3:
+                return ("draft-step", try await site.draftStep(&page, id: rest[1], action: rest[2]))
             case (.get, "report"):
                 return ("report", finish(try await site.report(page), page))
             default:
@@ -251,6 +262,6 @@ extension WebServer {
     static func isHidden(_ error: WorkflowError) -> Bool {
         let text = error.description
         return text.hasPrefix("no proposal ") || text.hasPrefix("no suggestion ") || text.contains("does not belong to county")
-            || text.hasPrefix("proposal: \"")
+            || text.hasPrefix("proposal: \"") || text.hasPrefix("no draft ")
     }
 }

@@ -103,6 +103,8 @@ public struct WebServer: HTTPResponder, Sendable {
         switch (request.method, parts.first ?? "") {
         case (.get, "healthz"):
             return ("healthz", await health())
+        case (.get, "favicon.ico"), (.get, "robots.txt"):
+            return ("static", Pages.text(.notFound, "not found\n"))
         case (.get, "static"):
             return ("static", Assets.response(parts.dropFirst().joined(separator: "/")))
         case (.get, "lang"):

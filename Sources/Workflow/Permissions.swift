@@ -77,6 +77,10 @@ public struct Principal: Sendable, Hashable {
 public enum Action: String, Sendable, Hashable, CaseIterable {
     // A proposal's steps.
     case fileProposal = "proposal.file"
+    /// A member's own draft (暂存): save, file, discard.
+    case draftProposal = "proposal.draft"
+    /// A co-author confirms or declines a 联名 invitation.
+    case coSign = "proposal.co-sign"
     case withdrawProposal = "proposal.withdraw"
     case resubmitProposal = "proposal.resubmit"
     case reviewProposal = "proposal.review"
@@ -233,7 +237,7 @@ public enum Permissions {
                 return operation == .replyProposal || operation == .replySuggestion
                     ? refuse("a reply is the unit's own; enter a paper reply with --on-behalf")
                     : refuse("it is the unit's own")
-            case .withdrawProposal, .resubmitProposal:
+            case .withdrawProposal, .resubmitProposal, .draftProposal, .coSign:
                 return refuse("it is the member's own")
             case .fileSuggestion:
                 return .allowed  // taken from paper, as committees do; the audit says who entered it
@@ -254,7 +258,7 @@ public enum Permissions {
             let own = target.authors.contains(member)
             switch operation {
             case .fileProposal, .withdrawProposal, .resubmitProposal, .evaluateProposal, .readProposal,
-                 .fileSuggestion, .evaluateSuggestion, .readSuggestion:
+                 .fileSuggestion, .evaluateSuggestion, .readSuggestion, .draftProposal, .coSign:
                 return own ? .allowed : refuse("it is not the member's own")
             case .listProposals, .readReference:
                 return .allowed  // a list shows the member's own only

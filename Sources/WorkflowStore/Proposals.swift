@@ -353,6 +353,10 @@ extension WorkflowStore {
     @discardableResult
     public func file(_ new: NewProposal) async throws -> Outcome {
         let checked = try CheckedProposal(new, today: today)
+        if principal.role == .member, !checked.coAuthors.isEmpty {
+            // 联名: co-authors confirm on their own page before the proposal is filed.
+            throw WorkflowError("co_authors: each co-author confirms first: save a draft (`proposal draft save`), and submit it once they have")
+        }
         do {
             return try await step(prelude: filingQueries(checked)) { context in
                 let number = try insert(context, checked, filedAt: now, looked: context.prelude[...])
