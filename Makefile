@@ -17,10 +17,11 @@ help:
 	@echo "usage: make TARGET"
 	@echo
 	@echo "  deps    install postgresql, libpq-dev, libcurl4-openssl-dev (webhooks in static builds), pkg-config, docker-compose, pgbouncer, openssl (the TLS tests' CA),"
-	@echo "          chromium and fonts-wqy-microhei (the HTML report's browser test) if missing"
+	@echo "          chromium, chromium-driver, python3-selenium (the browser tests), wrk (the web bench) and fonts-wqy-microhei if missing"
 	@echo "  build   deps, then swift build"
 	@echo "  demo    build, then run scripts/demo.sh (tongxin db check, db info) on a throwaway server"
-	@echo "  test    deps, then swift build --build-tests, swift test, and the chaos suite (tongxin-chaos, about five minutes),"
+	@echo "  test    deps, then swift build --build-tests, swift test, the browser tests (Tests/Browser/webtest.py: headless Chromium"
+	@echo "          against tongxin-web), and the chaos suite (tongxin-chaos, about five minutes),"
 	@echo "          both with an empty HOME and no inherited TONGXIN_*/PG* variables (scripts/clean-env)"
 	@echo "  chaos   deps, swift build, then the chaos suite alone (CHAOS_FLAGS='--only worker-sigkill' for one, '--quick' for smaller sizes)"
 	@echo "  bench   deps, swift build -c release --static-swift-stdlib, then tongxin-bench on a throwaway server"
@@ -40,6 +41,9 @@ deps:
 	[ -x /usr/bin/openssl ] || missing="$$missing openssl"; \
 	command -v python3 >/dev/null 2>&1 || missing="$$missing python3"; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	[ -x /usr/bin/chromedriver ] || missing="$$missing chromium-driver"; \
+	/usr/bin/python3 -c 'import selenium' 2>/dev/null || missing="$$missing python3-selenium"; \
+	[ -x /usr/bin/wrk ] || missing="$$missing wrk"; \
 	[ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || missing="$$missing fonts-wqy-microhei"; \
 	if [ -n "$$missing" ]; then \
 		if ! command -v apt-get >/dev/null 2>&1; then \
@@ -47,10 +51,10 @@ deps:
 				"and set TONGXIN_PG_BINDIR to its bin folder (Tongxin runs on Linux)" >&2; \
 			exit 1; \
 		fi; \
-		echo "make deps: missing:$$missing; installing postgresql libpq-dev libcurl4-openssl-dev libsodium-dev pkg-config docker-compose pgbouncer openssl python3 chromium fonts-wqy-microhei"; \
+		echo "make deps: missing:$$missing; installing postgresql libpq-dev libcurl4-openssl-dev libsodium-dev pkg-config docker-compose pgbouncer openssl python3 chromium chromium-driver python3-selenium wrk fonts-wqy-microhei"; \
 		$(SUDO) apt-get update && \
 			$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql libpq-dev libcurl4-openssl-dev libsodium-dev pkg-config docker-compose pgbouncer openssl python3 \
-				chromium fonts-wqy-microhei; \
+				chromium chromium-driver python3-selenium wrk fonts-wqy-microhei; \
 	fi
 
 build: deps
@@ -71,6 +75,7 @@ test: deps
 		echo "make test: the build printed the warnings above; fix them (the build stays at zero)" >&2; exit 1; fi
 	scripts/module-graph --check docs/architecture.md
 	scripts/clean-env $(SWIFT) test --disable-xctest
+	scripts/clean-env .build/debug/tongxin-devdb run -- /usr/bin/python3 Tests/Browser/webtest.py
 	scripts/clean-env .build/debug/tongxin-chaos
 
 chaos: deps

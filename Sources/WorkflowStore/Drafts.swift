@@ -138,6 +138,10 @@ extension WorkflowStore {
         let named = try Text.optional(fields.lead, field: "--lead", maximum: 100)
         let prelude: [PostgresQuery] = id.map { [draftQuery($0, lock: true)] } ?? []
         return try await step(prelude: prelude) { context in
+            if principal.role != .member {
+                // Drafts are members' own (an operator replays them in a training county).
+                try authorize(.draftProposal, Target(county: county.value, training: context.training))
+            }
             let lead = try await draftLead(context, named)
             let members = try await memberIDs(context, [lead] + coAuthors, field: "co_authors")
             guard let leadID = members[lead] else { throw WorkflowError("--lead: no member \(lead)") }

@@ -18,9 +18,14 @@ import TongxinBase
     ]
 
     /// Each operation with who may do it; `{P}` is a proposal of its own, filed by 王委员 (the
-    /// member.own account), registered, assigned to 城管局 (unit.lead) with 林业局 (unit.co).
+    /// member.own account), registered, assigned to 城管局 (unit.lead) with 林业局 (unit.co); `{DR}`
+    /// a draft of 王委员's inviting 李委员 (member.other) to co-sign.
     static let matrix: [(name: String, arguments: [String], allowed: Set<String>)] = [
         ("proposal file", ["proposal", "file", "--title", "关于矩阵的建议", "--category", "economy", "--lead", "王委员"], ["member.own", "staff.m"]),
+        ("proposal draft save", ["proposal", "draft", "save", "--title", "矩阵草稿", "--category", "economy"], ["member.own", "member.other"]),
+        ("proposal draft show", ["proposal", "draft", "show", "{DR}"], ["member.own", "member.other"]),
+        ("proposal draft confirm", ["proposal", "draft", "confirm", "{DR}"], ["member.other"]),
+        ("proposal draft submit", ["proposal", "draft", "submit", "{DR}"], ["member.own"]),
         ("proposal show", ["proposal", "show", "{P}"], ["member.own", "unit.lead", "unit.co", "staff.m", "sup.m", "leader.m"]),
         ("proposal list", ["proposal", "list"], ["member.own", "member.other", "unit.lead", "unit.co", "unit.other", "staff.m", "sup.m", "leader.m"]),
         ("proposal withdraw", ["proposal", "withdraw", "{P}"], ["member.own"]),
@@ -104,13 +109,21 @@ import TongxinBase
                     _ = try await succeed(["proposal", "assign", number, "--lead", "城管局", "--co", "林业局"], as: "staff.m")
                     arguments = arguments.map { $0 == "{P}" ? number : $0 }
                 }
+                if template.contains("{DR}") {
+                    // A draft of 王委员's (member.own) inviting 李委员 (member.other).
+                    let saved = try await succeed(["proposal", "draft", "save", "--title", "关于\(name)的草稿", "--category", "economy", "--co", "李委员"],
+                                                  as: "member.own")
+                    let draft = try #require(saved.first?.split(separator: " ").dropFirst(2).first.map { String($0).trimmingCharacters(in: CharacterSet(charactersIn: ";")) })
+                    arguments = arguments.map { $0 == "{DR}" ? draft : $0 }
+                }
                 // The refused first: an allowed step may change the record for those after it.
                 for role in Self.roles.sorted(by: { (allowed.contains($0) ? 1 : 0, $0) < (allowed.contains($1) ? 1 : 0, $1) }) {
                     cases += 1
                     let before = try await counts()
                     let outcome = try await tongxin(arguments, as: role == "operator" ? nil : role)
                     let refused = outcome.status != 0
-                        && (outcome.output.contains("not allowed") || outcome.output.contains("tongxin: no proposal "))
+                        && (outcome.output.contains("not allowed") || outcome.output.contains("tongxin: no proposal ")
+                            || outcome.output.contains("tongxin: no draft "))
                     if refused == allowed.contains(role) {
                         mismatches.append("\(name) as \(role): expected \(allowed.contains(role) ? "allowed" : "refused"), got exit \(outcome.status): \(outcome.output.prefix(200))")
                     }
@@ -136,6 +149,6 @@ import TongxinBase
         let end = try #require(text.range(of: "<!-- /permission-matrix -->"))
         #expect(String(text[start.upperBound..<end.lowerBound]) == printed.output,
                 "docs/operations.md's matrix differs from `tongxin account roles --markdown`: paste the program's output between the markers")
-        #expect(printed.lines.count == 2 + 42 && printed.lines.contains("| proposal.evaluate | own | — | — | — | — | — | — |"))
+        #expect(printed.lines.count == 2 + 44 && printed.lines.contains("| proposal.evaluate | own | — | — | — | — | — | — |"))
     }
 }
