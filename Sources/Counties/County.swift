@@ -92,8 +92,14 @@ public struct CountySettings: Sendable, Hashable, Codable {
     public var suggestionReminderDays = 3
     /// Days a step may be entered late (补录, effective in the past), by staff with a reason.
     public var backdateDays = 30
+    /// `on`: a supervisor (or the office) approves each unit's reply before the member sees it
+    /// (and may correct its A–D category); `off`: a reply reaches the member at once.
+    public var replyReview = "off"
 
     public init() {}
+
+    /// Whether replies wait for approval.
+    public var reviewsReplies: Bool { replyReview == "on" }
 
     /// `reminder_days` as numbers, largest first (a stored value that does not parse gives the default).
     public var reminderDayList: [Int] {
@@ -133,6 +139,7 @@ public struct CountySettings: Sendable, Hashable, Codable {
         case keyReminderDays = "key_reminder_days"
         case suggestionReminderDays = "suggestion_reminder_days"
         case backdateDays = "backdate_days"
+        case replyReview = "reply_review"
     }
 
     /// Settings missing from stored JSON take their defaults.
@@ -155,6 +162,7 @@ public struct CountySettings: Sendable, Hashable, Codable {
         keyReminderDays = try c.decodeIfPresent(Int.self, forKey: .keyReminderDays) ?? d.keyReminderDays
         suggestionReminderDays = try c.decodeIfPresent(Int.self, forKey: .suggestionReminderDays) ?? d.suggestionReminderDays
         backdateDays = try c.decodeIfPresent(Int.self, forKey: .backdateDays) ?? d.backdateDays
+        replyReview = try c.decodeIfPresent(String.self, forKey: .replyReview) ?? d.replyReview
     }
 
     /// The setting names `county set` accepts.
@@ -191,6 +199,7 @@ public struct CountySettings: Sendable, Hashable, Codable {
         case .keyReminderDays: keyReminderDays = try number(1...365)
         case .suggestionReminderDays: suggestionReminderDays = try number(1...30)
         case .backdateDays: backdateDays = try number(0...365)
+        case .replyReview: replyReview = try choice(["off", "on"])
         case nil:
             throw CountyError("unknown setting \"\(key.prefix(40))\"; settings are \(CountySettings.keys.joined(separator: ", "))")
         }
@@ -226,6 +235,7 @@ public struct CountySettings: Sendable, Hashable, Codable {
             "escalation_days=\(escalationDays)", "co_opinion_reminder_days=\(coOpinionReminderDays)",
             "evaluation_reminder_days=\(evaluationReminderDays)", "key_reminder_days=\(keyReminderDays)",
             "suggestion_reminder_days=\(suggestionReminderDays)", "backdate_days=\(backdateDays)",
+            "reply_review=\(replyReview)",
         ]
     }
 }

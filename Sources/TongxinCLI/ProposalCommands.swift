@@ -11,7 +11,7 @@ struct ProposalCommand: AsyncParsableCommand {
         abstract: "File, review, assign, reply, evaluate and supervise proposals (提案).",
         subcommands: [
             File.self, DraftCommand.self, Review.self, Resubmit.self, Withdraw.self, Assign.self, Acknowledge.self, UnitReturn.self, RequestExtension.self, Extend.self, RefuseExtension.self, Opinion.self,
-            Reply.self, Evaluate.self, Consult.self, MarkKey.self, Supervise.self, Show.self, List.self,
+            Reply.self, ApproveReply.self, SendBackReply.self, Evaluate.self, Consult.self, MarkKey.self, Supervise.self, Show.self, List.self,
         ])
 
     struct File: AsyncParsableCommand {
@@ -203,11 +203,49 @@ struct ProposalCommand: AsyncParsableCommand {
         @Option(help: "A solved or adopted, B being solved or planned, C cannot be solved for now, D kept for reference.")
         var category: String
         @Option var text: String
+        @Option(name: .customLong("document-number"), help: "The reply's document number (文号).") var documentNumber: String?
+        @Option(help: "Who signed it (签发人).") var signer: String?
+        @Option(help: "Whom the member may call about it.") var contact: String?
+        @Option(help: "The contact's telephone.") var phone: String?
         @OptionGroup var paper: PaperOptions
         func run() async throws {
             let (id, unit, category, text) = (id, unit, category, text)
+            let letter = ReplyLetter(documentNumber: documentNumber, signer: signer, contactPerson: contact, contactPhone: phone)
             let paper = paper
-            try await runWrite(staff) { try await $0.reply(id, unit: unit, category: try vocabulary(category, "--category"), text: text, paper: try paper.entry()) }
+            try await runWrite(staff) {
+                try await $0.reply(id, unit: unit, category: try vocabulary(category, "--category"), text: text, letter: letter, paper: try paper.entry())
+            }
+        }
+    }
+
+    struct ApproveReply: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "approve-reply",
+            abstract: "Approve a unit's reply waiting for review (county setting reply_review=on), optionally correcting its category.")
+        @OptionGroup var staff: StaffOptions
+        @Argument var id: String
+        @Option(help: "The unit whose reply it is.") var unit: String
+        @Option(help: "The corrected category A–D (default: the unit's).") var category: String?
+        @Option(help: "A note for the record.") var note: String?
+        func run() async throws {
+            let (id, unit, category, note) = (id, unit, category, note)
+            try await runWrite(staff) { store in
+                let corrected: ReplyCategory? = try category.map { try vocabulary($0, "--category") }
+                return try await store.approveReply(id, unit: unit, category: corrected, note: note)
+            }
+        }
+    }
+
+    struct SendBackReply: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "send-back-reply", abstract: "Send a unit's reply waiting for review back, with the reason; the unit replies again.")
+        @OptionGroup var staff: StaffOptions
+        @Argument var id: String
+        @Option(help: "The unit whose reply it is.") var unit: String
+        @Option(help: "Why it goes back.") var note: String
+        func run() async throws {
+            let (id, unit, note) = (id, unit, note)
+            try await runWrite(staff) { try await $0.sendBackReply(id, unit: unit, note: note) }
         }
     }
 
@@ -345,7 +383,14 @@ enum ProposalText {
                 }).render())
         }
         for reply in d.replies {
-            out.append("reply from \(reply.unit), round \(reply.round), \(reply.category), \(LocalTime.display(reply.repliedAt)): \(reply.text)")
+            var letter = [reply.documentNumber.map { "文号 \($0)" }, reply.signer.map { "签发人 \($0)" },
+                          reply.contactPerson.map { "contact \($0)" }, reply.contactPhone].compactMap { $0 }
+            if let from = reply.correctedFrom { letter.append("category corrected from \(from) by \(reply.reviewedBy ?? "")") }
+            out.append("reply from \(reply.unit), round \(reply.round), \(reply.category), \(LocalTime.display(reply.repliedAt)): \(reply.text)"
+                       + (letter.isEmpty ? "" : " (\(letter.joined(separator: ", ")))"))
+        }
+        for reply in d.repliesAwaitingReview {
+            out.append("awaiting review: reply from \(reply.unit), \(reply.category), \(LocalTime.display(reply.repliedAt)): \(reply.text)")
         }
         for opinion in d.opinions {
             out.append("opinion of \(opinion.unit), \(LocalTime.display(opinion.sentAt)): \(opinion.text)")

@@ -92,6 +92,8 @@ public enum Action: String, Sendable, Hashable, CaseIterable {
     case requestExtension = "proposal.request-extension"
     case replyProposal = "proposal.reply"
     case replyOnBehalf = "proposal.reply --on-behalf"
+    /// Approving or sending back a unit's reply when the county reviews replies.
+    case reviewReply = "proposal.review-reply"
     case evaluateProposal = "proposal.evaluate"
     case evaluateOnBehalf = "proposal.evaluate --on-behalf"
     case consult = "proposal.consult"
@@ -246,7 +248,7 @@ public enum Permissions {
             }
         case .supervisor:
             switch operation {
-            case .supervise, .markKey:
+            case .supervise, .markKey, .reviewReply:
                 return .allowed
             case let op where op.reads && op != .verifyAudit:
                 return .allowed

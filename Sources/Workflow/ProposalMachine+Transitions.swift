@@ -117,11 +117,43 @@ public enum ProposalMachine {
                 throw refuse("unit \(unit) co-handles: it sends its opinion to the lead unit, which replies")
             }
             guard !state.assignments[index].replied else { throw refuse("unit \(unit) has replied already in this round") }
+            guard !state.assignments[index].awaitingReview else { throw refuse("unit \(unit)'s reply awaits review") }
             next.assignments[index].replied = true
             next.assignments[index].replyCategory = category
             if next.activeAssignments.filter({ $0.role.replies }).allSatisfy(\.replied) {
                 next.status = .replied
             }
+
+        case .submitReply(let unit, _):
+            try require(.assigned, .rehandling)
+            guard let index = state.assignments.firstIndex(where: { $0.unit == unit && !$0.returned }) else {
+                throw refuse("unit \(unit) is not assigned to this proposal")
+            }
+            guard state.assignments[index].role.replies else {
+                throw refuse("unit \(unit) co-handles: it sends its opinion to the lead unit, which replies")
+            }
+            guard !state.assignments[index].replied else { throw refuse("unit \(unit) has replied already in this round") }
+            guard !state.assignments[index].awaitingReview else { throw refuse("unit \(unit)'s reply awaits review already") }
+            next.assignments[index].awaitingReview = true
+
+        case .approveReply(let unit, let category):
+            try require(.assigned, .rehandling)
+            guard let index = state.assignments.firstIndex(where: { $0.unit == unit && !$0.returned && $0.awaitingReview }) else {
+                throw refuse("no reply of unit \(unit) awaits review")
+            }
+            next.assignments[index].awaitingReview = false
+            next.assignments[index].replied = true
+            next.assignments[index].replyCategory = category
+            if next.activeAssignments.filter({ $0.role.replies }).allSatisfy(\.replied) {
+                next.status = .replied
+            }
+
+        case .sendBackReply(let unit):
+            try require(.assigned, .rehandling)
+            guard let index = state.assignments.firstIndex(where: { $0.unit == unit && !$0.returned && $0.awaitingReview }) else {
+                throw refuse("no reply of unit \(unit) awaits review")
+            }
+            next.assignments[index].awaitingReview = false
 
         case .evaluate(let member, let rating, let day):
             try require(.replied)

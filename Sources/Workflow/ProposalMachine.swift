@@ -49,6 +49,8 @@ public struct AssignmentState: Sendable, Hashable {
     public var replied = false
     /// The unit acknowledged receipt (签收).
     public var acknowledged = false
+    /// The unit's reply waits for the reviewer (the county reviews replies).
+    public var awaitingReview = false
     /// The deadline the unit asked for, while its request awaits the office.
     public var extensionRequestedUntil: CalendarDate?
     /// Replies of this round (reset when re-handling starts).
@@ -102,6 +104,13 @@ public enum ProposalEvent: Sendable {
     case unitReturn(unit: String, on: CalendarDate, windowEnds: CalendarDate)
     case extend(unit: String, newDue: CalendarDate, maximum: CalendarDate)
     case reply(unit: String, category: ReplyCategory)
+    /// With reply review on: the unit's reply waits for approval; the proposal is still handled.
+    case submitReply(unit: String, category: ReplyCategory)
+    /// The reviewer approves the waiting reply with its category (the unit's, or corrected):
+    /// from now it is the unit's reply.
+    case approveReply(unit: String, category: ReplyCategory)
+    /// The reviewer sends the waiting reply back: the unit replies again.
+    case sendBackReply(unit: String)
     /// A rating given on `on` (checked against the evaluation window when both are known).
     case evaluate(member: String, rating: Rating, on: CalendarDate? = nil)
     /// A co-handling unit sends its view to the lead unit.
@@ -139,6 +148,9 @@ public enum ProposalEvent: Sendable {
         case .unitReturn: "unit-return"
         case .extend: "extend"
         case .reply: "reply"
+        case .submitReply: "submit-reply"
+        case .approveReply: "approve-reply"
+        case .sendBackReply: "send-back-reply"
         case .evaluate: "evaluate"
         case .coOpinion: "opinion"
         case .acknowledge: "acknowledge"

@@ -66,7 +66,7 @@ extension WorkflowStore {
                     }
                 case "unit-return":
                     if let unit = detail["unit"] { p.open[unit] = nil }
-                case "reply":
+                case "reply", "approve-reply":
                     p.replies["\(detail["unit"] ?? "")|\(detail["round"] ?? "")|\(detail["category"] ?? "")", default: 0] += 1
                 case "evaluate":
                     p.ratings["\(detail["member"] ?? "")|\(detail["round"] ?? "")|\(detail["rating"] ?? "")", default: 0] += 1

@@ -100,3 +100,21 @@ extension WorkflowStore {
         }
     }
 }
+
+extension WorkflowStore {
+    /// Replies waiting for review, oldest first (the reviewer's queue).
+    public func repliesAwaitingReview() async throws -> [(number: String, title: String, unit: String, category: String, submittedAt: Date)] {
+        try await read { context in
+            try authorize(.reviewReply, countyTarget(context))
+            let rows = try await context.tx.query("""
+                SELECT p.number, p.title, u.name, rs.category, rs.submitted_at
+                FROM reply_submission rs JOIN assignment a ON a.id = rs.assignment_id
+                JOIN proposal p ON p.id = a.proposal_id JOIN unit u ON u.id = a.unit_id
+                WHERE rs.state = 'pending' ORDER BY rs.submitted_at
+                """)
+            return try rows.decode((String, String, String, String, Date).self).map {
+                (number: $0.0, title: $0.1, unit: $0.2, category: $0.3, submittedAt: $0.4)
+            }
+        }
+    }
+}

@@ -25,9 +25,12 @@ public struct ProposalDetail: Codable, Sendable {
         public var acknowledgedAt: Date?
         /// The deadline the unit asked for, while the office has not decided.
         public var extensionRequested: CalendarDate?
+        /// The unit's reply waits for review (the county reviews replies).
+        public var replyAwaitingReview = false
 
         enum CodingKeys: String, CodingKey {
             case unit, role, extended, overdue
+            case replyAwaitingReview = "reply_awaiting_review"
             case acknowledgedAt = "acknowledged_at"
             case extensionRequested = "extension_requested"
             case assignedAt = "assigned_at"
@@ -44,9 +47,22 @@ public struct ProposalDetail: Codable, Sendable {
         public var category: String
         public var text: String
         public var repliedAt: Date
+        /// The letterhead (复文): 文号, 签发人, contact person and phone.
+        public var documentNumber: String?
+        public var signer: String?
+        public var contactPerson: String?
+        public var contactPhone: String?
+        /// With reply review: who approved it, and the unit's own category when it was corrected.
+        public var reviewedBy: String?
+        public var correctedFrom: String?
         enum CodingKeys: String, CodingKey {
-            case unit, round, category, text
+            case unit, round, category, text, signer
             case repliedAt = "replied_at"
+            case documentNumber = "document_number"
+            case contactPerson = "contact_person"
+            case contactPhone = "contact_phone"
+            case reviewedBy = "reviewed_by"
+            case correctedFrom = "corrected_from"
         }
     }
 
@@ -123,6 +139,9 @@ public struct ProposalDetail: Codable, Sendable {
     public var authors: [Author]
     public var assignments: [Assignment]
     public var replies: [Reply]
+    /// Replies waiting for the reviewer: shown to the office, the reviewer and the unit, never
+    /// to the member (who sees a reply once it is approved).
+    public var repliesAwaitingReview: [Reply] = []
     public var opinions: [Opinion]
     public var evaluations: [Evaluation]
     public var consultations: [Consultation]
@@ -132,6 +151,7 @@ public struct ProposalDetail: Codable, Sendable {
     enum CodingKeys: String, CodingKey {
         case number, title, body, status, round, category, kind, session, key, supervisor, merged, authors, assignments
         case replies, opinions, evaluations, consultations, supervisions, timeline
+        case repliesAwaitingReview = "replies_awaiting_review"
         case localCategory = "local_category"
         case filedDuring = "filed_during"
         case declineReason = "decline_reason"
@@ -213,11 +233,13 @@ extension WorkflowStore {
                        (SELECT r.category FROM reply r WHERE r.assignment_id = a.id ORDER BY r.round DESC LIMIT 1),
                        a.returned_at IS NULL AND a.replied_at IS NULL AND a.role <> 'co' AND a.due_on < \(today),
                        a.acknowledged_at,
-                       (SELECT er.until FROM extension_request er WHERE er.assignment_id = a.id AND er.state = 'pending')
+                       (SELECT er.until FROM extension_request er WHERE er.assignment_id = a.id AND er.state = 'pending'),
+                       EXISTS (SELECT 1 FROM reply_submission rs WHERE rs.assignment_id = a.id AND rs.state = 'pending')
                 FROM assignment a JOIN unit u ON u.id = a.unit_id WHERE a.proposal_id = (SELECT coalesce(merged_into, id) FROM proposal WHERE number = \(number)) ORDER BY a.id
                 """,
             """
-                SELECT u.name, r.round, r.category, r.text, r.replied_at FROM reply r
+                SELECT u.name, r.round, r.category, r.text, r.replied_at, r.document_number, r.signer, r.contact_person, r.contact_phone,
+                       r.reviewed_by, r.original_category FROM reply r
                 JOIN assignment a ON a.id = r.assignment_id JOIN unit u ON u.id = a.unit_id
                 WHERE a.proposal_id = (SELECT coalesce(merged_into, id) FROM proposal WHERE number = \(number)) ORDER BY r.replied_at, r.id
                 """,
@@ -235,6 +257,13 @@ extension WorkflowStore {
             """
                 SELECT at, actor, action, detail FROM audit_log
                 WHERE entity = 'proposal' AND entity_id = \(number) ORDER BY id
+                """,
+            """
+                SELECT u.name, rs.round, rs.category, rs.text, rs.submitted_at, rs.document_number, rs.signer, rs.contact_person,
+                       rs.contact_phone, NULL::text, NULL::text FROM reply_submission rs
+                JOIN assignment a ON a.id = rs.assignment_id JOIN unit u ON u.id = a.unit_id
+                WHERE a.proposal_id = (SELECT coalesce(merged_into, id) FROM proposal WHERE number = \(number)) AND rs.state = 'pending'
+                ORDER BY rs.submitted_at, rs.id
                 """,
         ]
         return try await read(prelude: parts) { context in
@@ -263,13 +292,23 @@ extension WorkflowStore {
                 registeredAt: try column(18), closedAt: try column(19), authors: [], assignments: [], replies: [],
                 opinions: [], evaluations: [], consultations: [], supervisions: [], timeline: [])
             detail.authors = try results[1].decode((String, String?, Bool).self).map { ProposalDetail.Author(member: $0.0, sector: $0.1, lead: $0.2) }
-            detail.assignments = try results[2].decode((String, String, Date, CalendarDate, Bool, Date?, Date?, String?, Bool, Date?, CalendarDate?).self).map {
+            detail.assignments = try results[2].decode((String, String, Date, CalendarDate, Bool, Date?, Date?, String?, Bool, Date?, CalendarDate?, Bool).self).map {
                 ProposalDetail.Assignment(
                     unit: $0.0, role: $0.1, assignedAt: $0.2, dueAt: $0.3, extended: $0.4, returnedAt: $0.5, repliedAt: $0.6,
-                    replyCategory: $0.7, overdue: $0.8, acknowledgedAt: $0.9, extensionRequested: $0.10)
+                    replyCategory: $0.7, overdue: $0.8, acknowledgedAt: $0.9, extensionRequested: $0.10, replyAwaitingReview: $0.11)
             }
-            detail.replies = try results[3].decode((String, Int, String, String, Date).self).map {
-                ProposalDetail.Reply(unit: $0.0, round: $0.1, category: $0.2, text: $0.3, repliedAt: $0.4)
+            func replies(_ rows: PostgresRows) throws -> [ProposalDetail.Reply] {
+                try rows.decode((String, Int, String, String, Date, String?, String?, String?, String?, String?, String?).self).map {
+                    ProposalDetail.Reply(
+                        unit: $0.0, round: $0.1, category: $0.2, text: $0.3, repliedAt: $0.4, documentNumber: $0.5, signer: $0.6,
+                        contactPerson: $0.7, contactPhone: $0.8, reviewedBy: $0.9, correctedFrom: $0.10)
+                }
+            }
+            detail.replies = try replies(results[3])
+            // A reply under review is the unit's and the reviewers', not yet the member's.
+            if principal.role != .member {
+                let own = principal.role == .unit ? try await unitName(context) : nil
+                detail.repliesAwaitingReview = try replies(results[9]).filter { own == nil || $0.unit == own }
             }
             detail.opinions = try results[4].decode((String, String, Date).self).map { ProposalDetail.Opinion(unit: $0.0, text: $0.1, sentAt: $0.2) }
             detail.evaluations = try results[5].decode((String, String, String?, Int, String?, Date).self).map {
@@ -280,10 +319,18 @@ extension WorkflowStore {
                 ProposalDetail.Supervision(supervisor: $0.0, kind: $0.1, heldOn: $0.2, note: $0.3)
             }
             detail.timeline = try results[8].decode((Date, String, String, JSONB<[String: String]>).self).map {
-                ProposalDetail.Event(at: $0.0, actor: $0.1, action: $0.2, detail: $0.3.value)
+                // The member learns that a reply is under review, not what it says.
+                let hidden = principal.role == .member && ($0.2 == "submit-reply" || $0.2 == "send-back-reply")
+                return ProposalDetail.Event(at: $0.0, actor: $0.1, action: $0.2, detail: hidden ? [:] : $0.3.value)
             }
             return detail
         }
+    }
+
+    /// The principal's unit's name (a unit account), read in the transaction.
+    private func unitName(_ context: Context) async throws -> String? {
+        guard let id = principal.unitID else { return nil }
+        return try await context.tx.query("SELECT name FROM unit WHERE id = \(id)").first?.decode(String.self)
     }
 
     /// Proposals matching `filter`, by number.

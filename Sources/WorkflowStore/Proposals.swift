@@ -157,6 +157,34 @@ public struct PaperEntry: Sendable, Hashable {
     }
 }
 
+/// A reply's letterhead (复文): its document number (文号), who signed it (签发人), and whom
+/// the member may call about it. All optional.
+public struct ReplyLetter: Sendable, Hashable {
+    public var documentNumber: String?
+    public var signer: String?
+    public var contactPerson: String?
+    public var contactPhone: String?
+
+    public init(documentNumber: String? = nil, signer: String? = nil, contactPerson: String? = nil, contactPhone: String? = nil) {
+        self.documentNumber = documentNumber
+        self.signer = signer
+        self.contactPerson = contactPerson
+        self.contactPhone = contactPhone
+    }
+
+    func checked() throws -> ReplyLetter {
+        let phone = try Text.optional(contactPhone, field: "--phone", maximum: 40)
+        if let phone, !phone.allSatisfy({ $0.isNumber || "-+ ()转".contains($0) }) {
+            throw WorkflowError("--phone: \"\(phone.prefix(40))\" is not a telephone number")
+        }
+        return ReplyLetter(
+            documentNumber: try Text.optional(documentNumber, field: "--document-number", maximum: 100),
+            signer: try Text.optional(signer, field: "--signer", maximum: 100),
+            contactPerson: try Text.optional(contactPerson, field: "--contact", maximum: 100),
+            contactPhone: phone)
+    }
+}
+
 extension WorkflowStore {
     // MARK: Loading
 
@@ -187,11 +215,12 @@ extension WorkflowStore {
         let assignments = parts.contains(.assignments) ? """
             ARRAY(SELECT concat_ws('|', a.id, a.unit_id, a.role, (a.assigned_at AT TIME ZONE '\(LocalTime.zoneName)')::date, a.due_on,
                                    a.extended::int, (a.returned_at IS NOT NULL)::int,
-                                   coalesce((SELECT r.category || '|' || ((r.replied_at AT TIME ZONE '\(LocalTime.zoneName)')::date)::text
+                                   coalesce((SELECT r.category || '|' || ((coalesce(r.reviewed_at, r.replied_at) AT TIME ZONE '\(LocalTime.zoneName)')::date)::text
                                              FROM reply r WHERE r.assignment_id = a.id AND r.round = p.round), '|'),
                                    (a.acknowledged_at IS NOT NULL)::int,
                                    coalesce((SELECT er.until::text FROM extension_request er
                                              WHERE er.assignment_id = a.id AND er.state = 'pending'), ''),
+                                   EXISTS (SELECT 1 FROM reply_submission rs WHERE rs.assignment_id = a.id AND rs.state = 'pending')::int,
                                    (SELECT u.name FROM unit u WHERE u.id = a.unit_id))
                   FROM assignment a WHERE a.proposal_id = p.id)
             """ : none
@@ -234,12 +263,13 @@ extension WorkflowStore {
         let malformed = WorkflowError("proposal \(storedNumber): unreadable assignment row")
         var rows: [(Int64, AssignmentState, CalendarDate?, Int64)] = []
         for text in assignments {
-            let f = text.split(separator: "|", maxSplits: 11, omittingEmptySubsequences: false).map(String.init)
-            guard f.count == 12, let assignmentID = Int64(f[0]), let unitID = Int64(f[1]), let role = AssignmentRole(rawValue: f[2]) else {
+            let f = text.split(separator: "|", maxSplits: 12, omittingEmptySubsequences: false).map(String.init)
+            guard f.count == 13, let assignmentID = Int64(f[0]), let unitID = Int64(f[1]), let role = AssignmentRole(rawValue: f[2]) else {
                 throw malformed
             }
-            var assignment = AssignmentState(unit: f[11], role: role, assignedOn: try CalendarDate(f[3]), dueOn: try CalendarDate(f[4]))
+            var assignment = AssignmentState(unit: f[12], role: role, assignedOn: try CalendarDate(f[3]), dueOn: try CalendarDate(f[4]))
             assignment.acknowledged = f[9] == "1"
+            assignment.awaitingReview = f[11] == "1"
             assignment.extensionRequestedUntil = f[10].isEmpty ? nil : try CalendarDate(f[10])
             assignment.extended = f[5] == "1"
             assignment.returned = f[6] == "1"
@@ -752,17 +782,22 @@ extension WorkflowStore {
     /// A unit's written reply, with its category.
     @discardableResult
     public func reply(
-        _ number: String, unit named: String?, category: ReplyCategory, text: String, paper: PaperEntry? = nil
+        _ number: String, unit named: String?, category: ReplyCategory, text: String, letter: ReplyLetter = ReplyLetter(),
+        paper: PaperEntry? = nil
     ) async throws -> Outcome {
         if let paper, let time = paper.time(otherThan: today) {
-            return try await at(time, reason: paper.note).reply(number, unit: named, category: category, text: text, paper: paper)
+            return try await at(time, reason: paper.note).reply(number, unit: named, category: category, text: text, letter: letter, paper: paper)
         }
         let named = try Text.optional(named, field: "--unit", maximum: 100)
         let text = try Text.required(text, field: "--text", maximum: 50_000, multiline: true)
+        let letter = try letter.checked()
         return try await step(prelude: [try loadQuery(number, lock: true, parts: .assignments)]) { context in
             let proposal = try loaded(context.prelude.first, context, number)
             try authorize(paper == nil ? .replyProposal : .replyOnBehalf, context, proposal)
             try refuseOtherUnit(proposal, named: named, action: .replyProposal)
+            if context.settings.reviewsReplies, paper == nil {
+                return try submitForReview(context, proposal, named: named, category: category, text: text, letter: letter)
+            }
             // The rules speak first (the proposal's state), then whose assignment it is.
             let event = ProposalEvent.reply(unit: named ?? ownUnitName(proposal) ?? "", category: category)
             let next = try decide(event, proposal)
@@ -770,9 +805,11 @@ extension WorkflowStore {
             let unit = proposal.state.assignments[index].unit
             let assignment = proposal.assignmentIDs[index]
             context.later("""
-                INSERT INTO reply (assignment_id, round, category, text, replied_at, due_on, entered_by)
+                INSERT INTO reply (assignment_id, round, category, text, replied_at, due_on, entered_by,
+                                   document_number, signer, contact_person, contact_phone)
                 VALUES (\(assignment), \(proposal.state.round), \(category.rawValue), \(text), \(now),
-                        \(proposal.state.assignments[index].dueOn), \(paper != nil ? principal.login : principal.enteredBy))
+                        \(proposal.state.assignments[index].dueOn), \(paper != nil ? principal.login : principal.enteredBy),
+                        \(letter.documentNumber), \(letter.signer), \(letter.contactPerson), \(letter.contactPhone))
                 """)
             context.later("UPDATE assignment SET replied_at = \(now) WHERE id = \(assignment)")
             cancelJobs(context, [deadlineKey(proposal: proposal.id, unit: proposal.unitIDs[index], round: proposal.state.round,
@@ -795,6 +832,123 @@ extension WorkflowStore {
             return Outcome(
                 number: proposal.number, status: next.status.rawValue,
                 message: "\(unit) replied to \(proposal.number) (\(category.rawValue))\(today <= due ? "" : ", \(today.daysSinceEpoch - due.daysSinceEpoch) days late")")
+        }
+    }
+
+    /// With reply review on: the unit's reply waits for the reviewer; its deadline is met (the
+    /// unit answered), the member does not see it yet.
+    private func submitForReview(
+        _ context: Context, _ proposal: LoadedProposal, named: String?, category: ReplyCategory, text: String, letter: ReplyLetter
+    ) throws -> Outcome {
+        let event = ProposalEvent.submitReply(unit: named ?? ownUnitName(proposal) ?? "", category: category)
+        let next = try decide(event, proposal)
+        let index = try actingUnit(proposal, named: named, action: .replyProposal)
+        let unit = proposal.state.assignments[index].unit
+        let due = proposal.state.assignments[index].dueOn
+        context.later("""
+            INSERT INTO reply_submission (assignment_id, round, category, text, document_number, signer, contact_person, contact_phone,
+                                          submitted_at, due_on, entered_by)
+            VALUES (\(proposal.assignmentIDs[index]), \(proposal.state.round), \(category.rawValue), \(text), \(letter.documentNumber),
+                    \(letter.signer), \(letter.contactPerson), \(letter.contactPhone), \(now), \(due), \(principal.enteredBy))
+            """)
+        context.later("UPDATE assignment SET replied_at = \(now) WHERE id = \(proposal.assignmentIDs[index])")
+        cancelJobs(context, [deadlineKey(proposal: proposal.id, unit: proposal.unitIDs[index], round: proposal.state.round, due: due)])
+        auditTransition(context, proposal, event, to: next, [
+            "unit": unit, "category": category.rawValue, "round": String(proposal.state.round), "on_time": String(today <= due),
+        ])
+        return Outcome(number: proposal.number, status: next.status.rawValue, message: "\(unit)'s reply to \(proposal.number) awaits review")
+    }
+
+    /// The waiting reply of `unit`: its row.
+    private func submissionQuery(_ number: String, unit: String) -> PostgresQuery {
+        """
+        SELECT s.id, s.category, s.text, s.document_number, s.signer, s.contact_person, s.contact_phone, s.submitted_at, s.due_on, s.entered_by
+        FROM reply_submission s JOIN assignment a ON a.id = s.assignment_id JOIN proposal p ON p.id = a.proposal_id
+        JOIN unit u ON u.id = a.unit_id
+        WHERE p.number = \(number) AND u.name = \(unit) AND s.state = 'pending'
+        """
+    }
+
+    /// The reviewer approves a unit's waiting reply, with its category or a corrected one
+    /// (recorded with the unit's): it becomes the unit's reply, as of when the unit sent it.
+    @discardableResult
+    public func approveReply(_ number: String, unit: String, category corrected: ReplyCategory? = nil, note: String? = nil) async throws -> Outcome {
+        let unit = try Text.required(unit, field: "--unit", maximum: 100)
+        let note = try Text.optional(note, field: "--note", maximum: 2000, multiline: true)
+        return try await step(prelude: [try loadQuery(number, lock: true, parts: .assignments), submissionQuery(number, unit: unit)]) { context in
+            let proposal = try loaded(context.prelude.first, context, number)
+            try authorize(.reviewReply, context, proposal)
+            let pending: PostgresRow? = context.prelude[1].first
+            guard let row = pending else {
+                throw WorkflowError("proposal \(proposal.number): no reply of unit \(unit.prefix(60)) awaits review")
+            }
+            let (submission, sent, text, documentNumber, signer, contactPerson, contactPhone, submittedAt, due, enteredBy) =
+                try row.decode((Int64, String, String, String?, String?, String?, String?, Date, CalendarDate, String?).self)
+            let category = corrected ?? ReplyCategory(rawValue: sent) ?? .d
+            let event = ProposalEvent.approveReply(unit: unit, category: category)
+            let next = try decide(event, proposal)
+            guard let index = proposal.state.assignments.firstIndex(where: { $0.unit == unit && !$0.returned }) else {
+                throw WorkflowError("proposal \(proposal.number): unit \(unit.prefix(60)) is not assigned to it")
+            }
+            context.later("""
+                INSERT INTO reply (assignment_id, round, category, text, replied_at, due_on, entered_by,
+                                   document_number, signer, contact_person, contact_phone, reviewed_by, reviewed_at, original_category)
+                VALUES (\(proposal.assignmentIDs[index]), \(proposal.state.round), \(category.rawValue), \(text), \(submittedAt), \(due), \(enteredBy),
+                        \(documentNumber), \(signer), \(contactPerson), \(contactPhone), \(principal.login), \(now),
+                        \(category.rawValue != sent ? sent : nil))
+                """)
+            context.later("""
+                UPDATE reply_submission SET state = 'approved', decided_at = \(now), decided_by = \(principal.login), note = \(note)
+                WHERE id = \(submission)
+                """)
+            if next.status == .replied {
+                let ends = try today.adding(days: context.settings.evaluationWindowDays)
+                try schedule(context, [try evaluationJob(context, proposal: proposal.id, round: proposal.state.round, ends: ends)].compactMap { $0 })
+            }
+            setStatus(context, proposal, next.status)
+            let submittedOn = LocalTime.day(of: submittedAt)
+            var detail = [
+                "unit": unit, "category": category.rawValue, "round": String(proposal.state.round), "on_time": String(submittedOn <= due),
+            ]
+            if category.rawValue != sent { detail["corrected_from"] = sent }
+            if let note { detail["note"] = note }
+            auditTransition(context, proposal, event, to: next, detail)
+            return Outcome(
+                number: proposal.number, status: next.status.rawValue,
+                message: "approved \(unit)'s reply to \(proposal.number) (\(category.rawValue)\(category.rawValue != sent ? ", corrected from \(sent)" : ""))")
+        }
+    }
+
+    /// The reviewer sends a unit's waiting reply back with the reason: the unit replies again
+    /// (its deadline's clock runs again).
+    @discardableResult
+    public func sendBackReply(_ number: String, unit: String, note: String) async throws -> Outcome {
+        let unit = try Text.required(unit, field: "--unit", maximum: 100)
+        let note = try Text.required(note, field: "--note", maximum: 2000, multiline: true)
+        return try await step(prelude: [try loadQuery(number, lock: true, parts: .assignments), submissionQuery(number, unit: unit)]) { context in
+            let proposal = try loaded(context.prelude.first, context, number)
+            try authorize(.reviewReply, context, proposal)
+            let pending: PostgresRow? = context.prelude[1].first
+            guard let pending else {
+                throw WorkflowError("proposal \(proposal.number): no reply of unit \(unit.prefix(60)) awaits review")
+            }
+            let submission = try pending.decode((Int64, String, String, String?, String?, String?, String?, Date, CalendarDate, String?).self).0
+            let event = ProposalEvent.sendBackReply(unit: unit)
+            let next = try decide(event, proposal)
+            guard let index = proposal.state.assignments.firstIndex(where: { $0.unit == unit && !$0.returned }) else {
+                throw WorkflowError("proposal \(proposal.number): unit \(unit.prefix(60)) is not assigned to it")
+            }
+            context.later("""
+                UPDATE reply_submission SET state = 'returned', decided_at = \(now), decided_by = \(principal.login), note = \(note)
+                WHERE id = \(submission)
+                """)
+            context.later("UPDATE assignment SET replied_at = NULL WHERE id = \(proposal.assignmentIDs[index])")
+            let due = proposal.state.assignments[index].dueOn
+            if let job = try deadlineJob(context, proposal: proposal.id, unit: proposal.unitIDs[index], round: proposal.state.round, due: due) {
+                try schedule(context, [job])
+            }
+            auditTransition(context, proposal, event, to: next, ["unit": unit, "note": note, "round": String(proposal.state.round)])
+            return Outcome(number: proposal.number, status: next.status.rawValue, message: "sent \(unit)'s reply to \(proposal.number) back: \(note)")
         }
     }
 

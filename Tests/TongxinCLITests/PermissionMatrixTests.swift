@@ -41,6 +41,8 @@ import TongxinBase
         ("proposal reply", ["proposal", "reply", "{P}", "--category", "A", "--text", "已办理"], ["unit.lead"]),
         ("proposal reply --on-behalf", ["proposal", "reply", "{P}", "--unit", "城管局", "--category", "A", "--text", "纸质", "--on-behalf", "--note", "纸质复文"],
          ["staff.m"]),
+        ("proposal approve-reply", ["proposal", "approve-reply", "{P}", "--unit", "城管局"], ["staff.m", "sup.m"]),
+        ("proposal send-back-reply", ["proposal", "send-back-reply", "{P}", "--unit", "城管局", "--note", "请补充"], ["staff.m", "sup.m"]),
         ("proposal evaluate", ["proposal", "evaluate", "{P}", "--rating", "satisfied"], ["member.own"]),
         ("proposal evaluate --on-behalf", ["proposal", "evaluate", "{P}", "--member", "王委员", "--rating", "basic", "--on-behalf", "--note", "纸质征询意见表"],
          ["staff.m"]),
@@ -149,6 +151,6 @@ import TongxinBase
         let end = try #require(text.range(of: "<!-- /permission-matrix -->"))
         #expect(String(text[start.upperBound..<end.lowerBound]) == printed.output,
                 "docs/operations.md's matrix differs from `tongxin account roles --markdown`: paste the program's output between the markers")
-        #expect(printed.lines.count == 2 + 44 && printed.lines.contains("| proposal.evaluate | own | — | — | — | — | — | — |"))
+        #expect(printed.lines.count == 2 + 45 && printed.lines.contains("| proposal.evaluate | own | — | — | — | — | — | — |"))
     }
 }
