@@ -11,7 +11,7 @@ SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || ! command -v sudo >/dev/null 2>&1 || echo sudo)
 
 .DEFAULT_GOAL := help
-.PHONY: help deps build demo test chaos bench clean
+.PHONY: help deps build demo web test chaos bench clean
 
 help:
 	@echo "usage: make TARGET"
@@ -20,6 +20,7 @@ help:
 	@echo "          chromium, chromium-driver, python3-selenium (the browser tests), wrk (the web bench) and fonts-wqy-microhei if missing"
 	@echo "  build   deps, then swift build"
 	@echo "  demo    build, then run scripts/demo.sh (tongxin db check, db info) on a throwaway server"
+	@echo "  web     build, then serve the demo data with tongxin-web on http://127.0.0.1:8080 until Ctrl-C (accounts printed)"
 	@echo "  test    deps, then swift build --build-tests, swift test, the browser tests (Tests/Browser/webtest.py: headless Chromium"
 	@echo "          against tongxin-web), and the chaos suite (tongxin-chaos, about five minutes),"
 	@echo "          both with an empty HOME and no inherited TONGXIN_*/PG* variables (scripts/clean-env)"
@@ -63,6 +64,10 @@ build: deps
 demo: deps
 	$(SWIFT) build
 	.build/debug/tongxin-devdb run -- sh scripts/demo.sh
+
+web: deps
+	$(SWIFT) build
+	.build/debug/tongxin-devdb run -- sh scripts/web.sh
 
 # The tests and the chaos suite run as on a fresh machine (scripts/clean-env: an empty HOME, no
 # inherited TONGXIN_*/PG*/DATABASE_URL; TONGXIN_TEST_* still choose the test servers).

@@ -73,9 +73,11 @@ echo "   them with --as, recorded as entered by the operator; a new account gets
 FIRST=$($T proposal show 2021-001 --county leiyang --format json)
 MEMBER=$(printf '%s' "$FIRST" | python3 -c 'import json,sys; print([a["member"] for a in json.load(sys.stdin)["authors"] if a["lead"]][0])')
 UNIT=$(printf '%s' "$FIRST" | python3 -c 'import json,sys; print([a["unit"] for a in json.load(sys.stdin)["assignments"] if a["role"] != "co"][0])')
-$T account add ly.member --role member --county leiyang --member "$MEMBER"
-$T account add ly.unit --role unit --county leiyang --unit "$UNIT"
-$T account add ly.staff --role staff --county leiyang
+# Each prints its one-time code (kept for the web part at the end).
+code() { tee /dev/stderr | grep -oE '[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}' | head -1; }
+LY_MEMBER=$($T account add ly.member --role member --county leiyang --member "$MEMBER" 2>&1 | code)
+LY_UNIT=$($T account add ly.unit --role unit --county leiyang --unit "$UNIT" 2>&1 | code)
+LY_STAFF=$($T account add ly.staff --role staff --county leiyang 2>&1 | code)
 $T account add ly.supervisor --role supervisor --county leiyang
 $T account add hy.leader --role leader --county leiyang --county changning --name 衡阳市政协
 $T account list
@@ -149,3 +151,9 @@ HTML="${TMPDIR:-/tmp}/tongxin-demo-2021.html"
 $T report compare --year 2021 --all --sort on_time_rate --html "$HTML" --with-county macheng
 echo
 echo "the HTML report (charts of every metric across the six counties, Macheng's units): $HTML"
+
+echo
+echo "== the web application (tongxin-web): Leiyang's member, unit and staff sign in with headless"
+echo "   Chromium (their one-time code first, then a password); a screenshot of each home page"
+/usr/bin/python3 scripts/web-demo.py shots ly.member="$LY_MEMBER" ly.unit="$LY_UNIT" ly.staff="$LY_STAFF"
+echo "(make web serves this demo in a browser until Ctrl-C)"

@@ -103,6 +103,18 @@ struct CountySite: Sendable {
             "<tr><td><a href=\"\(base)/p/\($0.number)\">\($0.number)</a></td><td>\($0.unit)</td><td>\($0.dueOn.description)</td><td>\($0.until.description)</td><td>\($0.reason)</td></tr>"
         }
         var sections: [HTML] = []
+        let waiting = try await store.repliesAwaitingReview()
+        if !waiting.isEmpty || role == .supervisor {
+            let rows: [HTML] = waiting.map {
+                "<tr><td><a href=\"\(base)/p/\($0.number)\">\($0.number)</a></td><td>\($0.title)</td><td>\($0.unit)</td><td>\($0.category)</td><td>\(LocalTime.display($0.submittedAt))</td></tr>"
+            }
+            sections.append("""
+                <h2>\(t("待审核的答复", "Replies awaiting review")) (\(waiting.count))</h2>
+                <div class="scroll"><table><thead><tr><th scope="col">\(t("编号", "No."))</th><th scope="col">\(t("案由", "Title"))</th>
+                <th scope="col">\(t("单位", "Unit"))</th><th scope="col">\(t("类别", "Category"))</th><th scope="col">\(t("提交时间", "Sent"))</th></tr></thead>
+                <tbody>\(rows)</tbody></table></div>
+                """)
+        }
         if role == .supervisor {
             sections.append("<h2>\(t("重点提案", "Key proposals"))</h2>\(proposalTable(page, key))")
         }
@@ -215,13 +227,24 @@ struct CountySite: Sendable {
             if let until = a.extensionRequested { state.append("<span class=\"tag soon\">\(t("申请延期至", "extension asked until")) \(until.description)</span>") }
             return "<tr><td>\(a.unit)</td><td>\(t.role(a.role))</td><td>\(a.dueAt.description)\(a.extended ? t("（已延期）", " (extended)") : "")</td><td>\(state)</td></tr>"
         }
-        let replies: [HTML] = p.replies.map { r in
-            """
-            <article class="card"><h3>\(r.unit) · \(t.replyCategory(r.category))</h3>
-            <p class="muted">\(t("第", "Round "))\(r.round)\(t("轮 · ", " · "))\(LocalTime.display(r.repliedAt))</p>
-            <div class="body">\(r.text)</div></article>
-            """
+        func replyCard(_ r: ProposalDetail.Reply, pending: Bool) -> HTML {
+            var letter: [HTML] = []
+            if let v = r.documentNumber { letter.append("<dt>\(t("文号", "Document number"))</dt><dd>\(v)</dd>") }
+            if let v = r.signer { letter.append("<dt>\(t("签发人", "Signed by"))</dt><dd>\(v)</dd>") }
+            if let v = r.contactPerson { letter.append("<dt>\(t("联系人", "Contact"))</dt><dd>\(v)</dd>") }
+            if let v = r.contactPhone { letter.append("<dt>\(t("联系电话", "Phone"))</dt><dd>\(v)</dd>") }
+            if let from = r.correctedFrom {
+                letter.append("<dt>\(t("类别", "Category"))</dt><dd>\(t("由", "corrected from ")) \(from) \(t("类更正为", "to")) \(r.category)\(t("类", "")) · \(r.reviewedBy ?? "")</dd>")
+            }
+            return """
+                <article class="card\(pending ? " pending" : "")"><h3>\(r.unit) · \(t.replyCategory(r.category))\(pending ? " · " + t("待审核", "awaiting review") : "")</h3>
+                <p class="muted">\(t("第", "Round "))\(r.round)\(t("轮 · ", " · "))\(LocalTime.display(r.repliedAt))</p>
+                \(letter.isEmpty ? .empty : "<dl class=\"facts\">\(letter)</dl>" as HTML)
+                <div class="body">\(r.text)</div></article>
+                """
         }
+        let replies: [HTML] = p.replies.map { replyCard($0, pending: false) }
+        let pendingReplies: [HTML] = p.repliesAwaitingReview.map { replyCard($0, pending: true) }
         let opinions: [HTML] = p.opinions.map { o in
             "<article class=\"card\"><h3>\(o.unit) \(t("会办意见", "co-handling view"))</h3><p class=\"muted\">\(LocalTime.display(o.sentAt))</p><div class=\"body\">\(o.text)</div></article>"
         }
@@ -231,7 +254,8 @@ struct CountySite: Sendable {
         let timeline: [HTML] = p.timeline.map { e in
             "<li><time>\(LocalTime.display(e.at))</time> \(t.action(e.action)) · \(e.actor)\(e.detail["unit"].map { " · " + $0 } ?? "")\(e.detail["reason"].map { " · " + $0 } ?? "")</li>"
         }
-        let actions = try await actionForms(page, p, own: own)
+        let printing = page.query("print") == "1"
+        let actions = printing ? [] : try await actionForms(page, p, own: own)
         return Pages.layout(page, title: "\(p.number) \(p.title)", county: county.value, """
             <h1>\(p.number) \(p.title)</h1>
             <dl class="facts card">
@@ -242,8 +266,10 @@ struct CountySite: Sendable {
             \(p.declineReason.map { "<dt>\(t("不予立案理由", "Declined because"))</dt><dd>\($0)</dd>" as HTML } ?? .empty)
             \(p.mergedInto.map { "<dt>\(t("并入", "Merged into"))</dt><dd><a href=\"\(base)/p/\($0)\">\($0)</a></dd>" as HTML } ?? .empty)
             </dl>
-            <h2>\(t("提案内容", "Text"))</h2>
-            <div class="body">\(p.body)</div>
+            <p class="no-print">\(printing
+                ? "\(t("用浏览器的“打印”输出A4纸质件。", "Use the browser's Print for an A4 copy.")) <a href=\"\(base)/p/\(p.number)\">\(t("返回", "Back"))</a>" as HTML
+                : "<a href=\"\(base)/p/\(p.number)?print=1\">\(t("打印版（A4）", "Printable page (A4)"))</a>" as HTML)</p>
+            \(p.body.isEmpty ? .empty : "<h2>\(t("提案内容", "Text"))</h2><div class=\"body\">\(p.body)</div>" as HTML)
             \(preview)
             \(assignments.isEmpty ? .empty : """
                 <h2>\(t("承办单位", "Handling units"))</h2>
@@ -251,6 +277,7 @@ struct CountySite: Sendable {
                 <th scope="col">\(t("办理期限", "Due"))</th><th scope="col">\(t("进展", "Progress"))</th></tr></thead><tbody>\(assignments)</tbody></table></div>
                 """ as HTML)
             \(opinions.isEmpty ? .empty : "<h2>\(t("会办单位意见", "Co-handling views"))</h2>\(opinions)" as HTML)
+            \(pendingReplies.isEmpty ? .empty : "<h2>\(t("待审核的答复", "Replies awaiting review"))</h2>\(pendingReplies)" as HTML)
             \(replies.isEmpty ? .empty : "<h2>\(t("答复", "Replies"))</h2>\(replies)" as HTML)
             \(evaluations.isEmpty ? .empty : "<h2>\(t("委员评价", "Ratings"))</h2><ul>\(evaluations)</ul>" as HTML)
             \(actions.isEmpty ? .empty : "<h2 class=\"no-print\">\(t("办理", "Act"))</h2><div class=\"actions\">\(actions)</div>" as HTML)
@@ -309,6 +336,10 @@ struct CountySite: Sendable {
                 forms.append(form("reply", t("答复（复文）", "Reply"), """
                     <label for="r-category">\(t("答复类别", "Category"))</label><select id="r-category" name="category">\(categories)</select>
                     <label for="r-text">\(t("答复正文", "Text"))</label><textarea id="r-text" name="text" rows="10" required></textarea>
+                    <label for="r-number">\(t("文号", "Document number"))</label><input id="r-number" name="document_number" maxlength="100">
+                    <label for="r-signer">\(t("签发人", "Signed by"))</label><input id="r-signer" name="signer" maxlength="100">
+                    <label for="r-contact">\(t("联系人", "Contact person"))</label><input id="r-contact" name="contact" maxlength="100">
+                    <label for="r-phone">\(t("联系电话", "Contact phone"))</label><input id="r-phone" name="phone" type="tel" maxlength="40">
                     """, button: t("提交答复", "Send the reply")))
                 if mine.extensionRequested == nil {
                     forms.append(form("request-extension", t("申请延期", "Ask for an extension"), """
@@ -336,6 +367,7 @@ struct CountySite: Sendable {
                     <label for="v-note">\(t("说明", "Note"))</label><input id="v-note" name="note">
                     """, button: t("确定", "Decide")))
             }
+            forms += reviewForms(page, p, form)
             if status == .registered {
                 let units = try await store.units().filter(\.active)
                 let leadOptions: [HTML] = units.map { "<option value=\"\($0.name)\">\($0.name)</option>" }
@@ -369,6 +401,7 @@ struct CountySite: Sendable {
                     """, button: t("记录并办结", "Record and close")))
             }
         case .supervisor:
+            forms += reviewForms(page, p, form)
             if p.key, status != .closed {
                 let kinds: [HTML] = SupervisionKind.allCases.map {
                     "<option value=\"\($0.rawValue)\">\($0 == .meeting ? t("座谈会", "meeting") : $0 == .siteVisit ? t("实地视察", "site visit") : t("其他", "other"))</option>"
@@ -381,6 +414,25 @@ struct CountySite: Sendable {
         default: break
         }
         return forms
+    }
+
+    /// The reviewer's forms: approve (the category kept or corrected) or send back each waiting reply.
+    func reviewForms(_ page: PageRequest, _ p: ProposalDetail, _ form: (String, String, HTML, String) -> HTML) -> [HTML] {
+        let t = page.t
+        return p.repliesAwaitingReview.map { r in
+            let categories: [HTML] = ReplyCategory.allCases.map {
+                "<option value=\"\($0.rawValue)\"\(HTML.flag("selected", $0.rawValue == r.category))>\(t.replyCategory($0.rawValue))</option>"
+            }
+            return form("review-reply", "\(t("审核答复", "Review the reply")) · \(r.unit)", """
+                <input type="hidden" name="unit" value="\(r.unit)">
+                <fieldset><legend>\(t("审核意见", "Decision"))</legend>
+                <label class="choice"><input type="radio" name="decision" value="approve" checked>\(t("同意，送委员", "Approve: the member sees it"))</label>
+                <label class="choice"><input type="radio" name="decision" value="send-back">\(t("退回单位重新答复", "Send back to the unit"))</label></fieldset>
+                <label for="rv-category-\(r.unit)">\(t("答复类别（可更正）", "Category (may be corrected)"))</label>
+                <select id="rv-category-\(r.unit)" name="category">\(categories)</select>
+                <label for="rv-note-\(r.unit)">\(t("意见（退回时必填）", "Note (required to send back)"))</label><input id="rv-note-\(r.unit)" name="note">
+                """, t("确定", "Decide"))
+        }
     }
 
     /// A step from a proposal page's form; back to the page with its outcome.
@@ -402,7 +454,9 @@ struct CountySite: Sendable {
             case "opinion": outcome = try await store.opinion(number, unit: nil, text: form["text"] ?? "")
             case "reply":
                 guard let category = ReplyCategory(rawValue: form["category"] ?? "") else { throw WorkflowError(t("答复类别：请选择", "category: choose one")) }
-                outcome = try await store.reply(number, unit: nil, category: category, text: form["text"] ?? "")
+                let blank = { (name: String) in form[name].flatMap { $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : $0 } }
+                outcome = try await store.reply(number, unit: nil, category: category, text: form["text"] ?? "", letter: ReplyLetter(
+                    documentNumber: blank("document_number"), signer: blank("signer"), contactPerson: blank("contact"), contactPhone: blank("phone")))
             case "request-extension":
                 let until = try CalendarDate(form["until"] ?? "")
                 outcome = try await store.requestExtension(number, unit: nil, until: until, reason: form["reason"] ?? "")
@@ -446,6 +500,14 @@ struct CountySite: Sendable {
                 } else {
                     outcome = try await store.extend(number, unit: unit, until: nil)
                 }
+            case "review-reply":
+                let unit = form["unit"] ?? ""
+                let note = form["note"].flatMap { $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : $0 }
+                if form["decision"] == "send-back" {
+                    outcome = try await store.sendBackReply(number, unit: unit, note: note ?? "")
+                } else {
+                    outcome = try await store.approveReply(number, unit: unit, category: ReplyCategory(rawValue: form["category"] ?? ""), note: note)
+                }
             case "mark-key": outcome = try await store.markKey(number, supervisor: form["supervisor"] ?? "")
             case "consult": outcome = try await store.consult(number, outcome: form["outcome"] ?? "", heldOn: nil)
             case "supervise":
@@ -475,6 +537,7 @@ struct CountySite: Sendable {
         case "assign": "已交办"
         case "extend": "已处理延期申请"
         case "mark-key": "已列为重点提案"
+        case "review-reply": "答复审核意见已记录"
         case "consult": "协商结果已记录"
         case "supervise": "督办记录已保存"
         default: outcome.message
@@ -490,7 +553,18 @@ struct CountySite: Sendable {
         guard (2000...2100).contains(year) else { throw NotFound() }
         let annual = try await AnnualReport.compute(store, year: year)
         let units = try await UnitReport.compute(store, year: year)
-        let (_, body) = HTMLReport.sections(comparison: nil, annual: annual, units: units, generatedAt: LocalTime.display(Date()))
+        // The comparison (the worker's rollups, with imported peers): a leader's counties, or
+        // every county for the office.
+        var comparison: Comparison?
+        if Permissions.may(viewer.account.principal, .compareCounties, Target(county: county.value)).isAllowed {
+            let codes: [CountyCode]? = role == .leader ? try viewer.account.counties.map { try CountyCode($0) } : nil
+            let rows = try await server.pool.withConnection { c in
+                try await Comparison.fromRollups(year: year, counties: codes, on: c)
+                    + Exchange.peerRows(year: year, counties: codes?.map(\.value), on: c)
+            }
+            if rows.count > 1 { comparison = Comparison.ranked(rows, year: year, sort: .onTimeRate, minimumCount: 1) }
+        }
+        let (_, body) = HTMLReport.sections(comparison: comparison, annual: annual, units: units, generatedAt: LocalTime.display(Date()))
         let years: [HTML] = (max(2000, year - 4)...store.today.year).reversed().map {
             "<a href=\"\(base)/report?year=\($0)\"\($0 == year ? " aria-current=\"page\"" : "")>\($0)</a>"
         }

@@ -28,7 +28,7 @@ enum Pages {
             }
             nav.append("<a href=\"/sessions\">\(t("登录设备", "My sessions"))</a>")
             nav.append("""
-                <span class="who">\(viewer.account.displayName)（\(t.role(viewer.account.role.rawValue))）</span>
+                <span class="who">\(viewer.account.displayName)\(t("（", " (") + t.role(viewer.account.role.rawValue) + t("）", ")"))</span>
                 <form method="post" action="/signout" class="inline">\(csrf(page))<button type="submit" class="link">\(t("退出", "Sign out"))</button></form>
                 """)
         }

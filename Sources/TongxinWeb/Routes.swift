@@ -253,6 +253,11 @@ extension WebServer {
             }
         } catch let error as WorkflowError where Self.isHidden(error) {
             throw NotFound()
+        } catch let error as WorkflowError where error.description.hasPrefix("not allowed") {
+            // A page this role has no use for (a leader's form, an operator in a live county).
+            return ("forbidden", finish(Pages.layout(page, title: page.t("无权访问", "Not allowed"), status: .forbidden, county: county.value, """
+                <h1>\(page.t("无权访问", "Not allowed"))</h1><p>\(error.description)</p>
+                """), page))
         } catch let error as CountyError where error.description.hasPrefix("no county") {
             throw NotFound()
         }

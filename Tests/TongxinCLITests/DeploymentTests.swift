@@ -24,12 +24,17 @@ import Testing
         let (listed, services) = try await compose(["--profile", "citus", "config", "--services"], file: Self.repository + "/docker-compose.yml")
         #expect(listed == 0)
         let names = Set(services.split(separator: "\n").map(String.init))
-        #expect(names.isSuperset(of: ["postgres", "migrate", "worker", "citus-coordinator", "citus-worker-1", "citus-worker-2"]))
+        #expect(names.isSuperset(of: ["postgres", "migrate", "worker", "web", "citus-coordinator", "citus-worker-1", "citus-worker-2"]))
         let (_, rendered) = try await compose(["config"], file: Self.repository + "/docker-compose.yml")
         #expect(rendered.contains("image: postgres:15"))
         #expect(rendered.contains("- migrate\n    - up\n    - --all"))
         #expect(rendered.contains("service_completed_successfully"))
-        #expect(FileManager.default.fileExists(atPath: Self.repository + "/Dockerfile"))
+        #expect(rendered.contains("- tongxin-web"))
+        // The image builds all three programs, with every system library the build links.
+        let dockerfile = try String(contentsOfFile: Self.repository + "/Dockerfile", encoding: .utf8)
+        for needed in ["--product tongxin-web", "libsodium-dev", "libsodium23", "libpq-dev"] {
+            #expect(dockerfile.contains(needed), "the Dockerfile lacks \(needed)")
+        }
     }
 
     @Test func theValidatorRejectsABrokenComposeFile() async throws {
