@@ -170,21 +170,30 @@ extension AccountStore {
     }
 
     /// The account of a live session, its last use moved on; nil when the token is unknown,
-    /// revoked, idle for 30 minutes, older than 12 hours, or its account disabled.
+    /// revoked, idle for 30 minutes, older than 12 hours, or its account disabled. One read;
+    /// the last use is written only when it is a minute old (a page's many requests, or many
+    /// tabs, do not each write, nor wait on each other's row lock).
     public func session(_ token: String) async throws -> AccountRecord? {
         guard !token.isEmpty, token.count <= 100 else { return nil }
-        return try await pool.withTransaction { tx in
-            guard let id = try await tx.query("""
-                UPDATE \(identifier: Self.schema).account_session s SET last_seen_at = now()
-                FROM \(identifier: Self.schema).account a
-                WHERE s.token_hash = \(Secrets.sha256Hex(token)) AND a.id = s.account_id AND a.disabled_at IS NULL
-                  AND s.revoked_at IS NULL AND s.expires_at > now()
-                  AND s.last_seen_at > now() - make_interval(secs => \(Self.sessionIdle))
-                RETURNING a.login
-                """).first?.decode(String.self) else { return nil }
-            return try await account(tx, id)
+        let hash = Secrets.sha256Hex(token)
+        guard let row = try await pool.query("""
+            SELECT \(fragment: AccountRecord.qualifiedColumns), s.last_seen_at < now() - make_interval(secs => \(Self.sessionTouch))
+            FROM \(identifier: Self.schema).account_session s JOIN \(identifier: Self.schema).account a ON a.id = s.account_id
+            WHERE s.token_hash = \(hash) AND a.disabled_at IS NULL AND s.revoked_at IS NULL AND s.expires_at > now()
+              AND s.last_seen_at > now() - make_interval(secs => \(Self.sessionIdle))
+            """).first else { return nil }
+        let (account, stale) = try AccountRecord.decodeWithFlag(row)
+        if stale {
+            try await pool.query("""
+                UPDATE \(identifier: Self.schema).account_session SET last_seen_at = now()
+                WHERE token_hash = \(hash) AND revoked_at IS NULL
+                """)
         }
+        return account
     }
+
+    /// How old a session's last use may be before a request writes it again.
+    static let sessionTouch: TimeInterval = 60
 
     /// Ends a session (sign-out).
     public func signOut(_ token: String) async throws {

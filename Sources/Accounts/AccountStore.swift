@@ -36,9 +36,24 @@ public struct AccountRecord: Sendable, Hashable, Encodable {
         locked_until, must_change, password_hash IS NOT NULL, created_at
         """
 
+    /// `columns` of the table aliased `a` (in a join).
+    static let qualifiedColumns: PostgresQuery = """
+        a.id, a.login, a.role, a.counties, a.member_id, a.unit_id, a.display_name, a.db_login, a.disabled_at IS NOT NULL,
+        a.locked_until, a.must_change, a.password_hash IS NOT NULL, a.created_at
+        """
+
     init(_ row: PostgresRow) throws {
-        let (id, login, role, counties, memberID, unitID, name, dbLogin, disabled, locked, mustChange, hasPassword, created) =
-            try row.decode((Int64, String, String, [String], Int64?, Int64?, String, String?, Bool, Date?, Bool, Bool, Date).self)
+        try self.init(values: row.decode((Int64, String, String, [String], Int64?, Int64?, String, String?, Bool, Date?, Bool, Bool, Date).self))
+    }
+
+    /// `columns` and then one flag.
+    static func decodeWithFlag(_ row: PostgresRow) throws -> (AccountRecord, Bool) {
+        let v = try row.decode((Int64, String, String, [String], Int64?, Int64?, String, String?, Bool, Date?, Bool, Bool, Date, Bool).self)
+        return (try AccountRecord(values: (v.0, v.1, v.2, v.3, v.4, v.5, v.6, v.7, v.8, v.9, v.10, v.11, v.12)), v.13)
+    }
+
+    init(values: (Int64, String, String, [String], Int64?, Int64?, String, String?, Bool, Date?, Bool, Bool, Date)) throws {
+        let (id, login, role, counties, memberID, unitID, name, dbLogin, disabled, locked, mustChange, hasPassword, created) = values
         self.id = id
         self.login = login
         self.role = Role(rawValue: role) ?? .leader

@@ -45,7 +45,7 @@ struct Bench {
         }
         let parts: [String: (PostgresPool) async throws -> Void] = [
             "workflow": workflow, "workflow-steps": workflow, "reports": reports, "queue": queue,
-            "deployments": { _ in try await deployments() }, "steps": steps, "counties": counties, "accounts": accounts,
+            "deployments": { _ in try await deployments() }, "steps": steps, "counties": counties, "accounts": accounts, "web": web,
         ]
         if let only = ProcessInfo.processInfo.environment["TONGXIN_BENCH_ONLY"], let part = parts[only] {
             try await part(pool)
@@ -62,6 +62,7 @@ struct Bench {
         try await counties(pool)
         try await reports(pool)
         try await accounts(pool)
+        try await web(pool)
         report("memory, the benchmark process's peak resident set", String(format: "%.1f MiB", peakRSSMiB()))
         await pool.close()
     }
