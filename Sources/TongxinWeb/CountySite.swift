@@ -19,6 +19,15 @@ struct CountySite: Sendable {
     var role: Role { viewer.account.role }
     var isOffice: Bool { role == .staff || role == .operator }
 
+    /// The member's or unit's name this account is (kept a minute).
+    func ownName() async throws -> String? {
+        guard role == .member || role == .unit else { return nil }
+        let principal = viewer.account.principal
+        return try await server.names.name("\(county.value)|\(principal.login)|\(principal.memberID ?? 0)|\(principal.unitID ?? 0)") {
+            try await store.ownName()
+        }
+    }
+
     // MARK: Home
 
     func home(_ page: PageRequest) async throws -> Response {
@@ -190,7 +199,7 @@ struct CountySite: Sendable {
         guard role == .member, let form = page.form else { throw NotFound() }
         let t = page.t
         do {
-            guard let own = try await store.ownName() else { throw WorkflowError("this account is linked to no member") }
+            guard let own = try await ownName() else { throw WorkflowError("this account is linked to no member") }
             let coAuthors = (form["co_authors"] ?? "").split(whereSeparator: { "、,，;；".contains($0) })
                 .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             guard let category = ProposalCategory(rawValue: form["category"] ?? "") else {
@@ -216,7 +225,7 @@ struct CountySite: Sendable {
     func proposal(_ page: PageRequest, number: String, preview: HTML = .empty) async throws -> Response {
         let t = page.t
         let p = try await store.show(number)
-        let own = role == .unit || role == .member ? try await store.ownName() : nil
+        let own = try await ownName()
         let authors = p.authors.map { $0.member + ($0.lead ? t("（领衔）", " (lead)") : "") }.joined(separator: "、")
         let assignments: [HTML] = p.assignments.map { a in
             var state: [HTML] = []
@@ -590,7 +599,7 @@ extension CountySite {
         let t = page.t
         guard let id = try? DraftNumber.parse(text) else { throw NotFound() }
         let d = try await store.draft(id)
-        let own = try await store.ownName()
+        let own = try await ownName()
         let isLead = own == d.lead
         let signers: [HTML] = d.coSigners.map {
             "<tr><td>\($0.member)</td><td>\(coSignLabel(t, $0.state))</td><td>\($0.answeredAt.map(LocalTime.display) ?? "")</td></tr>"
@@ -684,6 +693,63 @@ extension CountySite {
             return server.done(back, Flash(ok: true, text: outcome.message), page)
         } catch let error as WorkflowError where !WebServer.isHidden(error) {
             return server.done(back, Flash(ok: false, text: error.description), page)
+        }
+    }
+}
+
+// MARK: Imports (the office)
+
+extension CountySite {
+    static let importKinds = ["members", "units", "proposals"]
+
+    func importPage(_ page: PageRequest, problems: [String] = [], done: String? = nil, status: HTTPResponse.Status = .ok) -> Response {
+        let t = page.t
+        guard isOffice else { return Pages.notFound(page) }
+        let kinds: [HTML] = Self.importKinds.map { kind in
+            let label = switch kind {
+            case "members": t("委员名单", "Members")
+            case "units": t("承办单位", "Handling units")
+            default: t("提案（纸质或旧系统）", "Proposals (paper or an old system)")
+            }
+            return "<label class=\"choice\"><input type=\"radio\" name=\"kind\" value=\"\(kind)\"\(HTML.flag("checked", kind == "members"))>\(label)</label>"
+        }
+        let list: [HTML] = problems.map { "<li>\($0)</li>" }
+        return Pages.layout(page, title: t("导入", "Import"), status: status, county: county.value, """
+            <h1>\(t("导入 CSV", "Import a CSV file"))</h1>
+            \(done.map { "<p class=\"flash ok\" role=\"status\">\($0)</p>" as HTML } ?? .empty)
+            \(problems.isEmpty ? .empty : """
+                <div class="flash problem" role="alert"><p>\(t("未导入任何数据；请改正以下各行后重新上传：", "Nothing was imported; correct these lines and upload again:")) (\(problems.count))</p>
+                <ol id="import-problems">\(list)</ol></div>
+                """ as HTML)
+            <form method="post" action="\(base)/import" enctype="multipart/form-data" class="card">
+            \(Pages.csrf(page))
+            <fieldset><legend>\(t("内容", "What"))</legend>\(kinds)</fieldset>
+            <label for="file">\(t("CSV 文件（UTF-8，中文或英文表头；全部正确才导入）", "CSV file (UTF-8, Chinese or English headers; all rows or none)"))</label>
+            <input id="file" name="file" type="file" accept=".csv,text/csv" required>
+            <button type="submit">\(t("上传并导入", "Upload and import"))</button>
+            </form>
+            """)
+    }
+
+    func importFile(_ page: inout PageRequest) async throws -> Response {
+        let t = page.t
+        guard isOffice, let form = page.form else { throw NotFound() }
+        guard let file = form.file("file"), !file.bytes.isEmpty else {
+            return server.finish(importPage(page, problems: [t("请选择一个 CSV 文件。", "Choose a CSV file.")], status: .unprocessableContent), page)
+        }
+        let name = file.filename.isEmpty ? "upload.csv" : file.filename
+        do {
+            let table = try CSVReader.parse(Data(file.bytes))
+            let report: ImportReport = switch form["kind"] ?? "" {
+            case "units": try await store.importUnits(table)
+            case "proposals": try await store.importProposals(table)
+            default: try await store.importMembers(table)
+            }
+            return server.finish(importPage(page, done: t("已从 \(name) 导入 \(report.rows) 条（\(report.kind)）。", "Imported \(report.rows) \(report.kind) from \(name).")), page)
+        } catch let error as ImportError {
+            return server.finish(importPage(page, problems: error.problems.map { "\(name): \($0)" }, status: .unprocessableContent), page)
+        } catch let error as WorkflowError where !WebServer.isHidden(error) {
+            return server.finish(importPage(page, problems: ["\(name): \(error.description)"], status: .unprocessableContent), page)
         }
     }
 }

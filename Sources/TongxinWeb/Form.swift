@@ -19,6 +19,9 @@ struct Form: Sendable {
 
     subscript(_ name: String) -> String? { fields.first { $0.name == name }?.value }
 
+    /// An uploaded file.
+    func file(_ name: String) -> (filename: String, bytes: [UInt8])? { files[name] }
+
     /// Every value of a repeated field.
     func all(_ name: String) -> [String] { fields.filter { $0.name == name }.map(\.value) }
 

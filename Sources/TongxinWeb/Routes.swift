@@ -246,6 +246,10 @@ extension WebServer {
                 return ("draft", finish(try await site.draftPage(page, id: rest[1]), page))
             case (.post, "d") where rest.count == 3:
                 return ("draft-step", try await site.draftStep(&page, id: rest[1], action: rest[2]))
+            case (.get, "import"):
+                return ("import", finish(site.importPage(page), page))
+            case (.post, "import"):
+                return ("import", try await site.importFile(&page))
             case (.get, "report"):
                 return ("report", finish(try await site.report(page), page))
             default:

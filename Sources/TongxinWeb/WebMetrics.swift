@@ -36,3 +36,22 @@ final class WebMetrics: Sendable {
     /// Prometheus text format 0.0.4.
     func text() -> String { registry.emitToString() }
 }
+
+/// The member's or unit's name of an account in a county, kept a minute (a page shows it and
+/// decides the forms by it; a rename shows within a minute). Every step still checks
+/// ownership in the store itself.
+final class NameCache: Sendable {
+    private let entries = Mutex<[String: (name: String?, until: ContinuousClock.Instant)]>([:])
+    static let lifetime = Duration.seconds(60)
+
+    func name(_ key: String, _ load: () async throws -> String?) async throws -> String? {
+        let now = ContinuousClock.now
+        if let hit = entries.withLock({ $0[key] }), hit.until > now { return hit.name }
+        let name = try await load()
+        entries.withLock { entries in
+            if entries.count > 10_000 { entries.removeAll() }
+            entries[key] = (name, now + Self.lifetime)
+        }
+        return name
+    }
+}

@@ -73,6 +73,7 @@ public struct WebServer: HTTPResponder, Sendable {
     let accounts: AccountStore
     let configuration: WebConfiguration
     let metrics: WebMetrics
+    let names = NameCache()
     let logger: Logger
 
     public init(pool: PostgresPool, configuration: WebConfiguration, logger: Logger) {

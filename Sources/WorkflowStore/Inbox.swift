@@ -38,19 +38,22 @@ extension WorkflowStore {
     /// The principal's unit's assignments (not returned), soonest deadline first: the unit's
     /// inbox. Only a unit account has one.
     public func inbox() async throws -> [InboxItem] {
-        try await read { context in
+        guard principal.role == .unit, let unit = principal.unitID else {
+            throw WorkflowError("inbox: \(principal.login) (\(principal.role.rawValue)) is not a handling unit's account")
+        }
+        // The list goes with BEGIN and the county check (one round trip); the permission check
+        // decides before anything of it is returned.
+        let query: PostgresQuery = """
+            SELECT p.number, p.title, p.status, a.role, a.assigned_at, a.due_on, a.acknowledged_at IS NOT NULL,
+                   a.replied_at IS NOT NULL, EXISTS (SELECT 1 FROM co_opinion o WHERE o.assignment_id = a.id),
+                   (SELECT r.until FROM extension_request r WHERE r.assignment_id = a.id AND r.state = 'pending')
+            FROM assignment a JOIN proposal p ON p.id = a.proposal_id
+            WHERE a.unit_id = \(unit) AND a.returned_at IS NULL
+            ORDER BY a.replied_at IS NOT NULL, a.due_on, p.number
+            """
+        return try await read(prelude: [query]) { context in
             try authorize(.listProposals, countyTarget(context))
-            guard principal.role == .unit, let unit = principal.unitID else {
-                throw WorkflowError("inbox: \(principal.login) (\(principal.role.rawValue)) is not a handling unit's account")
-            }
-            let rows = try await context.tx.query("""
-                SELECT p.number, p.title, p.status, a.role, a.assigned_at, a.due_on, a.acknowledged_at IS NOT NULL,
-                       a.replied_at IS NOT NULL, EXISTS (SELECT 1 FROM co_opinion o WHERE o.assignment_id = a.id),
-                       (SELECT r.until FROM extension_request r WHERE r.assignment_id = a.id AND r.state = 'pending')
-                FROM assignment a JOIN proposal p ON p.id = a.proposal_id
-                WHERE a.unit_id = \(unit) AND a.returned_at IS NULL
-                ORDER BY a.replied_at IS NOT NULL, a.due_on, p.number
-                """)
+            guard let rows = context.prelude.first else { return [] }
             return try rows.decode((String, String, String, String, Date, CalendarDate, Bool, Bool, Bool, CalendarDate?).self).map {
                 InboxItem(
                     number: $0.0, title: $0.1, status: $0.2, role: $0.3, assignedAt: $0.4, dueOn: $0.5, acknowledged: $0.6,
@@ -89,14 +92,13 @@ extension WorkflowStore {
 extension WorkflowStore {
     /// The name of the member or handling unit the principal is (nil for other roles).
     public func ownName() async throws -> String? {
-        try await read { context in
-            if principal.role == .member, let id = principal.memberID {
-                return try await context.tx.query("SELECT name FROM member WHERE id = \(id)").first?.decode(String.self)
-            }
-            if principal.role == .unit, let id = principal.unitID {
-                return try await context.tx.query("SELECT name FROM unit WHERE id = \(id)").first?.decode(String.self)
-            }
-            return nil
+        let query: PostgresQuery? =
+            if principal.role == .member, let id = principal.memberID { "SELECT name FROM member WHERE id = \(id)" }
+            else if principal.role == .unit, let id = principal.unitID { "SELECT name FROM unit WHERE id = \(id)" }
+            else { nil }
+        guard let query else { return nil }
+        return try await read(prelude: [query]) { context in
+            try context.prelude.first?.first?.decode(String.self)
         }
     }
 }

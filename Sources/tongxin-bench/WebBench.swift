@@ -104,7 +104,7 @@ extension Bench {
     /// Runs wrk (2 threads) and reads its requests/s and its 99th percentile latency (ms).
     static func wrk(_ url: String, token: String, seconds: Int, connections: Int) throws -> WrkResult {
         let child = try SpawnedProcess("/usr/bin/wrk", [
-            "-t", "2", "-c", "\(connections)", "-d", "\(seconds)s", "--latency", "-H", "Cookie: tx_session=\(token)", url,
+            "-t", "\(min(2, connections))", "-c", "\(connections)", "-d", "\(seconds)s", "--latency", "-H", "Cookie: tx_session=\(token)", url,
         ], environment: ProcessInfo.processInfo.environment)
         let status = child.waitForExit()
         let output = child.output

@@ -97,6 +97,7 @@ def seed():
     add_account("wt.czj", "unit", "--unit", "财政局")
     add_account("wt.jyj", "unit", "--unit", "教育局")
     add_account("wt.leader", "leader")
+    add_account("wt.sup", "supervisor")
     return codes
 
 
@@ -169,6 +170,7 @@ class Person:
         self.click(form.find_element(By.CSS_SELECTOR, "button[type=submit]"))
 
     def fill(self, element_id, value):
+        """Types into the field with this id (cleared first)."""
         field = self.driver.find_element(By.ID, element_id)
         field.clear()
         field.send_keys(value)
@@ -497,6 +499,61 @@ def run(base, codes, people):
     check("the leader's home is the annual report", "按时办复率" in leader.text() or "提案" in leader.text(), leader.text()[:200])
     check("… with the report's charts or tables", leader.driver.find_elements(By.CSS_SELECTOR, "main table"), "no table")
     leader.shot("leader-report")
+
+    # -- Reply review: with the county's reply_review on, the member sees a reply only once the
+    #    supervisor approved it, with the category the supervisor corrected.
+    tongxin("county", "set", COUNTY, "reply_review=on")
+    filed = tongxin("proposal", "file", "--title", "关于复文审核的建议", "--category", "economy", "--lead", "王委员",
+                    "--county", COUNTY, "--as", "wt.wang").stdout
+    reviewed = re.search(r"\d{4}-\d{3,4}", filed).group(0)
+    tongxin("proposal", "review", reviewed, "--register", "--county", COUNTY, "--as", "wt.staff")
+    tongxin("proposal", "assign", reviewed, "--lead", "住建局", "--county", COUNTY, "--as", "wt.staff")
+    zjj.go(f"/c/webtest/p/{reviewed}")
+    Select(zjj.driver.find_element(By.ID, "r-category")).select_by_value("A")
+    zjj.fill("r-text", "已全部解决。")
+    zjj.fill("r-number", "住建函〔2026〕8号")
+    zjj.fill("r-signer", "赵局长")
+    zjj.fill("r-phone", "0734-5550000")
+    zjj.submit("/reply")
+    check("with review on, the unit's reply waits", "待审核" in zjj.text(), zjj.text()[:300])
+    wang.go(f"/c/webtest/p/{reviewed}")
+    check("… and the member does not see it", "已全部解决" not in wang.driver.page_source, wang.text()[:300])
+    sup = person("wt.sup", "督办")
+    sup.sign_in()
+    check("the supervisor's home lists the reply to review", reviewed in sup.text(), sup.text()[:300])
+    sup.go(f"/c/webtest/p/{reviewed}")
+    Select(sup.driver.find_element(By.CSS_SELECTOR, "select[name=category]")).select_by_value("B")
+    sup.fill(sup.driver.find_element(By.CSS_SELECTOR, "input[name=note]").get_attribute("id"), "尚在解决，应为B类")
+    sup.submit("/review-reply")
+    check("the supervisor approves, correcting the category", "已答复" in sup.text(), sup.flash())
+    sup.shot("supervisor-review")
+    wang.go(f"/c/webtest/p/{reviewed}")
+    check("the member now sees the reply, its letterhead and the corrected category",
+          "已全部解决" in wang.text() and "住建函〔2026〕8号" in wang.text() and "B类" in wang.text(), wang.text()[:400])
+    show = json.loads(tongxin("proposal", "show", reviewed, "--county", COUNTY, "--as", "wt.staff", "--format", "json").stdout)
+    check("CLI: the reply as approved", [(r["category"], r["corrected_from"], r["reviewed_by"], r["signer"]) for r in show["replies"]]
+          == [("B", "A", "wt.sup", "赵局长")], show["replies"])
+
+    # -- Imports: the office uploads a CSV and sees every bad line; nothing is written.
+    bad = os.path.join(OUT, "members-bad.csv")
+    with open(bad, "w", encoding="utf-8") as out:
+        out.write("姓名,界别\n赵委员,经济界\n,经济界\n" + "长" * 101 + ",经济界\n")
+    staff.go("/c/webtest/import")
+    staff.driver.find_element(By.ID, "file").send_keys(bad)
+    staff.submit("/import")
+    problems = staff.driver.find_elements(By.CSS_SELECTOR, "#import-problems li")
+    check("an import with bad lines names each of them", len(problems) == 2 and all("line" in p.text for p in problems),
+          [p.text for p in problems])
+    members = tongxin("member", "list", "--county", COUNTY, "--as", "wt.staff", "--format", "csv").stdout
+    check("… and imports nothing", "赵委员" not in members, members)
+    good = os.path.join(OUT, "members-good.csv")
+    with open(good, "w", encoding="utf-8") as out:
+        out.write("姓名,界别\n赵委员,经济界\n钱委员,经济界\n")
+    staff.go("/c/webtest/import")
+    staff.driver.find_element(By.ID, "file").send_keys(good)
+    staff.submit("/import")
+    check("a good file is imported", "2" in staff.flash() and "赵委员" in tongxin("member", "list", "--county", COUNTY, "--as", "wt.staff").stdout,
+          staff.flash())
 
     # -- Sign-out ends the session.
     token = li.cookie("tx_session")
