@@ -33,3 +33,20 @@ public struct JSONLogHandler: LogHandler {
         }
     }
 }
+
+extension JSONLogHandler {
+    /// The programs' logging, set once at start: JSON lines (for collectors) or text, on
+    /// standard error, at `level`.
+    public static func bootstrap(json: Bool, level: Logger.Level) {
+        LoggingSystem.bootstrap { label in
+            if json {
+                var handler = JSONLogHandler(label: label)
+                handler.logLevel = level
+                return handler
+            }
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+    }
+}

@@ -13,6 +13,20 @@ public enum ProposalMachine {
                 throw refuse("the proposal is \(state.status.rawValue), not \(allowed.map(\.rawValue).joined(separator: " or "))")
             }
         }
+        /// The assignment of a unit that may reply now (assigned, answering, not replied or
+        /// waiting for review in this round).
+        func replyingUnit(_ unit: String) throws -> Int {
+            try require(.assigned, .rehandling)
+            guard let index = state.assignments.firstIndex(where: { $0.unit == unit && !$0.returned }) else {
+                throw refuse("unit \(unit) is not assigned to this proposal")
+            }
+            guard state.assignments[index].role.replies else {
+                throw refuse("unit \(unit) co-handles: it sends its opinion to the lead unit, which replies")
+            }
+            guard !state.assignments[index].replied else { throw refuse("unit \(unit) has replied already in this round") }
+            guard !state.assignments[index].awaitingReview else { throw refuse("unit \(unit)'s reply awaits review already") }
+            return index
+        }
 
         switch event {
         case .register:
@@ -109,15 +123,7 @@ public enum ProposalMachine {
             next.assignments[index].extensionRequestedUntil = nil
 
         case .reply(let unit, let category):
-            try require(.assigned, .rehandling)
-            guard let index = state.assignments.firstIndex(where: { $0.unit == unit && !$0.returned }) else {
-                throw refuse("unit \(unit) is not assigned to this proposal")
-            }
-            guard state.assignments[index].role.replies else {
-                throw refuse("unit \(unit) co-handles: it sends its opinion to the lead unit, which replies")
-            }
-            guard !state.assignments[index].replied else { throw refuse("unit \(unit) has replied already in this round") }
-            guard !state.assignments[index].awaitingReview else { throw refuse("unit \(unit)'s reply awaits review") }
+            let index = try replyingUnit(unit)
             next.assignments[index].replied = true
             next.assignments[index].replyCategory = category
             if next.activeAssignments.filter({ $0.role.replies }).allSatisfy(\.replied) {
@@ -125,16 +131,7 @@ public enum ProposalMachine {
             }
 
         case .submitReply(let unit, _):
-            try require(.assigned, .rehandling)
-            guard let index = state.assignments.firstIndex(where: { $0.unit == unit && !$0.returned }) else {
-                throw refuse("unit \(unit) is not assigned to this proposal")
-            }
-            guard state.assignments[index].role.replies else {
-                throw refuse("unit \(unit) co-handles: it sends its opinion to the lead unit, which replies")
-            }
-            guard !state.assignments[index].replied else { throw refuse("unit \(unit) has replied already in this round") }
-            guard !state.assignments[index].awaitingReview else { throw refuse("unit \(unit)'s reply awaits review already") }
-            next.assignments[index].awaitingReview = true
+            next.assignments[try replyingUnit(unit)].awaitingReview = true
 
         case .approveReply(let unit, let category):
             try require(.assigned, .rehandling)

@@ -81,16 +81,7 @@ struct TongxinWebCommand: AsyncParsableCommand {
         #endif
         let level = Logger.Level(rawValue: logLevel) ?? .info
         let json = logFormat == "json"
-        LoggingSystem.bootstrap { label in
-            if json {
-                var handler = JSONLogHandler(label: label)
-                handler.logLevel = level
-                return handler
-            }
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        JSONLogHandler.bootstrap(json: json, level: level)
         let logger = Logger(label: "tongxin.web")
         do {
             let configuration = WebConfiguration(

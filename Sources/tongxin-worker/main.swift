@@ -98,16 +98,7 @@ struct TongxinWorkerCommand: AsyncParsableCommand {
     func run() async throws {
         let level = logLevel
         let json = logFormat == "json"
-        LoggingSystem.bootstrap { label in
-            if json {
-                var handler = JSONLogHandler(label: label)
-                handler.logLevel = level
-                return handler
-            }
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        JSONLogHandler.bootstrap(json: json, level: level)
         let logger = Logger(label: "tongxin.worker")
         do {
             let clock = try asOf.map { try LocalTime.parse($0, field: "--as-of") }
