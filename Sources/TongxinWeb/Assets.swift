@@ -38,6 +38,7 @@ enum Assets {
         button.secondary{background:#4a5568}
         button.link{background:none;padding:0;margin:0;text-decoration:underline}
         form.inline{display:inline}
+        form.inline-form button{margin-top:.3rem}
         .flash{padding:.6rem .8rem;border-radius:4px}
         .flash.ok{background:#e3f4e8;border:1px solid #2f8a4c}
         .flash.problem{background:#fdeaea;border:1px solid #b42318}

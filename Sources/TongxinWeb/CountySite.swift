@@ -753,3 +753,87 @@ extension CountySite {
         }
     }
 }
+
+// MARK: Micro-suggestions (微建议)
+
+extension CountySite {
+    func suggestionStatus(_ t: Tr, _ raw: String) -> String {
+        switch raw {
+        case "filed": return t("待交办", "filed")
+        case "routed": return t("办理中", "with a unit")
+        case "replied": return t("已答复", "replied")
+        case "closed": return t("已办结", "closed")
+        case "rejected": return t("不予采用", "rejected")
+        default: return raw
+        }
+    }
+
+    func suggestionsPage(_ page: PageRequest, problem: String? = nil) async throws -> Response {
+        let t = page.t
+        let list = try await store.suggestions()
+        let units = isOffice ? try await store.units().filter(\.active) : []
+        let rows: [HTML] = list.reversed().prefix(300).map { s in
+            var act: [HTML] = []
+            func form(_ action: String, _ fields: HTML, _ button: String) -> HTML {
+                """
+                <form method="post" action="\(base)/w/\(s.number)/\(action)" class="inline-form">\(Pages.csrf(page))\(fields)
+                <button type="submit">\(button)</button></form>
+                """
+            }
+            switch (role, s.status) {
+            case (.member, "replied") where s.rating == nil:
+                let options: [HTML] = Rating.allCases.map { "<option value=\"\($0.rawValue)\">\(t.rating($0.rawValue))</option>" }
+                act.append(form("evaluate", "<label for=\"w-r-\(s.number)\">\(t("评价", "Rating"))</label><select id=\"w-r-\(s.number)\" name=\"rating\">\(options)</select>", t("提交评价", "Rate")))
+            case (.unit, "routed"):
+                act.append(form("reply", "<label for=\"w-t-\(s.number)\">\(t("答复", "Reply"))</label><textarea id=\"w-t-\(s.number)\" name=\"text\" rows=\"3\" required></textarea>", t("答复", "Reply")))
+            case (.staff, "filed"), (.operator, "filed"):
+                let options: [HTML] = units.map { "<option value=\"\($0.name)\">\($0.name)</option>" }
+                act.append(form("route", "<label for=\"w-u-\(s.number)\">\(t("交办单位", "Unit"))</label><select id=\"w-u-\(s.number)\" name=\"unit\">\(options)</select>", t("交办", "Route")))
+            default: break
+            }
+            return """
+                <tr><td>\(s.number)</td><td><strong>\(s.title)</strong>\(s.body.isEmpty ? .empty : "<br><span class=\"muted\">\(s.body)</span>" as HTML)
+                \(s.replyText.map { "<br>\(t("答复：", "Reply: "))\($0)" as HTML } ?? .empty)</td>
+                <td>\(suggestionStatus(t, s.status))\(s.rating.map { " · " + t.rating($0) } ?? "")</td><td>\(s.unit ?? "")</td><td>\(act)</td></tr>
+                """
+        }
+        let newForm: HTML = role == .member ? """
+            <form method="post" action="\(base)/w/new" class="card">
+            <h2>\(t("提交微建议", "A new micro-suggestion"))</h2>\(Pages.csrf(page))
+            <label for="w-title">\(t("标题", "Title"))</label><input id="w-title" name="title" maxlength="300" required>
+            <label for="w-body">\(t("内容", "Text"))</label><textarea id="w-body" name="body" rows="4"></textarea>
+            <button type="submit">\(t("提交", "Send"))</button>
+            </form>
+            """ : .empty
+        return Pages.layout(page, title: t("微建议", "Micro-suggestions"), status: problem == nil ? .ok : .unprocessableContent, county: county.value, """
+            <h1>\(t("微建议", "Micro-suggestions"))</h1>
+            \(Pages.problem(problem))
+            \(newForm)
+            <div class="scroll"><table><thead><tr><th scope="col">\(t("编号", "No."))</th><th scope="col">\(t("内容", "Suggestion"))</th>
+            <th scope="col">\(t("状态", "Status"))</th><th scope="col">\(t("承办单位", "Unit"))</th><th scope="col">\(t("办理", "Act"))</th></tr></thead>
+            <tbody>\(rows)</tbody></table></div>
+            """)
+    }
+
+    func suggestionStep(_ page: inout PageRequest, number: String, action: String) async throws -> Response {
+        let t = page.t
+        let form = page.form ?? Form()
+        let back = "\(base)/w"
+        do {
+            let outcome: Outcome
+            switch (number, action) {
+            case ("new", _):
+                outcome = try await store.fileSuggestion(member: nil, title: form["title"] ?? "", body: form["body"] ?? "")
+            case (_, "evaluate"):
+                guard let rating = Rating(rawValue: form["rating"] ?? "") else { throw WorkflowError(t("评价：请选择", "rating: choose one")) }
+                outcome = try await store.evaluateSuggestion(number, rating: rating)
+            case (_, "reply"): outcome = try await store.replySuggestion(number, unit: nil, text: form["text"] ?? "")
+            case (_, "route"): outcome = try await store.routeSuggestion(number, unit: form["unit"] ?? "")
+            default: throw NotFound()
+            }
+            return server.done(back, Flash(ok: true, text: page.lang == .zh ? "\(outcome.number)：\(suggestionStatus(t, outcome.status))" : outcome.message), page)
+        } catch let error as WorkflowError where !WebServer.isHidden(error) {
+            return server.done(back, Flash(ok: false, text: error.description), page)
+        }
+    }
+}

@@ -23,6 +23,9 @@ enum Pages {
         if let viewer = page.viewer {
             let home = county.map { "/c/\($0)/" } ?? "/"
             nav.append("<a href=\"\(home)\">\(t("首页", "Home"))</a>")
+            if let county, [.member, .unit, .staff, .operator].contains(viewer.account.role) {
+                nav.append("<a href=\"/c/\(county)/w\">\(t("微建议", "Micro-suggestions"))</a>")
+            }
             if let county, [.staff, .operator].contains(viewer.account.role) {
                 nav.append("<a href=\"/c/\(county)/import\">\(t("导入", "Import"))</a>")
             }

@@ -246,6 +246,10 @@ extension WebServer {
                 return ("draft", finish(try await site.draftPage(page, id: rest[1]), page))
             case (.post, "d") where rest.count == 3:
                 return ("draft-step", try await site.draftStep(&page, id: rest[1], action: rest[2]))
+            case (.get, "w") where rest.count == 1:
+                return ("suggestions", finish(try await site.suggestionsPage(page), page))
+            case (.post, "w") where rest.count == 3 || (rest.count == 2 && rest[1] == "new"):
+                return ("suggestion-step", try await site.suggestionStep(&page, number: rest[1], action: rest.count == 3 ? rest[2] : "file"))
             case (.get, "import"):
                 return ("import", finish(site.importPage(page), page))
             case (.post, "import"):
@@ -271,6 +275,6 @@ extension WebServer {
     static func isHidden(_ error: WorkflowError) -> Bool {
         let text = error.description
         return text.hasPrefix("no proposal ") || text.hasPrefix("no suggestion ") || text.contains("does not belong to county")
-            || text.hasPrefix("proposal: \"") || text.hasPrefix("no draft ")
+            || text.hasPrefix("proposal: \"") || text.hasPrefix("no draft ") || text.hasPrefix("no micro-suggestion ")
     }
 }

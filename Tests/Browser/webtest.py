@@ -534,6 +534,27 @@ def run(base, codes, people):
     check("CLI: the reply as approved", [(r["category"], r["corrected_from"], r["reviewed_by"], r["signer"]) for r in show["replies"]]
           == [("B", "A", "wt.sup", "赵局长")], show["replies"])
 
+    # -- Micro-suggestions: the member files, the office routes, the unit replies, the member rates.
+    wang.go("/c/webtest/w")
+    wang.fill("w-title", "小区路灯不亮")
+    wang.fill("w-body", "幸福路小区三号楼前路灯坏了一个月。")
+    wang.submit("/w/new")
+    check("a member files a micro-suggestion", "小区路灯不亮" in wang.text() and "待交办" in wang.text(), wang.text()[:300])
+    staff.go("/c/webtest/w")
+    number_w = re.search(r"W\d{4}-\d+", staff.text()).group(0)
+    Select(staff.driver.find_element(By.ID, f"w-u-{number_w}")).select_by_value("住建局")
+    staff.submit(f"/w/{number_w}/route")
+    zjj.go("/c/webtest/w")
+    zjj.fill(f"w-t-{number_w}", "已于三日内修复。")
+    zjj.submit(f"/w/{number_w}/reply")
+    wang.go("/c/webtest/w")
+    Select(wang.driver.find_element(By.ID, f"w-r-{number_w}")).select_by_value("satisfied")
+    wang.submit(f"/w/{number_w}/evaluate")
+    shown_w = tongxin("suggestion", "show", number_w, "--county", COUNTY, "--as", "wt.staff", "--format", "json").stdout
+    check("… routed, replied by the unit and rated by the member", '"rating" : "satisfied"' in shown_w and "已于三日内修复" in shown_w, shown_w[:300])
+    jyj.go("/c/webtest/w")
+    check("another unit does not see it", number_w not in jyj.text(), jyj.text()[:200])
+
     # -- Imports: the office uploads a CSV and sees every bad line; nothing is written.
     bad = os.path.join(OUT, "members-bad.csv")
     with open(bad, "w", encoding="utf-8") as out:
