@@ -837,3 +837,64 @@ extension CountySite {
         }
     }
 }
+
+// MARK: County settings (the office)
+
+extension CountySite {
+    static func settingLabel(_ t: Tr, _ key: String) -> String {
+        switch key {
+        case "handling_months": return t("办理期限（月）", "Months to reply")
+        case "extended_handling_months": return t("延期后最长期限（月）", "Months with an extension, at most")
+        case "co_handling_view_months": return t("会办意见期限（月）", "Months for a co-unit's view")
+        case "unit_return_days": return t("申退期限（天）", "Days a unit may return an assignment")
+        case "evaluation_window_days": return t("评价期限（天）", "Days to rate a reply")
+        case "after_evaluation_window": return t("逾期未评价视为", "An unrated reply counts as")
+        case "micro_suggestion_reply_days": return t("微建议办理期限（工作日）", "Working days for a micro-suggestion")
+        case "day_counting": return t("期限计算（calendar 自然日 / working 工作日）", "Deadlines in calendar or working days")
+        case "league_minimum_count": return t("参与排名的最少交办数", "Assignments to be ranked")
+        case "reminder_days": return t("到期前提醒（天，如 15,7,1）", "Reminders before a deadline (days, e.g. 15,7,1)")
+        case "escalation_days": return t("逾期后上报提案委（天）", "Days overdue before escalation")
+        case "co_opinion_reminder_days": return t("会办意见提醒（天）", "Co-unit reminder (days)")
+        case "evaluation_reminder_days": return t("评价提醒（天）", "Rating reminder (days)")
+        case "key_reminder_days": return t("重点提案督办提醒间隔（天）", "Key proposal reminder interval (days)")
+        case "suggestion_reminder_days": return t("微建议提醒（天）", "Micro-suggestion reminder (days)")
+        case "backdate_days": return t("补录最多（天前）", "Back-dating, at most (days)")
+        case "reply_review": return t("答复审核（on 开启 / off 关闭）", "Reply review (on or off)")
+        default: return key
+        }
+    }
+
+    func settingsPage(_ page: PageRequest) async throws -> Response {
+        let t = page.t
+        guard isOffice else { throw NotFound() }
+        let settings = try await store.settings()
+        let rows: [HTML] = settings.lines.compactMap { line -> HTML? in
+            let parts = line.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2 else { return nil }
+            let id = "s-" + parts[0].replacingOccurrences(of: "_", with: "-")
+            return """
+                <tr><td><label for="\(id)">\(Self.settingLabel(t, parts[0]))</label><br><code>\(parts[0])</code></td>
+                <td><form method="post" action="\(base)/settings" class="inline-form">\(Pages.csrf(page))
+                <input type="hidden" name="key" value="\(parts[0])"><input id="\(id)" name="value" value="\(parts[1])" maxlength="40">
+                <button type="submit">\(t("保存", "Save"))</button></form></td></tr>
+                """
+        }
+        return Pages.layout(page, title: t("本县设置", "County settings"), county: county.value, """
+            <h1>\(t("本县设置", "County settings"))</h1>
+            <p>\(t("每次修改记入本县审计日志（谁、何时、原值与新值）。", "Each change goes into the county's audit log (who, when, the old and new value)."))</p>
+            <div class="scroll"><table><thead><tr><th scope="col">\(t("设置", "Setting"))</th><th scope="col">\(t("值", "Value"))</th></tr></thead>
+            <tbody>\(rows)</tbody></table></div>
+            """)
+    }
+
+    func changeSetting(_ page: inout PageRequest) async throws -> Response {
+        guard isOffice, let form = page.form else { throw NotFound() }
+        let back = "\(base)/settings"
+        do {
+            let outcome = try await store.changeSetting(form["key"] ?? "", to: (form["value"] ?? "").trimmingCharacters(in: .whitespaces))
+            return server.done(back, Flash(ok: true, text: outcome.message), page)
+        } catch let error as WorkflowError where !WebServer.isHidden(error) {
+            return server.done(back, Flash(ok: false, text: error.description), page)
+        }
+    }
+}

@@ -28,6 +28,7 @@ enum Pages {
             }
             if let county, [.staff, .operator].contains(viewer.account.role) {
                 nav.append("<a href=\"/c/\(county)/import\">\(t("导入", "Import"))</a>")
+                nav.append("<a href=\"/c/\(county)/settings\">\(t("设置", "Settings"))</a>")
             }
             if let county, [.leader, .staff, .supervisor, .operator].contains(viewer.account.role) {
                 nav.append("<a href=\"/c/\(county)/report\">\(t("年度报告", "Annual report"))</a>")

@@ -250,6 +250,10 @@ extension WebServer {
                 return ("suggestions", finish(try await site.suggestionsPage(page), page))
             case (.post, "w") where rest.count == 3 || (rest.count == 2 && rest[1] == "new"):
                 return ("suggestion-step", try await site.suggestionStep(&page, number: rest[1], action: rest.count == 3 ? rest[2] : "file"))
+            case (.get, "settings"):
+                return ("settings", finish(try await site.settingsPage(page), page))
+            case (.post, "settings"):
+                return ("settings", try await site.changeSetting(&page))
             case (.get, "import"):
                 return ("import", finish(site.importPage(page), page))
             case (.post, "import"):

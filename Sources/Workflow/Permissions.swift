@@ -114,6 +114,8 @@ public enum Action: String, Sendable, Hashable, CaseIterable {
     case manageReference = "reference.manage"
     case readReference = "reference.list"
     case importData = "import"
+    /// A county's own settings (deadlines, reminders, reply review …).
+    case configureCounty = "county.settings"
     /// A step whose effective time lies in the past (补录).
     case backdate = "step.backdate"
     case readReports = "report.annual"
@@ -192,6 +194,15 @@ public enum Permissions {
             return role == .system ? .allowed : refuse("only the worker's clocks do it")
         default:
             break
+        }
+        if operation == .configureCounty {
+            // The county's office sets its own rules; the operator any county's.
+            if role == .operator { return .allowed }
+            guard role == .staff else { return refuse("it is the office's") }
+            guard let county = target.county, principal.counties.contains(county) else {
+                return refuse("the account does not belong to county \(target.county ?? "")")
+            }
+            return .allowed
         }
         if operation == .compareCounties {
             // Comparing counties is a feature for every office; a leader compares the counties

@@ -146,8 +146,9 @@ class Person:
     def click(self, element):
         """Clicks and waits for the next page (every form here posts, then redirects)."""
         old = self.driver.find_element(By.TAG_NAME, "html")
+        self.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
         element.click()
-        WebDriverWait(self.driver, 20).until(expected_conditions.staleness_of(old))
+        WebDriverWait(self.driver, 30).until(expected_conditions.staleness_of(old))
         WebDriverWait(self.driver, 20).until(lambda d: d.execute_script("return document.readyState") == "complete")
 
     def keys(self, element, text):
@@ -167,6 +168,11 @@ class Person:
     def submit(self, action_suffix):
         """Clicks the submit button of the form whose action ends with `action_suffix`."""
         form = self.driver.find_element(By.CSS_SELECTOR, f"form[action$='{action_suffix}']")
+        self.click(form.find_element(By.CSS_SELECTOR, "button[type=submit]"))
+
+    def submit_field(self, element_id):
+        """Submits the form that holds the field with this id."""
+        form = self.driver.find_element(By.ID, element_id).find_element(By.XPATH, "./ancestor::form")
         self.click(form.find_element(By.CSS_SELECTOR, "button[type=submit]"))
 
     def fill(self, element_id, value):
@@ -489,7 +495,8 @@ def run(base, codes, people):
     for p, path, name in ((li, "/c/webtest/", "member home"), (li, f"/c/webtest/p/{number}", "proposal page (member)"),
                           (li, "/c/webtest/new", "new proposal"), (zjj, "/c/webtest/", "unit inbox"),
                           (zjj, f"/c/webtest/p/{number}", "proposal page (unit)"), (staff, "/c/webtest/", "office home"),
-                          (zhou, draft_url, "draft page"), (li, "/sessions", "sessions")):
+                          (zhou, draft_url, "draft page"), (li, "/sessions", "sessions"), (staff, "/c/webtest/settings", "settings"),
+                          (staff, "/c/webtest/import", "import"), (li, "/c/webtest/w", "micro-suggestions")):
         p.go(path)
         axe_check(p, name, source)
 
@@ -502,7 +509,11 @@ def run(base, codes, people):
 
     # -- Reply review: with the county's reply_review on, the member sees a reply only once the
     #    supervisor approved it, with the category the supervisor corrected.
-    tongxin("county", "set", COUNTY, "reply_review=on")
+    staff.go("/c/webtest/settings")
+    staff.fill("s-reply-review", "on")
+    staff.submit_field("s-reply-review")
+    check("the office turns reply review on in the county's settings", "reply_review=on" in staff.flash(), staff.flash())
+    check("… audited", "reply_review" in tongxin("audit", "log", "--county", COUNTY, "--as", "wt.staff").stdout)
     filed = tongxin("proposal", "file", "--title", "关于复文审核的建议", "--category", "economy", "--lead", "王委员",
                     "--county", COUNTY, "--as", "wt.wang").stdout
     reviewed = re.search(r"\d{4}-\d{3,4}", filed).group(0)

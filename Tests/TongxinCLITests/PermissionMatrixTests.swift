@@ -151,6 +151,6 @@ import TongxinBase
         let end = try #require(text.range(of: "<!-- /permission-matrix -->"))
         #expect(String(text[start.upperBound..<end.lowerBound]) == printed.output,
                 "docs/operations.md's matrix differs from `tongxin account roles --markdown`: paste the program's output between the markers")
-        #expect(printed.lines.count == 2 + 45 && printed.lines.contains("| proposal.evaluate | own | — | — | — | — | — | — |"))
+        #expect(printed.lines.count == 2 + 46 && printed.lines.contains("| proposal.evaluate | own | — | — | — | — | — | — |"))
     }
 }

@@ -13,9 +13,14 @@ import WorkflowStore
             let unit = try county.store(county.unit)
             let member = try county.store(county.member)
             let supervisor = try county.store(Principal(login: "sup.zhao", role: .supervisor, counties: ["live"]))
-            try await county.pool.query("""
-                UPDATE tongxin.county SET settings = settings || '{"reply_review": "on"}'::jsonb WHERE code = 'live'
-                """)
+            // The office turns review on: audited, one key written; a member may not, a bad value is one line.
+            #expect(await refusal { try await member.changeSetting("reply_review", to: "on") }?.contains("may not county.settings") == true)
+            #expect(await refusal { try await staff.changeSetting("reply_review", to: "yes") } == "setting reply_review: \"yes\" is not one of off, on")
+            try await staff.changeSetting("evaluation_window_days", to: "40")
+            try await staff.changeSetting("reply_review", to: "on")
+            let settings = try await staff.settings()
+            #expect((settings.reviewsReplies, settings.evaluationWindowDays) == (true, 40))
+            #expect(try await staff.auditLog(entityID: "live").map { $0.detail["key"] ?? "" } == ["evaluation_window_days", "reply_review"])
             let number = try await member.file(NewProposal(title: "关于复文审核的建议", category: .economy, kind: .individual, lead: "王委员")).number
             try await staff.review(number, .register)
             try await staff.assign(number, lead: "城管局", co: ["林业局"])
