@@ -73,11 +73,12 @@ echo "   them with --as, recorded as entered by the operator; a new account gets
 FIRST=$($T proposal show 2021-001 --county leiyang --format json)
 MEMBER=$(printf '%s' "$FIRST" | python3 -c 'import json,sys; print([a["member"] for a in json.load(sys.stdin)["authors"] if a["lead"]][0])')
 UNIT=$(printf '%s' "$FIRST" | python3 -c 'import json,sys; print([a["unit"] for a in json.load(sys.stdin)["assignments"] if a["role"] != "co"][0])')
-# Each prints its one-time code (kept for the web part at the end).
-code() { tee /dev/stderr | grep -oE '[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}' | head -1; }
-LY_MEMBER=$($T account add ly.member --role member --county leiyang --member "$MEMBER" 2>&1 | code)
-LY_UNIT=$($T account add ly.unit --role unit --county leiyang --unit "$UNIT" 2>&1 | code)
-LY_STAFF=$($T account add ly.staff --role staff --county leiyang 2>&1 | code)
+# Each prints its one-time code (kept for the web part at the end). Printed from a variable,
+# not through `tee /dev/stderr`, which reopens a redirected log and truncates it.
+code() { printf '%s\n' "$1" | grep -oE '[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}' | head -1; }
+OUT=$($T account add ly.member --role member --county leiyang --member "$MEMBER"); echo "$OUT"; LY_MEMBER=$(code "$OUT")
+OUT=$($T account add ly.unit --role unit --county leiyang --unit "$UNIT"); echo "$OUT"; LY_UNIT=$(code "$OUT")
+OUT=$($T account add ly.staff --role staff --county leiyang); echo "$OUT"; LY_STAFF=$(code "$OUT")
 $T account add ly.supervisor --role supervisor --county leiyang
 $T account add hy.leader --role leader --county leiyang --county changning --name 衡阳市政协
 $T account list
@@ -115,7 +116,9 @@ $T account add hd.li --role member --county hengdong --member 李委员 --db-log
 $T account add hd.zjj --role unit --county hengdong --unit 衡东县住建局 --db-login hd_zjj
 $T account add hd.zhou --role member --county hengdong --member 周委员 --db-login hd_zhou
 echo "-- 联名: 李委员 saves a draft naming 周委员, who confirms as themselves; then 李委员 files it"
-DRAFT=$(as_login hd_li proposal draft save --county hengdong --title 关于老旧小区加装电梯的建议 --category 城乡建设 --co 周委员 | tee /dev/stderr | grep -oE 'D[0-9]+' | head -1)
+OUT=$(as_login hd_li proposal draft save --county hengdong --title 关于老旧小区加装电梯的建议 --category 城乡建设 --co 周委员)
+echo "$OUT"
+DRAFT=$(printf '%s\n' "$OUT" | grep -oE 'D[0-9]+' | head -1)
 as_login hd_li proposal draft submit "$DRAFT" --county hengdong || true
 as_login hd_zhou proposal draft confirm "$DRAFT" --county hengdong
 as_login hd_li proposal draft submit "$DRAFT" --county hengdong

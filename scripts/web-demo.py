@@ -64,6 +64,7 @@ def shots(logins):
             options.binary_location = "/usr/bin/chromium"
             for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1366,900", "--lang=zh-CN"):
                 options.add_argument(arg)
+            options.add_experimental_option("prefs", {"intl.accept_languages": "zh-CN,zh"})
             driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
             try:
                 driver.get(f"http://127.0.0.1:{port}/signin")

@@ -24,12 +24,16 @@ struct DraftCommand: AsyncParsableCommand {
         var category: String
         @Option(help: "A co-author to invite (repeat for several).") var co: [String] = []
         @Option(help: "The lead (a member's own account: itself, by default).") var lead: String?
+        @Option(name: .customLong("prefer-unit"), help: "A unit the author would like to handle it (repeat; at most 5).") var preferUnit: [String] = []
+        @Flag(help: "The author agrees that it may be published (公开).") var publish = false
         func run() async throws {
             let (draft, title, body, category, co, lead) = (draft, title, body, category, co, lead)
+            let (preferred, publish) = (preferUnit, publish)
             try await runWrite(staff) { store in
                 let id = try draft.map { try DraftNumber.parse($0, field: "--draft") }
                 return try await store.saveDraft(id, DraftFields(
-                    title: title, body: body, category: try vocabulary(category, "--category"), coAuthors: co, lead: lead))
+                    title: title, body: body, category: try vocabulary(category, "--category"), coAuthors: co, lead: lead,
+                    preferredUnits: preferred, publicationConsent: publish))
             }
         }
     }
@@ -83,8 +87,9 @@ struct DraftCommand: AsyncParsableCommand {
         @Argument(help: "The draft, e.g. D1042.") var draft: String
         func run() async throws {
             try await reportingFailures {
-                let id = try DraftNumber.parse(draft)
-                let record = try await staff.withStore { try await $0.draft(id) }
+                let draft = draft
+                // The county is checked first, then the draft's number.
+                let record = try await staff.withStore { try await $0.draft(try DraftNumber.parse(draft)) }
                 switch output.format {
                 case .json: print(try JSONOutput.render(record))
                 default:

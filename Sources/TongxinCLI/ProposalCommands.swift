@@ -27,13 +27,17 @@ struct ProposalCommand: AsyncParsableCommand {
         @Option(help: "A co-author (repeat for several).") var co: [String] = []
         @Option(help: "The session's year (default: the year of --as-of).", transform: parseYear) var session: Int?
         @Option(help: "Keep this number (default: the next in the session).") var number: String?
+        @Option(name: .customLong("prefer-unit"), help: "A unit the author would like to handle it (repeat; at most 5).") var preferUnit: [String] = []
+        @Flag(help: "The author agrees that it may be published (公开).") var publish = false
         func run() async throws {
             let (title, body, category, localCategory, kind, lead, co, session, number) =
                 (title, body, category, localCategory, kind, lead, co, session, number)
+            let (preferred, publish) = (preferUnit, publish)
             try await runWrite(staff) { store in
                 try await store.file(NewProposal(
                     title: title, body: body, category: try vocabulary(category, "--category"), localCategory: localCategory,
-                    kind: try vocabulary(kind, "--kind"), lead: lead, coAuthors: co, sessionYear: session, number: number))
+                    kind: try vocabulary(kind, "--kind"), lead: lead, coAuthors: co, sessionYear: session, number: number,
+                    preferredUnits: preferred, publicationConsent: publish))
             }
         }
     }
@@ -371,6 +375,8 @@ enum ProposalText {
         if !d.merged.isEmpty { out.append("merged into this one: \(d.merged.joined(separator: ", "))") }
         if d.needsConsultation { out.append("a consultation is due (proposal consult)") }
         out.append("authors: " + d.authors.map { $0.member + ($0.lead ? " (lead)" : "") }.joined(separator: "、"))
+        if !d.preferredUnits.isEmpty { out.append("preferred units: " + d.preferredUnits.joined(separator: "、")) }
+        if d.publicationConsent { out.append("the authors agree to publication") }
         if !d.body.isEmpty { out.append("") ; out.append(d.body) }
         if !d.assignments.isEmpty {
             out.append("")

@@ -172,6 +172,7 @@ struct CountySite: Sendable {
         let t = page.t
         guard role == .member else { throw NotFound() }
         let v = { (name: String) in values?[name] ?? "" }
+        let units = try await store.units().filter(\.active).map(\.name)
         let categories: [HTML] = ProposalCategory.allCases.map {
             "<option value=\"\($0.rawValue)\"\(HTML.flag("selected", v("category") == $0.rawValue))>\(t.category($0))</option>"
         }
@@ -188,6 +189,8 @@ struct CountySite: Sendable {
             <textarea id="body" name="body" rows="12">\(v("body"))</textarea>
             <label for="co_authors">\(t("联名委员（可选，用顿号或逗号分隔）", "Co-authors (optional, separated by commas)"))</label>
             <input id="co_authors" name="co_authors" value="\(v("co_authors"))">
+            \(preferredBoxes(page, units: units, chosen: values?.all("prefer_unit") ?? []))
+            <label class="choice"><input type="checkbox" name="publish" value="yes"\(HTML.flag("checked", values?["publish"] == "yes"))>\(t("同意公开", "I agree that it may be published"))</label>
             <p class="muted">\(t("有联名委员时，提案先存为草稿，待联名委员在各自页面确认后再提交。", "With co-authors, the proposal is kept as a draft until each has confirmed on their own page; then you file it."))</p>
             <button type="submit" name="intent" value="file">\(t("提交提案", "File the proposal"))</button>
             <button type="submit" name="intent" value="draft" class="secondary">\(t("暂存", "Save as draft"))</button>
@@ -205,15 +208,19 @@ struct CountySite: Sendable {
             guard let category = ProposalCategory(rawValue: form["category"] ?? "") else {
                 throw WorkflowError(t("类别：请选择", "category: choose one"))
             }
+            let preferred = form.all("prefer_unit")
+            let publish = form["publish"] == "yes"
             if form["intent"] == "draft" || !coAuthors.isEmpty {
                 let outcome = try await store.saveDraft(nil, DraftFields(
-                    title: form["title"] ?? "", body: form["body"] ?? "", category: category, coAuthors: coAuthors))
+                    title: form["title"] ?? "", body: form["body"] ?? "", category: category, coAuthors: coAuthors,
+                    preferredUnits: preferred, publicationConsent: publish))
                 let text = coAuthors.isEmpty ? t("已暂存。", "Saved as a draft.")
                     : t("已存为草稿，已邀请联名委员确认：", "Saved as a draft; co-authors invited to confirm: ") + coAuthors.joined(separator: "、")
                 return server.done("\(base)/d/\(outcome.number)", Flash(ok: true, text: text), page)
             }
             let outcome = try await store.file(NewProposal(
-                title: form["title"] ?? "", body: form["body"] ?? "", category: category, kind: .individual, lead: own))
+                title: form["title"] ?? "", body: form["body"] ?? "", category: category, kind: .individual, lead: own,
+                preferredUnits: preferred, publicationConsent: publish))
             return server.done("\(base)/p/\(outcome.number)", Flash(ok: true, text: t("提案已提交：", "Filed: ") + outcome.number), page)
         } catch let error as WorkflowError where !WebServer.isHidden(error) {
             return server.finish(try await newProposal(page, values: form, problem: error.description), page)
@@ -272,6 +279,8 @@ struct CountySite: Sendable {
             <dt>\(t("提案人", "Authors"))</dt><dd>\(authors)</dd>
             <dt>\(t("类别", "Category"))</dt><dd>\(t.category(p.category)) · \(t.kind(p.kind))</dd>
             <dt>\(t("提交时间", "Filed"))</dt><dd>\(LocalTime.display(p.filedAt))</dd>
+            \(p.preferredUnits.isEmpty ? .empty : "<dt>\(t("建议承办单位", "Preferred units"))</dt><dd>\(p.preferredUnits.joined(separator: "、"))</dd>" as HTML)
+            <dt>\(t("是否公开", "Publication"))</dt><dd>\(p.publicationConsent ? t("同意公开", "agreed") : t("不公开", "not agreed"))</dd>
             \(p.declineReason.map { "<dt>\(t("不予立案理由", "Declined because"))</dt><dd>\($0)</dd>" as HTML } ?? .empty)
             \(p.mergedInto.map { "<dt>\(t("并入", "Merged into"))</dt><dd><a href=\"\(base)/p/\($0)\">\($0)</a></dd>" as HTML } ?? .empty)
             </dl>
@@ -379,7 +388,9 @@ struct CountySite: Sendable {
             forms += reviewForms(page, p, form)
             if status == .registered {
                 let units = try await store.units().filter(\.active)
-                let leadOptions: [HTML] = units.map { "<option value=\"\($0.name)\">\($0.name)</option>" }
+                let leadOptions: [HTML] = units.map {
+                    "<option value=\"\($0.name)\"\(HTML.flag("selected", $0.name == p.preferredUnits.first))>\($0.name)</option>"
+                }
                 let coBoxes: [HTML] = units.map { "<label class=\"choice\"><input type=\"checkbox\" name=\"co\" value=\"\($0.name)\">\($0.name)</label>" }
                 forms.append(form("assign", t("交办", "Assign"), """
                     <label for="a-lead">\(t("主办单位", "Lead unit"))</label><select id="a-lead" name="lead">\(leadOptions)</select>
@@ -584,6 +595,16 @@ struct CountySite: Sendable {
     }
 }
 
+/// The new-proposal form's preferred units (a wish; the office assigns).
+func preferredBoxes(_ page: PageRequest, units: [String], chosen: [String]) -> HTML {
+    let t = page.t
+    guard !units.isEmpty else { return .empty }
+    let boxes: [HTML] = units.map {
+        "<label class=\"choice\"><input type=\"checkbox\" name=\"prefer_unit\" value=\"\($0)\"\(HTML.flag("checked", chosen.contains($0)))>\($0)</label>"
+    }
+    return "<fieldset><legend>\(t("建议承办单位（可选，最多5个）", "Preferred handling units (optional, at most 5)"))</legend>\(boxes)</fieldset>"
+}
+
 func coSignLabel(_ t: Tr, _ state: String) -> String {
     switch state {
     case "confirmed": return t("已确认", "confirmed")
@@ -618,6 +639,8 @@ extension CountySite {
                 <label for="body">\(t("内容", "Body"))</label><textarea id="body" name="body" rows="10">\(d.body)</textarea>
                 <label for="co_authors">\(t("联名委员（用顿号或逗号分隔）", "Co-authors (separated by commas)"))</label>
                 <input id="co_authors" name="co_authors" value="\(d.coSigners.map(\.member).joined(separator: "、"))">
+                \(preferredBoxes(page, units: try await store.units().filter(\.active).map(\.name), chosen: d.preferredUnits))
+                <label class="choice"><input type="checkbox" name="publish" value="yes"\(HTML.flag("checked", d.publicationConsent))>\(t("同意公开", "I agree that it may be published"))</label>
                 <p class="muted">\(t("修改内容后，联名委员需重新确认。", "Changing the text asks the co-authors to confirm again."))</p>
                 <button type="submit">\(t("保存", "Save"))</button>
                 </form>
@@ -679,7 +702,9 @@ extension CountySite {
                 guard let category = ProposalCategory(rawValue: form["category"] ?? "") else { throw WorkflowError(t("类别：请选择", "category: choose one")) }
                 let coAuthors = (form["co_authors"] ?? "").split(whereSeparator: { "、,，;；".contains($0) })
                     .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-                outcome = try await store.saveDraft(id, DraftFields(title: form["title"] ?? "", body: form["body"] ?? "", category: category, coAuthors: coAuthors))
+                outcome = try await store.saveDraft(id, DraftFields(
+                    title: form["title"] ?? "", body: form["body"] ?? "", category: category, coAuthors: coAuthors,
+                    preferredUnits: form.all("prefer_unit"), publicationConsent: form["publish"] == "yes"))
             case "submit":
                 outcome = try await store.submitDraft(id)
                 return server.done("\(base)/p/\(outcome.number)", Flash(ok: true, text: t("提案已提交：", "Filed: ") + outcome.number), page)

@@ -26,9 +26,13 @@ public struct DraftRecord: Codable, Sendable {
     public var updatedAt: Date
     /// The proposal it became.
     public var proposal: String?
+    public var preferredUnits: [String]
+    public var publicationConsent: Bool
 
     enum CodingKeys: String, CodingKey {
         case id, lead, title, body, category, status, proposal
+        case preferredUnits = "preferred_units"
+        case publicationConsent = "publication_consent"
         case coSigners = "co_signers"
         case createdAt = "created_at"
         case updatedAt = "updated_at"
@@ -43,8 +47,13 @@ public struct DraftFields: Sendable {
     public var coAuthors: [String]
     /// The lead (a member's name): the member's own when a member saves it.
     public var lead: String?
+    public var preferredUnits: [String]
+    public var publicationConsent: Bool
 
-    public init(title: String, body: String = "", category: ProposalCategory, coAuthors: [String] = [], lead: String? = nil) {
+    public init(title: String, body: String = "", category: ProposalCategory, coAuthors: [String] = [], lead: String? = nil,
+                preferredUnits: [String] = [], publicationConsent: Bool = false) {
+        self.preferredUnits = preferredUnits
+        self.publicationConsent = publicationConsent
         self.title = title
         self.body = body
         self.category = category
@@ -73,14 +82,15 @@ extension WorkflowStore {
         coalesce((SELECT array_agg(cm.name || '|' || c.state || '|' || coalesce(extract(epoch FROM c.answered_at)::text, '')
                                    ORDER BY c.invited_at, cm.name)
                   FROM draft_cosigner c JOIN member cm ON cm.id = c.member_id WHERE c.draft_id = d.id), '{}'),
-        coalesce((SELECT array_agg(c.member_id) FROM draft_cosigner c WHERE c.draft_id = d.id), '{}')
+        coalesce((SELECT array_agg(c.member_id) FROM draft_cosigner c WHERE c.draft_id = d.id), '{}'),
+        d.preferred_units, d.publication_consent
         FROM proposal_draft d JOIN member m ON m.id = d.lead_id LEFT JOIN proposal p ON p.id = d.proposal_id
         """
 
     /// A draft row, with the members who may see it (the lead, then the invited).
     private func decodeDraft(_ row: PostgresRow) throws -> (record: DraftRecord, lead: Int64, invited: [Int64]) {
-        let (id, lead, title, body, category, status, created, updated, number, leadID, signers, invited) =
-            try row.decode((Int64, String, String, String, String, String, Date, Date, String?, Int64, [String], [Int64]).self)
+        let (id, lead, title, body, category, status, created, updated, number, leadID, signers, invited, preferred, consent) =
+            try row.decode((Int64, String, String, String, String, String, Date, Date, String?, Int64, [String], [Int64], [String], Bool).self)
         let coSigners = signers.map { text -> DraftRecord.CoSigner in
             let parts = text.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
             let at = parts.count > 2 ? Double(parts[2]).map { Date(timeIntervalSince1970: $0) } : nil
@@ -88,7 +98,8 @@ extension WorkflowStore {
         }
         return (DraftRecord(
             id: DraftNumber.format(id), lead: lead, title: title, body: body, category: category, status: status,
-            coSigners: coSigners, createdAt: created, updatedAt: updated, proposal: number), leadID, invited)
+            coSigners: coSigners, createdAt: created, updatedAt: updated, proposal: number, preferredUnits: preferred,
+            publicationConsent: consent), leadID, invited)
     }
 
     private func draftQuery(_ id: Int64, lock: Bool) -> PostgresQuery {
@@ -136,6 +147,8 @@ extension WorkflowStore {
         let body = try Text.optional(fields.body, field: "body", maximum: 50_000, multiline: true) ?? ""
         let coAuthors = try fields.coAuthors.map { try Text.required($0, field: "co_authors", maximum: 100) }
         let named = try Text.optional(fields.lead, field: "--lead", maximum: 100)
+        let preferred = try CheckedProposal.units(fields.preferredUnits)
+        let consent = fields.publicationConsent
         let prelude: [PostgresQuery] = id.map { [draftQuery($0, lock: true)] } ?? []
         return try await step(prelude: prelude) { context in
             if principal.role != .member {
@@ -153,7 +166,8 @@ extension WorkflowStore {
                 state = try DraftMachine.apply(.edit(coAuthors: coAuthors, textChanged: changed), to: loaded.state)
                 draftID = id
                 try await context.tx.query("""
-                    UPDATE proposal_draft SET title = \(title), body = \(body), category = \(fields.category.rawValue), updated_at = \(now)
+                    UPDATE proposal_draft SET title = \(title), body = \(body), category = \(fields.category.rawValue), updated_at = \(now),
+                        preferred_units = \(preferred)::text[], publication_consent = \(consent)
                     WHERE id = \(id)
                     """)
                 try await context.tx.query("DELETE FROM draft_cosigner WHERE draft_id = \(id)")
@@ -161,8 +175,9 @@ extension WorkflowStore {
                 try authorize(.draftProposal, Target(county: county.value, authors: [leadID], training: context.training))
                 state = try DraftMachine.apply(.edit(coAuthors: coAuthors, textChanged: false), to: state)
                 draftID = try await context.tx.query("""
-                    INSERT INTO proposal_draft (lead_id, title, body, category, created_at, updated_at)
-                    VALUES (\(leadID), \(title), \(body), \(fields.category.rawValue), \(now), \(now)) RETURNING id
+                    INSERT INTO proposal_draft (lead_id, title, body, category, created_at, updated_at, preferred_units, publication_consent)
+                    VALUES (\(leadID), \(title), \(body), \(fields.category.rawValue), \(now), \(now), \(preferred)::text[], \(consent))
+                    RETURNING id
                     """).single().decode(Int64.self)
             }
             let ids = state.coSigners.compactMap { members[$0.member] }
@@ -218,7 +233,8 @@ extension WorkflowStore {
                 let checked = try CheckedProposal(NewProposal(
                     title: loaded.record.title, body: loaded.record.body, category: category,
                     kind: coAuthors.isEmpty ? .individual : .joint, lead: loaded.record.lead, coAuthors: coAuthors,
-                    sessionYear: sessionYear), today: today)
+                    sessionYear: sessionYear, preferredUnits: loaded.record.preferredUnits,
+                    publicationConsent: loaded.record.publicationConsent), today: today)
                 let number = try await insert(context, checked, filedAt: now)
                 context.later("""
                     UPDATE proposal_draft SET status = 'submitted', updated_at = \(now),

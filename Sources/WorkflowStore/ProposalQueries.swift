@@ -147,8 +147,13 @@ public struct ProposalDetail: Codable, Sendable {
     public var consultations: [Consultation]
     public var supervisions: [Supervision]
     public var timeline: [Event]
+    /// The units the member would like (a wish), and the member's consent to publication.
+    public var preferredUnits: [String] = []
+    public var publicationConsent = false
 
     enum CodingKeys: String, CodingKey {
+        case preferredUnits = "preferred_units"
+        case publicationConsent = "publication_consent"
         case number, title, body, status, round, category, kind, session, key, supervisor, merged, authors, assignments
         case replies, opinions, evaluations, consultations, supervisions, timeline
         case repliesAwaitingReview = "replies_awaiting_review"
@@ -221,7 +226,8 @@ extension WorkflowStore {
                        p.needs_consultation, p.filed_at, p.registered_at, p.closed_at,
                        ARRAY(SELECT pa.member_id FROM proposal_author pa WHERE pa.proposal_id = p.id),
                        ARRAY(SELECT a.unit_id || ':' || a.role FROM assignment a
-                             WHERE a.proposal_id = coalesce(p.merged_into, p.id) AND a.returned_at IS NULL)
+                             WHERE a.proposal_id = coalesce(p.merged_into, p.id) AND a.returned_at IS NULL),
+                       p.preferred_units, p.publication_consent
                 FROM proposal p JOIN session s ON s.id = p.session_id WHERE p.number = \(number)
                 """,
             """
@@ -291,6 +297,8 @@ extension WorkflowStore {
                 mergedInto: mergedInto, merged: try column(15), needsConsultation: try column(16), filedAt: try column(17),
                 registeredAt: try column(18), closedAt: try column(19), authors: [], assignments: [], replies: [],
                 opinions: [], evaluations: [], consultations: [], supervisions: [], timeline: [])
+            detail.preferredUnits = try column(22)
+            detail.publicationConsent = try column(23)
             detail.authors = try results[1].decode((String, String?, Bool).self).map { ProposalDetail.Author(member: $0.0, sector: $0.1, lead: $0.2) }
             detail.assignments = try results[2].decode((String, String, Date, CalendarDate, Bool, Date?, Date?, String?, Bool, Date?, CalendarDate?, Bool).self).map {
                 ProposalDetail.Assignment(

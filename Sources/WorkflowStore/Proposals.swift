@@ -20,11 +20,18 @@ public struct NewProposal: Sendable {
     public var sessionYear: Int?
     /// Keep this number (imports); default: the next in the session.
     public var number: String?
+    /// The units the member would like to handle it (a wish; the office assigns).
+    public var preferredUnits: [String]
+    /// The member agrees that it may be published (公开).
+    public var publicationConsent: Bool
 
     public init(
         title: String, body: String = "", category: ProposalCategory, localCategory: String? = nil,
-        kind: ProposalKind, lead: String, coAuthors: [String] = [], sessionYear: Int? = nil, number: String? = nil
+        kind: ProposalKind, lead: String, coAuthors: [String] = [], sessionYear: Int? = nil, number: String? = nil,
+        preferredUnits: [String] = [], publicationConsent: Bool = false
     ) {
+        self.preferredUnits = preferredUnits
+        self.publicationConsent = publicationConsent
         self.title = title
         self.body = body
         self.category = category
@@ -64,8 +71,12 @@ struct CheckedProposal: Sendable {
     var coAuthors: [String]
     var year: Int
     var number: String?
+    var preferredUnits: [String]
+    var publicationConsent: Bool
 
     init(_ new: NewProposal, today: CalendarDate) throws {
+        preferredUnits = try CheckedProposal.units(new.preferredUnits)
+        publicationConsent = new.publicationConsent
         title = try Text.required(new.title, field: "title", maximum: 300)
         body = try Text.optional(new.body, field: "body", maximum: 50_000, multiline: true) ?? ""
         localCategory = try Text.optional(new.localCategory, field: "local_category", maximum: 100)
@@ -89,6 +100,16 @@ struct CheckedProposal: Sendable {
         if let number, !number.hasPrefix("\(year)-") {
             throw WorkflowError("number: \(number) does not belong to the \(year) session")
         }
+    }
+}
+
+extension CheckedProposal {
+    /// Preferred units: at most 5, each named once.
+    static func units(_ names: [String]) throws -> [String] {
+        let units = try names.map { try Text.required($0, field: "preferred_units", maximum: 100) }
+        guard units.count <= 5 else { throw WorkflowError("preferred_units: at most 5") }
+        guard Set(units).count == units.count else { throw WorkflowError("preferred_units: each unit is named once") }
+        return units
     }
 }
 
@@ -462,9 +483,9 @@ extension WorkflowStore {
         try authorize(.fileProposal, Target(county: county.value, authors: Set(authorIDs), training: context.training))
         context.batch.append(.named("filed", """
             INSERT INTO proposal (session_id, number, title, body, category, local_category, kind, filed_during,
-                                  filed_at, updated_at)
+                                  filed_at, updated_at, preferred_units, publication_consent)
             VALUES (\(sessionID), \(number), \(new.title), \(new.body), \(new.category.rawValue), \(new.localCategory),
-                    \(new.kind.rawValue), \(during), \(filedAt), \(filedAt))
+                    \(new.kind.rawValue), \(during), \(filedAt), \(filedAt), \(new.preferredUnits)::text[], \(new.publicationConsent))
             RETURNING id
             """))
         context.batch.append(.write("""

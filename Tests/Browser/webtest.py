@@ -311,6 +311,8 @@ def run(base, codes, people):
     Select(li.driver.find_element(By.ID, "category")).select_by_value("urban_rural")
     li.fill("body", "老旧小区居民上下楼困难，建议财政补贴加装电梯。")
     li.fill("co_authors", "周委员")
+    li.driver.find_element(By.CSS_SELECTOR, "input[name=prefer_unit][value='住建局']").click()
+    li.driver.find_element(By.CSS_SELECTOR, "input[name=publish]").click()
     li.click(li.driver.find_element(By.CSS_SELECTOR, "button[value=file]"))
     check("a joint proposal becomes a draft with an invitation", "/d/D" in li.driver.current_url and "周委员" in li.flash(), li.flash())
     draft_url = li.driver.current_url.replace(base, "")
@@ -389,6 +391,8 @@ def run(base, codes, people):
     lead = [a for a in show["assignments"] if a["unit"] == "住建局"]
     check("CLI: the authors", [a["member"] for a in show["authors"]] == ["李委员", "周委员"], show["authors"])
     check("CLI: joint", show["kind"] == "joint", show["kind"])
+    check("CLI: the preferred unit and the consent to publication, kept through the draft",
+          (show["preferred_units"], show["publication_consent"]) == (["住建局"], True), (show["preferred_units"], show["publication_consent"]))
     check("CLI: lead and co-unit", sorted((a["unit"], a["role"]) for a in show["assignments"]) == [("住建局", "lead"), ("财政局", "co")], show["assignments"])
     check("CLI: acknowledged", bool(lead) and lead[0]["acknowledged_at"] is not None, lead)
     check("CLI: the co-unit's view", [o["unit"] for o in show["opinions"]] == ["财政局"], show["opinions"])
@@ -460,10 +464,17 @@ def run(base, codes, people):
     active().send_keys("关于键盘填报的建议" + Keys.TAB)        # → category
     active().send_keys(Keys.ARROW_DOWN + Keys.TAB)             # second category → body
     active().send_keys("只用键盘完成。" + Keys.TAB)            # → co-authors
-    active().send_keys(Keys.TAB)                               # → 提交提案
+    active().send_keys(Keys.TAB)                               # → the preferred units' boxes
+    check("Tab reaches the preferred units", active().get_attribute("name") == "prefer_unit", active().get_attribute("outerHTML"))
+    active().send_keys(Keys.SPACE)                             # the first one, ticked by keyboard
+    for _ in range(10):
+        if active().get_attribute("value") == "file":
+            break
+        active().send_keys(Keys.TAB)
     check("Tab reaches the file button", active().get_attribute("value") == "file", active().get_attribute("outerHTML"))
     keys.keys(active(), Keys.ENTER)
     check("a proposal filed by keyboard alone", "/p/" in keys.driver.current_url and "关于键盘填报的建议" in keys.text(), keys.driver.current_url)
+    check("… with the preferred unit ticked by keyboard", "建议承办单位" in keys.text() and "住建局" in keys.text(), keys.text()[:300])
 
     # -- 390 px: the main pages without horizontal scroll.
     phone = {}
