@@ -53,7 +53,7 @@ def shots(logins):
     from selenium.webdriver.chrome.options import Options
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
     from selenium.webdriver.support.ui import WebDriverWait
 
     server, port = start(0)
@@ -72,7 +72,21 @@ def shots(logins):
                 driver.find_element(By.ID, "password").send_keys(PASSWORD)
                 old = driver.find_element(By.TAG_NAME, "html")
                 driver.find_element(By.CSS_SELECTOR, "form[action='/signin'] button").click()
-                WebDriverWait(driver, 20).until(expected_conditions.staleness_of(old))
+
+                def replaced(_):
+                    # The sign-in page was replaced: a stale node, or (chromedriver's race) one
+                    # that "does not belong to the document".
+                    try:
+                        old.is_enabled()
+                        return False
+                    except StaleElementReferenceException:
+                        return True
+                    except WebDriverException as error:
+                        if "does not belong to the document" in str(error):
+                            return True
+                        raise
+                WebDriverWait(driver, 30).until(replaced)
+                WebDriverWait(driver, 30).until(lambda d: d.execute_script("return document.readyState") == "complete")
                 heading = driver.find_element(By.TAG_NAME, "h1").text
                 path = os.path.join(folder, f"tongxin-demo-web-{login}.png")
                 driver.save_screenshot(path)

@@ -36,8 +36,8 @@ from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -127,6 +127,21 @@ def browser(width=1366, height=768):
     return driver
 
 
+def replaced(old):
+    """Whether the page whose <html> element is `old` has been replaced by the next one.
+    chromedriver says so either as a stale element or, in a race, as a node that "does not
+    belong to the document"."""
+    try:
+        old.is_enabled()
+        return False
+    except StaleElementReferenceException:
+        return True
+    except WebDriverException as error:
+        if "does not belong to the document" in str(error):
+            return True
+        raise
+
+
 class Person:
     """One person's browser."""
 
@@ -136,26 +151,41 @@ class Person:
 
     def go(self, path):
         self.driver.get(self.base + path)
+        WebDriverWait(self.driver, 20).until(lambda d: d.execute_script("return document.readyState") == "complete")
+
+    def again(self, action):
+        """Runs `action` again (at most twice more) when chromedriver lost the node it was given
+        while the page was being replaced ("does not belong to the document", stale element):
+        a race of the driver, not of the page."""
+        for attempt in range(3):
+            try:
+                return action()
+            except (StaleElementReferenceException, WebDriverException) as error:
+                if attempt == 2 or not ("does not belong to the document" in str(error) or isinstance(error, StaleElementReferenceException)):
+                    raise
+                time.sleep(0.3)
 
     def sign_in(self, password=PASSWORD):
-        self.go("/signin")
-        self.driver.find_element(By.ID, "login").send_keys(self.login)
-        self.driver.find_element(By.ID, "password").send_keys(password)
-        self.click(self.driver.find_element(By.CSS_SELECTOR, "form[action='/signin'] button"))
+        def attempt():
+            self.go("/signin")
+            self.driver.find_element(By.ID, "login").send_keys(self.login)
+            self.driver.find_element(By.ID, "password").send_keys(password)
+            self.click(self.driver.find_element(By.CSS_SELECTOR, "form[action='/signin'] button"))
+        self.again(attempt)
 
     def click(self, element):
         """Clicks and waits for the next page (every form here posts, then redirects)."""
         old = self.driver.find_element(By.TAG_NAME, "html")
         self.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
         element.click()
-        WebDriverWait(self.driver, 30).until(expected_conditions.staleness_of(old))
+        WebDriverWait(self.driver, 30).until(lambda d: replaced(old))
         WebDriverWait(self.driver, 20).until(lambda d: d.execute_script("return document.readyState") == "complete")
 
     def keys(self, element, text):
         """Types into an element and waits for the page its Enter submits."""
         old = self.driver.find_element(By.TAG_NAME, "html")
         element.send_keys(text)
-        WebDriverWait(self.driver, 20).until(expected_conditions.staleness_of(old))
+        WebDriverWait(self.driver, 30).until(lambda d: replaced(old))
         WebDriverWait(self.driver, 20).until(lambda d: d.execute_script("return document.readyState") == "complete")
 
     def text(self, css="main"):
