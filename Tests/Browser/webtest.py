@@ -6,6 +6,9 @@ Run under tongxin-devdb (DATABASE_URL points at a throwaway server), from the re
 
     .build/debug/tongxin-devdb run -- /usr/bin/python3 Tests/Browser/webtest.py
 
+(TONGXIN_WEB_DATABASE_URL gives the web server alone another connection string, e.g. through
+pgbouncer in transaction mode, while the CLI keeps DATABASE_URL.)
+
 It seeds a live county through the `tongxin` CLI (accounts with their own passwords), starts
 `tongxin-web` on a free port, and walks one proposal through five people's browsers: a member
 files with a co-author who confirms, staff register and assign (the deadline shown first), the
@@ -104,8 +107,12 @@ def seed():
 def start_server():
     port_file = os.path.join(tempfile.mkdtemp(), "port")
     log = open(os.path.join(OUT, "tongxin-web.log"), "w")
+    # TONGXIN_WEB_DATABASE_URL: the web alone through another way in (pgbouncer), the CLI direct.
+    environment = dict(os.environ)
+    if os.environ.get("TONGXIN_WEB_DATABASE_URL"):
+        environment["DATABASE_URL"] = os.environ["TONGXIN_WEB_DATABASE_URL"]
     server = subprocess.Popen([os.path.join(BIN, "tongxin-web"), "--port", "0", "--port-file", port_file, "--log-format", "json"],
-                              stdout=log, stderr=log)
+                              stdout=log, stderr=log, env=environment)
     for _ in range(300):
         if os.path.exists(port_file) and open(port_file).read().strip():
             return server, f"http://127.0.0.1:{open(port_file).read().strip()}"
