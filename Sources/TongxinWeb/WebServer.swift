@@ -149,13 +149,19 @@ public struct WebServer: HTTPResponder, Sendable {
 
     /// The form fields of a POST (urlencoded or multipart), or nil when too large.
     func readForm(_ request: inout Request) async throws -> Form? {
-        let buffer: ByteBuffer
-        do {
-            buffer = try await request.collectBody(upTo: Self.maxBody)
-        } catch {
-            return nil
+        // Read up to the limit; past it, read on and drop (up to 8× the limit) so the client,
+        // still sending, gets its 413 instead of a stalled connection.
+        var bytes: [UInt8] = []
+        var seen = 0
+        for try await chunk in request.body {
+            seen += chunk.readableBytes
+            if seen <= Self.maxBody {
+                bytes.append(contentsOf: chunk.readableBytesView)
+            } else if seen > 8 * Self.maxBody {
+                break
+            }
         }
-        let bytes = [UInt8](buffer: buffer)
+        guard seen <= Self.maxBody else { return nil }
         let type = request.headers[.contentType] ?? ""
         if type.lowercased().hasPrefix("multipart/form-data") {
             return try Form.multipart(bytes, contentType: type)
