@@ -65,7 +65,19 @@ public enum Secrets {
         var out = [UInt8](repeating: 0, count: Int(crypto_hash_sha256_bytes()))
         let bytes = Array(text.utf8)
         _ = crypto_hash_sha256(&out, bytes, UInt64(bytes.count))
-        return out.map { String(format: "%02x", $0) }.joined()
+        return hex(out)
+    }
+
+    /// Bytes as lowercase hex (a table, not String(format:): this runs on every web request).
+    static func hex(_ bytes: [UInt8]) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var chars = [UInt8]()
+        chars.reserveCapacity(bytes.count * 2)
+        for byte in bytes {
+            chars.append(digits[Int(byte >> 4)])
+            chars.append(digits[Int(byte & 0x0f)])
+        }
+        return String(decoding: chars, as: UTF8.self)
     }
 
     /// Constant-time equality of two strings of the same length (false when lengths differ).

@@ -129,7 +129,9 @@ struct CountySite: Sendable {
         }
         sections.append("<h2>\(t("待审查", "To review")) (\(filed.count))</h2>\(proposalTable(page, filed))")
         sections.append("<h2>\(t("待交办", "To assign")) (\(registered.count))</h2>\(proposalTable(page, registered))")
-        if isOffice {
+        if isOffice, extensions.isEmpty {
+            sections.append("<h2>\(t("延期申请", "Extension requests")) (0)</h2><p class=\"muted\">\(t("暂无。", "None."))</p>")
+        } else if isOffice {
             sections.append("""
                 <h2>\(t("延期申请", "Extension requests")) (\(extensions.count))</h2>
                 <div class="scroll"><table><thead><tr><th scope="col">\(t("编号", "No."))</th><th scope="col">\(t("单位", "Unit"))</th>

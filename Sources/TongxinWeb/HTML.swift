@@ -28,6 +28,11 @@ public struct HTML: Sendable, ExpressibleByStringInterpolation, CustomStringConv
     }
 
     static func escape(_ value: String, into out: inout String) {
+        // Most text has nothing to escape: one pass over its bytes, then appended whole.
+        if !value.utf8.contains(where: { $0 == 38 || $0 == 60 || $0 == 62 || $0 == 34 || $0 == 39 }) {
+            out += value
+            return
+        }
         for scalar in value.unicodeScalars {
             switch scalar {
             case "&": out += "&amp;"

@@ -10,10 +10,15 @@ import WorkflowStore
 struct Viewer: Sendable {
     let account: AccountRecord
     let token: String
-
     /// Every form of the session carries it; derived from the session's secret token, which
     /// the page's scripts cannot read (HttpOnly), so another site cannot know it.
-    var csrf: String { Secrets.sha256Hex("csrf|" + token) }
+    let csrf: String
+
+    init(account: AccountRecord, token: String) {
+        self.account = account
+        self.token = token
+        self.csrf = Secrets.sha256Hex("csrf|" + token)
+    }
 }
 
 /// One request as the pages see it.

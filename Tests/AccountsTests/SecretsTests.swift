@@ -2,6 +2,11 @@ import Accounts
 import Testing
 
 @Suite struct SecretsTests {
+    @Test func sha256HexIsTheStandardDigestInLowercaseHex() {
+        #expect(Secrets.sha256Hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(Secrets.sha256Hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+    }
+
     @Test func aPasswordHashVerifiesOnlyItsPasswordAndSaysWhenItsCostIsOld() throws {
         let cheap = Secrets.Cost(ops: 1, memoryKiB: 8)
         let hash = try Secrets.hashPassword("correct horse 电池", cost: cheap)
