@@ -195,6 +195,14 @@ class Person:
         WebDriverWait(self.driver, 30).until(lambda d: replaced(old))
         WebDriverWait(self.driver, 20).until(lambda d: d.execute_script("return document.readyState") == "complete")
 
+    def active_id(self):
+        element = self.driver.switch_to.active_element
+        return element.get_attribute("id") or element.get_attribute("outerHTML")[:120]
+
+    def type_tab(self, text):
+        """Types into the focused field, then Tab to the next."""
+        self.driver.switch_to.active_element.send_keys(text + Keys.TAB)
+
     def text(self, css="main"):
         return self.driver.find_element(By.CSS_SELECTOR, css).text
 
@@ -247,6 +255,16 @@ def http(base, path, session=None, data=None):
             return answer.status, answer.read().decode()
     except urllib.error.HTTPError as error:
         return error.code, error.read().decode()
+
+
+def tab_to(person, element_id, presses=300):
+    """Presses Tab from the top of the page until the field with this id has the focus."""
+    person.driver.find_element(By.TAG_NAME, "body").send_keys(Keys.TAB)
+    for _ in range(presses):
+        if person.driver.switch_to.active_element.get_attribute("id") == element_id:
+            return True
+        person.driver.switch_to.active_element.send_keys(Keys.TAB)
+    return False
 
 
 def audit_count():
@@ -570,14 +588,19 @@ def run(base, codes, people):
     reviewed = re.search(r"\d{4}-\d{3,4}", filed).group(0)
     tongxin("proposal", "review", reviewed, "--register", "--county", COUNTY, "--as", "wt.staff")
     tongxin("proposal", "assign", reviewed, "--lead", "住建局", "--county", COUNTY, "--as", "wt.staff")
+    # The unit's reply by keyboard alone: Tab from the top of the page to the form, then along it.
     zjj.go(f"/c/webtest/p/{reviewed}")
-    Select(zjj.driver.find_element(By.ID, "r-category")).select_by_value("A")
-    zjj.fill("r-text", "已全部解决。")
-    zjj.fill("r-number", "住建函〔2026〕8号")
-    zjj.fill("r-signer", "赵局长")
-    zjj.fill("r-phone", "0734-5550000")
-    zjj.submit("/reply")
-    check("with review on, the unit's reply waits", "待审核" in zjj.text(), zjj.text()[:300])
+    check("Tab reaches the reply form", tab_to(zjj, "r-category"), zjj.active_id())
+    zjj.type_tab("")                                  # category A, the first
+    zjj.type_tab("已全部解决。")                      # the text
+    zjj.type_tab("住建函〔2026〕8号")                 # 文号
+    zjj.type_tab("赵局长")                            # 签发人
+    zjj.type_tab("")                                  # no contact person
+    zjj.type_tab("0734-5550000")                      # the phone; Tab lands on the button
+    check("… and its button", zjj.driver.switch_to.active_element.tag_name == "button", zjj.active_id())
+    zjj.keys(zjj.driver.switch_to.active_element, Keys.ENTER)
+    check("with review on, the unit's reply (sent by keyboard) waits", "待审核" in zjj.text() and "住建函〔2026〕8号" in zjj.text(),
+          zjj.text()[:300])
     wang.go(f"/c/webtest/p/{reviewed}")
     check("… and the member does not see it", "已全部解决" not in wang.driver.page_source, wang.text()[:300])
     sup = person("wt.sup", "督办")
@@ -592,9 +615,18 @@ def run(base, codes, people):
     wang.go(f"/c/webtest/p/{reviewed}")
     check("the member now sees the reply, its letterhead and the corrected category",
           "已全部解决" in wang.text() and "住建函〔2026〕8号" in wang.text() and "B类" in wang.text(), wang.text()[:400])
+    # The member's satisfaction form by keyboard alone.
+    check("Tab reaches the satisfaction form", tab_to(wang, "e-result"), wang.active_id())
+    wang.type_tab("")                                 # 办理结果: satisfied, the first
+    wang.driver.switch_to.active_element.send_keys(Keys.ARROW_DOWN)
+    wang.type_tab("")                                 # 办理态度: basic, the second
+    wang.type_tab("答复具体。")                       # the comment; Tab lands on the button
+    wang.keys(wang.driver.switch_to.active_element, Keys.ENTER)
     show = json.loads(tongxin("proposal", "show", reviewed, "--county", COUNTY, "--as", "wt.staff", "--format", "json").stdout)
     check("CLI: the reply as approved", [(r["category"], r["corrected_from"], r["reviewed_by"], r["signer"]) for r in show["replies"]]
           == [("B", "A", "wt.sup", "赵局长")], show["replies"])
+    check("CLI: the rating given by keyboard", [(e["rating"], e["process_rating"], e["comment"]) for e in show["evaluations"]]
+          == [("satisfied", "basic", "答复具体。")], show["evaluations"])
 
     # -- Micro-suggestions: the member files, the office routes, the unit replies, the member rates.
     wang.go("/c/webtest/w")
