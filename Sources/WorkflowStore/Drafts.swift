@@ -125,20 +125,6 @@ extension WorkflowStore {
         return (record, state, lead)
     }
 
-    /// The lead of a draft the principal saves: a member's own name, else the one given.
-    private func draftLead(_ context: Context, _ named: String?) async throws -> String {
-        if principal.role == .member {
-            guard let id = principal.memberID,
-                  let own = try await context.tx.query("SELECT name FROM member WHERE id = \(id)").first?.decode(String.self) else {
-                throw WorkflowError("not allowed: \(principal.login) (member) is linked to no member of county \(county)")
-            }
-            if let named, named != own { throw WorkflowError("--lead: a member's draft is their own (\(own))") }
-            return own
-        }
-        guard let named else { throw WorkflowError("--lead: name the member whose draft this is") }
-        return named
-    }
-
     /// Saves a new draft (`id` nil) or changes an open one: co-authors added are invited,
     /// those removed are dropped; a changed title, body or category asks everyone again.
     @discardableResult
@@ -155,7 +141,8 @@ extension WorkflowStore {
                 // Drafts are members' own (an operator replays them in a training county).
                 try authorize(.draftProposal, Target(county: county.value, training: context.training))
             }
-            let lead = try await draftLead(context, named)
+            // A member's draft is their own; anyone else (an operator replaying) names its lead.
+            let lead = try await actingMember(context, named: named, field: "--lead").name
             let members = try await memberIDs(context, [lead] + coAuthors, field: "co_authors")
             guard let leadID = members[lead] else { throw WorkflowError("--lead: no member \(lead)") }
             var state = DraftState(lead: lead)
@@ -205,10 +192,10 @@ extension WorkflowStore {
     public func answerDraft(_ id: Int64, confirm: Bool) async throws -> Outcome {
         try await step(prelude: [draftQuery(id, lock: true)]) { context in
             let loaded = try loadedDraft(context.prelude.first, context, id, .coSign, coSigner: true)
-            guard principal.role == .member, let member = principal.memberID,
-                  let own = try await context.tx.query("SELECT name FROM member WHERE id = \(member)").first?.decode(String.self) else {
+            guard principal.role == .member else {
                 throw WorkflowError("not allowed: \(principal.login) (\(principal.role.rawValue)) may not proposal.co-sign: only the invited member answers")
             }
+            let (member, own) = try await actingMember(context, named: nil)
             _ = try DraftMachine.apply(confirm ? .confirm(member: own) : .decline(member: own), to: loaded.state)
             try await context.tx.query("""
                 UPDATE draft_cosigner SET state = \(confirm ? "confirmed" : "declined"), answered_at = \(now)

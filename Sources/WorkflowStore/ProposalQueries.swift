@@ -315,7 +315,7 @@ extension WorkflowStore {
             detail.replies = try replies(results[3])
             // A reply under review is the unit's and the reviewers', not yet the member's.
             if principal.role != .member {
-                let own = principal.role == .unit ? try await unitName(context) : nil
+                let own = principal.role == .unit ? try await ownName(context) : nil
                 detail.repliesAwaitingReview = try replies(results[9]).filter { own == nil || $0.unit == own }
             }
             detail.opinions = try results[4].decode((String, String, Date).self).map { ProposalDetail.Opinion(unit: $0.0, text: $0.1, sentAt: $0.2) }
@@ -335,11 +335,6 @@ extension WorkflowStore {
         }
     }
 
-    /// The principal's unit's name (a unit account), read in the transaction.
-    private func unitName(_ context: Context) async throws -> String? {
-        guard let id = principal.unitID else { return nil }
-        return try await context.tx.query("SELECT name FROM unit WHERE id = \(id)").first?.decode(String.self)
-    }
 
     /// Proposals matching `filter`, by number.
     public func list(_ filter: ProposalFilter = ProposalFilter()) async throws -> [ProposalSummary] {

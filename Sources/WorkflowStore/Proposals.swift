@@ -986,7 +986,7 @@ extension WorkflowStore {
         let named = try Text.optional(named, field: "--member", maximum: 100)
         let comment = try Text.optional(comment, field: "--comment", maximum: 5000, multiline: true)
         var prelude = [try loadQuery(number, lock: true)]
-        if principal.role == .member, let id = principal.memberID { prelude.append("SELECT name FROM member WHERE id = \(id)") }
+        if principal.role == .member, let query = ownNameQuery { prelude.append(query) }
         return try await step(prelude: prelude) { context in
             var proposal = try loaded(context.prelude.first, context, number)
             if proposal.state.status == .merged, let lead = proposal.state.mergedInto {

@@ -99,7 +99,7 @@ extension WorkflowStore {
 
     /// The member a member's own act is by: the account's member (a named other one is
     /// refused), or the named member (staff entering a paper form).
-    func actingMember(_ context: Context, named: String?) async throws -> (id: Int64, name: String) {
+    func actingMember(_ context: Context, named: String?, field: String = "--member") async throws -> (id: Int64, name: String) {
         if principal.role == .member {
             guard let id = principal.memberID,
                   let own = try await context.tx.query("SELECT name FROM member WHERE id = \(id)").first?.decode(String.self) else {
@@ -110,8 +110,8 @@ extension WorkflowStore {
             }
             return (id, own)
         }
-        guard let named else { throw WorkflowError("--member: name the member") }
-        return (try await memberID(context, named, field: "--member"), named)
+        guard let named else { throw WorkflowError("\(field): name the member") }
+        return (try await memberID(context, named, field: field), named)
     }
 
     private struct LoadedSuggestion {

@@ -314,6 +314,20 @@ public struct WorkflowStore: Sendable {
         context.serverNow.timeIntervalSince(now) > Self.clockTolerance
     }
 
+    /// The statement that reads the name of the member or unit the principal is; nil for
+    /// the other roles.
+    var ownNameQuery: PostgresQuery? {
+        if principal.role == .member, let id = principal.memberID { return "SELECT name FROM member WHERE id = \(id)" }
+        if principal.role == .unit, let id = principal.unitID { return "SELECT name FROM unit WHERE id = \(id)" }
+        return nil
+    }
+
+    /// That name, read in `context`'s transaction.
+    func ownName(_ context: Context) async throws -> String? {
+        guard let query = ownNameQuery else { return nil }
+        return try await context.tx.query(query).first?.decode(String.self)
+    }
+
     /// Refuses `operation` on `target` unless the principal may (one line, nothing written).
     func authorize(_ operation: Action, _ target: Target) throws {
         try Permissions.require(principal, operation, target)
