@@ -1,5 +1,5 @@
 import CSodium
-import Foundation
+public import Foundation
 
 /// Passwords, codes and tokens through libsodium (never home-made): argon2id for passwords,
 /// the system's random bytes, SHA-256 for high-entropy secrets (one-time codes, session tokens),
@@ -89,7 +89,12 @@ public enum Secrets {
 
     /// A session token: 256 random bits, base64url without padding.
     public static func sessionToken() throws -> String {
-        Data(try randomBytes(32)).base64EncodedString()
+        base64URL(Data(try randomBytes(32)))
+    }
+
+    /// Base64 with the URL- and cookie-safe alphabet (`-`, `_`) and no padding.
+    public static func base64URL(_ data: Data) -> String {
+        data.base64EncodedString()
             .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
             .replacingOccurrences(of: "=", with: "")
     }

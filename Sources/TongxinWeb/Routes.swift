@@ -61,8 +61,7 @@ struct Flash: Sendable {
     let text: String
 
     var cookieValue: String {
-        (ok ? "1" : "0") + Data(text.prefix(600).utf8).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        (ok ? "1" : "0") + Secrets.base64URL(Data(text.prefix(600).utf8))
     }
 
     init(ok: Bool, text: String) {

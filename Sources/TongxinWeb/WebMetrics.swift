@@ -1,6 +1,7 @@
 import CoreMetrics
 import Prometheus
 import Synchronization
+import TongxinWorker
 
 /// The web's metrics, the worker's way (swift-metrics into a Prometheus registry of its own):
 /// requests by route and status, and their durations as a histogram.
@@ -11,10 +12,7 @@ final class WebMetrics: Sendable {
 
     init() {
         var factory = PrometheusMetricsFactory(registry: registry)
-        factory.defaultDurationHistogramBuckets = [
-            .milliseconds(1), .microseconds(2500), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
-            .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .milliseconds(2500), .seconds(5),
-        ]
+        factory.defaultDurationHistogramBuckets = JobRunnerMetrics.durationBuckets
         self.factory = factory
     }
 

@@ -16,13 +16,16 @@ public final class JobRunnerMetrics: Sendable {
     /// The queue depths' labels seen so far: a queue that empties shows 0, not its last count.
     private let depthLabels = Mutex<Set<[String]>>([])
 
+    /// The duration histograms' buckets, 1 ms to 60 s (the web's too: one convention).
+    public static let durationBuckets: [Duration] = [
+        .milliseconds(1), .microseconds(2500), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
+        .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .milliseconds(2500), .seconds(5),
+        .seconds(10), .seconds(30), .seconds(60),
+    ]
+
     public init() {
         var factory = PrometheusMetricsFactory(registry: registry)
-        factory.defaultDurationHistogramBuckets = [
-            .milliseconds(1), .microseconds(2500), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
-            .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .milliseconds(2500), .seconds(5),
-            .seconds(10), .seconds(30), .seconds(60),
-        ]
+        factory.defaultDurationHistogramBuckets = Self.durationBuckets
         self.factory = factory
         // Series that exist from the start.
         _ = counter("tongxin_jobs_rescued_total")
