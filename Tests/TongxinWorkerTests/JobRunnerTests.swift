@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import JobQueue
 import Logging
 import PostgresClient
@@ -164,15 +165,30 @@ func createEffectTable(_ pool: PostgresPool) async throws {
     }
 
     @Test func stoppingReleasesClaimedJobsThatHaveNotStarted() async throws {
+        /// Sleeps like `noop`, and says when its handler has begun.
+        final class Slow: JobHandler {
+            let started = Mutex(0)
+            var kind: String { "slow" }
+            var transactional: Bool { false }
+            func run(_ job: Job, _ context: JobContext) async throws {
+                started.withLock { $0 += 1 }
+                try await Task.sleep(for: .seconds(3))
+            }
+        }
         try await withQueue { configuration, pool in
             try await pool.withConnection { c in
-                try await JobQueue.enqueue(Array(repeating: NewJob(kind: "noop", args: #"{"sleep_ms": 6000}"#), count: 10), on: c)
+                try await JobQueue.enqueue(Array(repeating: NewJob(kind: "slow"), count: 10), on: c)
             }
-            let worker = makeWorker(configuration, JobRunnerConfiguration(concurrency: 1, batchSize: 10))
+            var logger = Logger(label: "test.worker")
+            logger.logLevel = .critical
+            let slow = Slow()
+            let worker = JobRunner(
+                configuration: configuration, worker: JobRunnerConfiguration(concurrency: 1, batchSize: 10),
+                handlers: [slow], logger: logger)
             let running = Task { try await worker.run() }
-            // Claimed together; the first takes 6 s, and stopping comes during it (long enough
-            // for a loaded machine: with 1.5 s the stop once came after the first had finished).
-            while try await count(pool, state: "running") < 10 { try await Task.sleep(for: .milliseconds(10)) }
+            // Claimed together; stopping comes once the first one's handler has begun (being
+            // claimed is not enough: on a loaded machine the stop once came between the two).
+            while slow.started.withLock({ $0 }) < 1 { try await Task.sleep(for: .milliseconds(10)) }
             worker.stop()
             try await running.value
             // The one that had started finished; the rest are available, this attempt not counted.
