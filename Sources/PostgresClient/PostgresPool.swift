@@ -52,8 +52,9 @@ public final class PostgresPool: Sendable {
     private struct Waiter {
         let id: UInt64
         let continuation: CheckedContinuation<Grant, any Error>
-        /// Fails the waiter when the checkout timeout passes; cancelled when it is served.
-        var timer: Task<Void, any Error>?
+        /// When the checkout timeout fails it. Waiters queue in arrival order with one timeout,
+        /// so the first one's deadline is the earliest.
+        let deadline: ContinuousClock.Instant
     }
 
     private struct State {
@@ -62,6 +63,8 @@ public final class PostgresPool: Sendable {
         var open = 0
         var waiters: [Waiter] = []
         var nextWaiter: UInt64 = 0
+        /// The one task that fails waiters past their deadline runs (see `expireWaiters`).
+        var timerRunning = false
         var closed = false
         var created = 0
         var discarded = 0
@@ -169,7 +172,6 @@ public final class PostgresPool: Sendable {
             return (idle, waiters)
         }
         for waiter in waiters {
-            waiter.timer?.cancel()
             waiter.continuation.resume(throwing: PostgresError(kind: .poolClosed, message: "the connection pool is closed"))
         }
         for pooled in idle { await pooled.connection.close() }
@@ -241,7 +243,6 @@ public final class PostgresPool: Sendable {
             state.open -= 1
             return nil
         }
-        waiter?.timer?.cancel()
         waiter?.continuation.resume(returning: .create)
     }
 
@@ -267,7 +268,6 @@ public final class PostgresPool: Sendable {
         }
         switch decision {
         case .handed(let waiter):
-            waiter.timer?.cancel()
             waiter.continuation.resume(returning: .connection(pooled))
         case .idle:
             break
@@ -284,28 +284,56 @@ public final class PostgresPool: Sendable {
             return state.nextWaiter
         }
         let timeout = options.checkoutTimeout
-        let timeoutError = PostgresError(
-            kind: .timeout, message: "no database connection free after \(timeout) (pool of \(options.maxConnections))")
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
-                let rejection = state.withLock { state -> (any Error)? in
-                    if state.closed { return PostgresError(kind: .poolClosed, message: "the connection pool is closed") }
-                    if Task.isCancelled { return CancellationError() }
-                    if timeout <= .zero { return timeoutError }
-                    // The timer starts once the waiter is registered, so it always finds it.
-                    // Detached: the timer must not wait for a connection thread this task prefers.
-                    let timer = Task.detached { [weak self] in
-                        try await Task.sleep(for: timeout)
-                        self?.failWaiter(id, timeoutError)
-                    }
-                    state.waiters.append(Waiter(id: id, continuation: continuation, timer: timer))
-                    return nil
+                let (rejection, startTimer) = state.withLock { state -> ((any Error)?, Bool) in
+                    if state.closed { return (PostgresError(kind: .poolClosed, message: "the connection pool is closed"), false) }
+                    if Task.isCancelled { return (CancellationError(), false) }
+                    if timeout <= .zero { return (timeoutError, false) }
+                    state.waiters.append(Waiter(id: id, continuation: continuation, deadline: .now + timeout))
+                    let start = !state.timerRunning
+                    state.timerRunning = true
+                    return (nil, start)
                 }
                 if let rejection { continuation.resume(throwing: rejection) }
+                // Detached: the timer must not wait for a connection thread this task prefers.
+                if startTimer { _ = Self.expireWaiters(of: self) }
             }
         } onCancel: {
             failWaiter(id, CancellationError())
         }
+    }
+
+    private var timeoutError: PostgresError {
+        PostgresError(
+            kind: .timeout, message: "no database connection free after \(options.checkoutTimeout) (pool of \(options.maxConnections))")
+    }
+
+    /// The checkout timeout of every waiter, on one task: it sleeps until the first waiter's
+    /// deadline, fails the waiters past theirs, and ends when none wait. (A timer task per waiter
+    /// costs a task and a dispatch timer per busy checkout, and a cancelled `Task.sleep` holds
+    /// its timer until the deadline: under load that was tens of MB.)
+    private static func expireWaiters(of pool: PostgresPool) -> Task<Void, Never> {
+        Task.detached { [weak pool] in
+            while let next = pool?.failExpiredWaiters() { try? await Task.sleep(until: next, clock: .continuous) }
+        }
+    }
+
+    /// Fails the waiters past their deadline; the next deadline, or nil (the timer ends) when
+    /// none wait.
+    private func failExpiredWaiters() -> ContinuousClock.Instant? {
+        let (expired, next) = state.withLock { state -> ([Waiter], ContinuousClock.Instant?) in
+            let now = ContinuousClock.now
+            var expired: [Waiter] = []
+            while let first = state.waiters.first, first.deadline <= now { expired.append(state.waiters.removeFirst()) }
+            guard let first = state.waiters.first else {
+                state.timerRunning = false
+                return (expired, nil)
+            }
+            return (expired, first.deadline)
+        }
+        for waiter in expired { waiter.continuation.resume(throwing: timeoutError) }
+        return next
     }
 
     private func failWaiter(_ id: UInt64, _ error: any Error) {
@@ -313,7 +341,6 @@ public final class PostgresPool: Sendable {
             guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
             return state.waiters.remove(at: index)
         }
-        waiter?.timer?.cancel()
         waiter?.continuation.resume(throwing: error)
     }
 }

@@ -52,7 +52,11 @@ extension Bench {
 
         let portFile = NSTemporaryDirectory() + "tongxin-bench-web-\(getpid())"
         try? FileManager.default.removeItem(atPath: portFile)
-        let server = try SpawnedProcess(program, ["--port", "0", "--port-file", portFile, "--log-level", "warning"], environment: ProcessInfo.processInfo.environment)
+        // Its connections carry their own application name, so their server processes can be
+        // found and their CPU time read.
+        var environment = ProcessInfo.processInfo.environment
+        environment["PGAPPNAME"] = Self.applicationName
+        let server = try SpawnedProcess(program, ["--port", "0", "--port-file", portFile, "--log-level", "warning"], environment: environment)
         defer {
             server.signal(SIGTERM)
             _ = server.waitForExit()
@@ -71,15 +75,23 @@ extension Bench {
         let inbox = try wrk(base + "/c/bench_web/", token: token, seconds: 1, connections: 1)
         guard inbox.ok else { throw BenchError("the inbox did not answer 200: \(inbox.output.suffix(300))") }
 
-        func run(_ name: String, _ path: String) throws -> WrkResult {
-            let result = try wrk(base + path, token: token, seconds: duration, connections: 32)
+        func run(_ name: String, _ path: String) async throws -> WrkResult {
+            let before = try await cpu(server: server.pid, pool)
+            var result = try wrk(base + path, token: token, seconds: duration, connections: 32)
             guard result.ok else { throw BenchError("wrk \(name): non-2xx answers or errors: \(result.output.suffix(400))") }
+            let after = try await cpu(server: server.pid, pool)
+            if let before, let after, result.requests > 0 {
+                result.webCPU = (after.web - before.web) / Double(result.requests) * 1000
+                result.databaseCPU = after.database.reduce(0) { sum, backend in
+                    sum + backend.value - (before.database[backend.key] ?? 0)
+                } / Double(result.requests) * 1000
+            }
             return result
         }
-        let staticRoute = try run("static", "/static/app.css")
-        let inboxLoad = try run("inbox", "/c/bench_web/")
-        let proposal = try run("proposal", "/c/bench_web/p/\(numbers[7])")
-        let staticAgain = try run("static", "/static/app.css")
+        let staticRoute = try await run("static", "/static/app.css")
+        let inboxLoad = try await run("inbox", "/c/bench_web/")
+        let proposal = try await run("proposal", "/c/bench_web/p/\(numbers[7])")
+        let staticAgain = try await run("static", "/static/app.css")
         let staticRate = (staticRoute.rate + staticAgain.rate) / 2
         let rss = peakRSS(pid: server.pid)
 
@@ -91,6 +103,19 @@ extension Bench {
             report("web: \(name): rate against the static route's",
                    String(format: "%.2f×", result.rate / staticRate), value: result.rate / staticRate, target: .atLeast(0.25, "0.25×"))
         }
+        // What the rates are made of: CPU time per request, of the server and of PostgreSQL's
+        // processes serving it, and the rate the machine's cores would allow if the two had them
+        // to themselves (wrk takes its share too).
+        let cores = Double(ProcessInfo.processInfo.activeProcessorCount)
+        for (name, result) in [("the static route", staticRoute), ("the unit's inbox", inboxLoad), ("a proposal page", proposal)] {
+            guard let web = result.webCPU, let database = result.databaseCPU else {
+                report("web: CPU per request, \(name)", "not measured (PostgreSQL's processes are not on this machine)")
+                continue
+            }
+            report("web: CPU per request, \(name)", String(
+                format: "tongxin-web %.3f ms + PostgreSQL %.3f ms; %.0f cores allow at most %.0f req/s (%.2f× the static route's measured rate)",
+                web, database, cores, cores * 1000 / (web + database), cores * 1000 / (web + database) / staticRate))
+        }
         report("web: tongxin-web's peak resident set under that load", String(format: "%.1f MiB", rss), value: rss, target: .atMost(60, "60 MB"))
     }
 
@@ -99,6 +124,36 @@ extension Bench {
         var p99: Double
         var ok: Bool
         var output: String
+        var requests = 0
+        /// CPU milliseconds per request: the server's, and its PostgreSQL processes'.
+        var webCPU: Double?
+        var databaseCPU: Double?
+    }
+
+    static let applicationName = "tongxin-web-bench"
+
+    /// CPU seconds so far of the server and of each PostgreSQL process serving it; nil when
+    /// those processes are not on this machine.
+    static func cpu(server: Int32, _ pool: PostgresPool) async throws -> (web: Double, database: [Int32: Double])? {
+        guard let web = cpuSeconds(pid: server) else { return nil }
+        let pids = try await pool.query("SELECT pid FROM pg_stat_activity WHERE application_name = \(applicationName)").decode(Int32.self)
+        var database: [Int32: Double] = [:]
+        for pid in pids {
+            guard let seconds = cpuSeconds(pid: pid) else { return nil }
+            database[pid] = seconds
+        }
+        return database.isEmpty ? nil : (web, database)
+    }
+
+    /// A process's user and system CPU time (/proc/PID/stat), in seconds.
+    static func cpuSeconds(pid: Int32) -> Double? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let end = stat.lastIndex(of: ")")
+        else { return nil }
+        // After the command name: state is field 3, utime 14 and stime 15.
+        let fields = stat[stat.index(after: end)...].split(separator: " ")
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 
     /// Runs wrk (2 threads) and reads its requests/s and its 99th percentile latency (ms).
@@ -108,14 +163,15 @@ extension Bench {
         ], environment: ProcessInfo.processInfo.environment)
         let status = child.waitForExit()
         let output = child.output
-        var rate = 0.0, p99 = 0.0
+        var rate = 0.0, p99 = 0.0, requests = 0
         for line in output.split(separator: "\n") {
             let fields = line.split(separator: " ", omittingEmptySubsequences: true)
             if fields.first == "Requests/sec:", fields.count > 1 { rate = Double(fields[1]) ?? 0 }
             if fields.first == "99%", fields.count > 1 { p99 = milliseconds(String(fields[1])) }
+            if fields.count > 2, fields[1] == "requests", fields[2] == "in" { requests = Int(fields[0]) ?? 0 }
         }
         let ok = status == 0 && rate > 0 && !output.contains("Non-2xx") && !output.contains("Socket errors")
-        return WrkResult(rate: rate, p99: p99, ok: ok, output: output)
+        return WrkResult(rate: rate, p99: p99, ok: ok, output: output, requests: requests)
     }
 
     /// wrk's latency text (850.00us, 12.34ms, 1.20s) in milliseconds.

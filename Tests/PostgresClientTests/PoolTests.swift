@@ -112,6 +112,61 @@ import Testing
         }
     }
 
+    @Test func waitersArrivingApartEachWaitTheirOwnTimeoutAndAServedOneStopsNothing() async throws {
+        // One timer serves every waiter: a later waiter is not failed at an earlier one's
+        // deadline, a waiter served meanwhile is not failed at all, and a waiter after a quiet
+        // spell (the timer ended) still times out.
+        let options = PostgresPoolOptions(maxConnections: 1, checkoutTimeout: .milliseconds(600))
+        try await withPool(options) { pool, _ in
+            let holding = Gate(parties: 2)
+            let holder = Task {
+                try await pool.withConnection { connection in
+                    await holding.arrive()
+                    try await connection.query("SELECT pg_sleep(10)")
+                }
+            }
+            await holding.arrive()
+            let first = Task { await measure { await postgresError { try await pool.withConnection { _ in } } } }
+            try await Task.sleep(for: .milliseconds(300))
+            let second = Task { await measure { await postgresError { try await pool.withConnection { _ in } } } }
+            let (firstError, _) = await first.value
+            let (secondError, secondWaited) = await second.value
+            #expect(firstError?.kind == .timeout)
+            #expect(secondError?.kind == .timeout)
+            #expect(secondWaited >= .milliseconds(600), "the second waiter waited its own 600 ms")
+            holder.cancel()
+            _ = await holder.result
+            #expect(pool.statistics.waiting == 0)
+
+            // A waiter that is served is answered with the connection, not a timeout.
+            let served = Gate(parties: 2)
+            let briefHolder = Task {
+                try await pool.withConnection { connection in
+                    await served.arrive()
+                    try await connection.query("SELECT pg_sleep(0.1)")
+                }
+            }
+            await served.arrive()
+            #expect(try await pool.query("SELECT 1").single().decode(Int32.self, at: 0) == 1)
+            try await briefHolder.value
+
+            // After the quiet spell, the timer starts again for the next waiter.
+            let holdingAgain = Gate(parties: 2)
+            let holderAgain = Task {
+                try await pool.withConnection { connection in
+                    await holdingAgain.arrive()
+                    try await connection.query("SELECT pg_sleep(10)")
+                }
+            }
+            await holdingAgain.arrive()
+            let (late, waited) = await measure { await postgresError { try await pool.withConnection { _ in } } }
+            #expect(late?.kind == .timeout)
+            #expect(waited >= .milliseconds(600) && waited < .seconds(9))
+            holderAgain.cancel()
+            _ = await holderAgain.result
+        }
+    }
+
     @Test func aZeroCheckoutTimeoutFailsAtOnceWhenNoConnectionIsFree() async throws {
         // The timeout must hold however short it is: no checkout may wait for the holder.
         let options = PostgresPoolOptions(maxConnections: 1, checkoutTimeout: .zero)
