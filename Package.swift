@@ -269,6 +269,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "TongxinWebTests",
+            dependencies: ["TongxinWeb", "TongxinBase", "WorkflowStore", "Workflow", "Counties", "Migrations", "PostgresClient", "PostgresTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "ReportsTests",
             dependencies: ["TongxinBase", "Reports", "TongxinDemo", "WorkflowStore", "Workflow", "Counties", "Migrations", "PostgresClient", "PostgresTestSupport"],
             swiftSettings: swiftSettings

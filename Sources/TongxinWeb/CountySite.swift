@@ -225,7 +225,7 @@ struct CountySite: Sendable {
                 preferredUnits: preferred, publicationConsent: publish))
             return server.done("\(base)/p/\(outcome.number)", Flash(ok: true, text: t("提案已提交：", "Filed: ") + outcome.number), page)
         } catch let error as WorkflowError where !WebServer.isHidden(error) {
-            return server.finish(try await newProposal(page, values: form, problem: error.description), page)
+            return server.finish(try await newProposal(page, values: form, problem: StoreMessages.shown(error.description, t)), page)
         }
     }
 
@@ -540,7 +540,7 @@ struct CountySite: Sendable {
             }
             return server.done("\(base)/p/\(outcome.number)", Flash(ok: true, text: page.lang == .zh ? done(action, outcome, t) : outcome.message), page)
         } catch let error as WorkflowError where !WebServer.isHidden(error) {
-            return server.done(back, Flash(ok: false, text: error.description), page)
+            return server.done(back, Flash(ok: false, text: StoreMessages.shown(error.description, t)), page)
         }
     }
 
@@ -719,7 +719,7 @@ extension CountySite {
             }
             return server.done(back, Flash(ok: true, text: outcome.message), page)
         } catch let error as WorkflowError where !WebServer.isHidden(error) {
-            return server.done(back, Flash(ok: false, text: error.description), page)
+            return server.done(back, Flash(ok: false, text: StoreMessages.shown(error.description, t)), page)
         }
     }
 }
@@ -774,9 +774,9 @@ extension CountySite {
             }
             return server.finish(importPage(page, done: t("已从 \(name) 导入 \(report.rows) 条（\(report.kind)）。", "Imported \(report.rows) \(report.kind) from \(name).")), page)
         } catch let error as ImportError {
-            return server.finish(importPage(page, problems: error.problems.map { "\(name): \($0)" }, status: .unprocessableContent), page)
+            return server.finish(importPage(page, problems: error.problems.map { "\(name): \(StoreMessages.shown($0, t))" }, status: .unprocessableContent), page)
         } catch let error as WorkflowError where !WebServer.isHidden(error) {
-            return server.finish(importPage(page, problems: ["\(name): \(error.description)"], status: .unprocessableContent), page)
+            return server.finish(importPage(page, problems: ["\(name): \(StoreMessages.shown(error.description, t))"], status: .unprocessableContent), page)
         }
     }
 }
@@ -860,7 +860,7 @@ extension CountySite {
             }
             return server.done(back, Flash(ok: true, text: page.lang == .zh ? "\(outcome.number)：\(suggestionStatus(t, outcome.status))" : outcome.message), page)
         } catch let error as WorkflowError where !WebServer.isHidden(error) {
-            return server.done(back, Flash(ok: false, text: error.description), page)
+            return server.done(back, Flash(ok: false, text: StoreMessages.shown(error.description, t)), page)
         }
     }
 }
@@ -921,7 +921,7 @@ extension CountySite {
             let outcome = try await store.changeSetting(form["key"] ?? "", to: (form["value"] ?? "").trimmingCharacters(in: .whitespaces))
             return server.done(back, Flash(ok: true, text: outcome.message), page)
         } catch let error as WorkflowError where !WebServer.isHidden(error) {
-            return server.done(back, Flash(ok: false, text: error.description), page)
+            return server.done(back, Flash(ok: false, text: StoreMessages.shown(error.description, page.t)), page)
         }
     }
 }

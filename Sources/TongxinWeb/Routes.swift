@@ -188,7 +188,7 @@ extension WebServer {
         } catch let error as WorkflowError {
             let message = error.description == AccountStore.signInFailure
                 ? page.t("登录失败：账号或密码错误（连续失败5次将锁定15分钟）。", "Sign-in failed: wrong login or password (5 failures in a row lock an account for 15 minutes).")
-                : error.description
+                : StoreMessages.shown(error.description, page.t)
             return finish(try signInPage(&page, problem: message, status: .unauthorized), page)
         }
         var response = redirect(signed.mustChange ? "/password" : (localPath(page.form?["next"]) ?? "/"))
@@ -210,7 +210,7 @@ extension WebServer {
                 try await accounts.changePassword(login: viewer.account.login, current: current, new: new, source: page.source)
             }
         } catch let error as WorkflowError {
-            let message = error.description == AccountStore.signInFailure ? page.t("当前密码不正确。", "The current password is wrong.") : error.description
+            let message = error.description == AccountStore.signInFailure ? page.t("当前密码不正确。", "The current password is wrong.") : StoreMessages.shown(error.description, page.t)
             return finish(Pages.password(page, problem: message), page)
         }
         // Every session ended with the change: sign in again with the new password.
@@ -272,7 +272,7 @@ extension WebServer {
         } catch let error as WorkflowError where error.description.hasPrefix("not allowed") {
             // A page this role has no use for (a leader's form, an operator in a live county).
             return ("forbidden", finish(Pages.layout(page, title: page.t("无权访问", "Not allowed"), status: .forbidden, county: county.value, """
-                <h1>\(page.t("无权访问", "Not allowed"))</h1><p>\(error.description)</p>
+                <h1>\(page.t("无权访问", "Not allowed"))</h1><p>\(StoreMessages.shown(error.description, page.t))</p>
                 """), page))
         } catch let error as CountyError where error.description.hasPrefix("no county") {
             throw NotFound()

@@ -372,7 +372,8 @@ def run(base, codes, people):
     check("a joint proposal becomes a draft with an invitation", "/d/D" in li.driver.current_url and "周委员" in li.flash(), li.flash())
     draft_url = li.driver.current_url.replace(base, "")
     li.submit("/submit")
-    check("filing waits for the co-author", "周委员" in li.flash() and "/d/D" in li.driver.current_url, li.flash())
+    # The store's refusal, in Chinese on a Chinese page (草稿：等待联名人确认：周委员).
+    check("filing waits for the co-author, said in Chinese", "等待联名人确认：周委员" in li.flash() and "/d/D" in li.driver.current_url, li.flash())
 
     zhou = person("wt.zhou", "周委员")
     zhou.sign_in()
@@ -657,7 +658,8 @@ def run(base, codes, people):
     staff.driver.find_element(By.ID, "file").send_keys(bad)
     staff.submit("/import")
     problems = staff.driver.find_elements(By.CSS_SELECTOR, "#import-problems li")
-    check("an import with bad lines names each of them", len(problems) == 2 and all("line" in p.text for p in problems),
+    check("an import with bad lines names each of them, in Chinese",
+          [p.text for p in problems] == ["members-bad.csv: 第3行，名称：不能为空", "members-bad.csv: 第4行，名称：101个字，最多100个字"],
           [p.text for p in problems])
     members = tongxin("member", "list", "--county", COUNTY, "--as", "wt.staff", "--format", "csv").stdout
     check("… and imports nothing", "赵委员" not in members, members)
