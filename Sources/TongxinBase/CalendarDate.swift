@@ -5,7 +5,19 @@
 /// one line.
 public struct WorkflowError: Error, Sendable, Hashable, CustomStringConvertible {
     public let description: String
-    public init(_ description: String) { self.description = description }
+    /// The record does not exist, or is not the principal's to see (another county's, a proposal
+    /// not assigned to the unit): the web answers 404, the same as for a record that is not there.
+    public let isNotFound: Bool
+
+    public init(_ description: String) {
+        self.description = description
+        isNotFound = false
+    }
+
+    public init(notFound description: String) {
+        self.description = description
+        isNotFound = true
+    }
 }
 
 /// A calendar date without time or zone (PostgreSQL `date`): deadlines, session days, holidays.

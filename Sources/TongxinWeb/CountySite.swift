@@ -712,12 +712,17 @@ extension CountySite {
                 return server.done("\(base)/p/\(outcome.number)", Flash(ok: true, text: t("提案已提交：", "Filed: ") + outcome.number), page)
             case "discard":
                 outcome = try await store.discardDraft(id)
-                return server.done("\(base)/", Flash(ok: true, text: outcome.message), page)
+                return server.done("\(base)/", Flash(ok: true, text: t("草稿已删除：", "Discarded: ") + outcome.number), page)
             case "confirm": outcome = try await store.answerDraft(id, confirm: true)
             case "decline": outcome = try await store.answerDraft(id, confirm: false)
             default: throw NotFound()
             }
-            return server.done(back, Flash(ok: true, text: outcome.message), page)
+            let confirmation = switch action {
+            case "confirm": t("已确认联名：", "Co-signed: ")
+            case "decline": t("已谢绝联名：", "Declined to co-sign: ")
+            default: t("草稿已保存：", "Draft saved: ")
+            }
+            return server.done(back, Flash(ok: true, text: page.lang == .zh ? confirmation + outcome.number : outcome.message), page)
         } catch let error as WorkflowError where !WebServer.isHidden(error) {
             return server.done(back, Flash(ok: false, text: StoreMessages.shown(error.description, t)), page)
         }
@@ -918,8 +923,9 @@ extension CountySite {
         guard isOffice, let form = page.form else { throw NotFound() }
         let back = "\(base)/settings"
         do {
-            let outcome = try await store.changeSetting(form["key"] ?? "", to: (form["value"] ?? "").trimmingCharacters(in: .whitespaces))
-            return server.done(back, Flash(ok: true, text: outcome.message), page)
+            let key = form["key"] ?? "", value = (form["value"] ?? "").trimmingCharacters(in: .whitespaces)
+            let outcome = try await store.changeSetting(key, to: value)
+            return server.done(back, Flash(ok: true, text: page.lang == .zh ? "设置已保存：\(key)=\(value)" : outcome.message), page)
         } catch let error as WorkflowError where !WebServer.isHidden(error) {
             return server.done(back, Flash(ok: false, text: StoreMessages.shown(error.description, page.t)), page)
         }

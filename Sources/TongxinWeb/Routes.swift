@@ -280,9 +280,5 @@ extension WebServer {
     }
 
     /// Errors that mean "not yours to see": answered 404 like a record that does not exist.
-    static func isHidden(_ error: WorkflowError) -> Bool {
-        let text = error.description
-        return text.hasPrefix("no proposal ") || text.hasPrefix("no suggestion ") || text.contains("does not belong to county")
-            || text.hasPrefix("proposal: \"") || text.hasPrefix("no draft ") || text.hasPrefix("no micro-suggestion ")
-    }
+    static func isHidden(_ error: WorkflowError) -> Bool { error.isNotFound }
 }

@@ -68,7 +68,7 @@ public enum DraftNumber {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         let digits = trimmed.hasPrefix("D") || trimmed.hasPrefix("d") ? String(trimmed.dropFirst()) : trimmed
         guard !digits.isEmpty, digits.count <= 18, digits.allSatisfy(\.isASCII), let id = Int64(digits), id > 0 else {
-            throw WorkflowError("\(field): \"\(trimmed.prefix(40))\" is not a draft number like D1042")
+            throw WorkflowError(notFound: "\(field): \"\(trimmed.prefix(40))\" is not a draft number like D1042")
         }
         return id
     }
@@ -110,13 +110,13 @@ extension WorkflowStore {
     private func loadedDraft(_ rows: PostgresRows?, _ context: Context, _ id: Int64, _ action: Action, coSigner: Bool = false)
         throws -> (record: DraftRecord, state: DraftState, lead: Int64)
     {
-        guard let row = rows?.first else { throw WorkflowError("no draft \(DraftNumber.format(id)) in county \(county)") }
+        guard let row = rows?.first else { throw WorkflowError(notFound: "no draft \(DraftNumber.format(id)) in county \(county)") }
         let (record, lead, invited) = try decodeDraft(row)
         let owners: Set<Int64> = coSigner ? Set(invited) : [lead]
         let readers: Set<Int64> = Set([lead] + invited)
         // Someone who may not even read it sees no draft.
         if case .refused = Permissions.may(principal, action, Target(county: county.value, authors: readers, training: context.training)) {
-            throw WorkflowError("no draft \(DraftNumber.format(id)) in county \(county)")
+            throw WorkflowError(notFound: "no draft \(DraftNumber.format(id)) in county \(county)")
         }
         try authorize(action, Target(county: county.value, authors: owners, training: context.training))
         let state = DraftState(
@@ -252,10 +252,10 @@ extension WorkflowStore {
     /// One draft, for its lead and its invited co-authors.
     public func draft(_ id: Int64) async throws -> DraftRecord {
         try await read(prelude: [draftQuery(id, lock: false)]) { context in
-            let (record, lead, invited) = try decodeDraft(try context.prelude.first?.first ?? { throw WorkflowError("no draft \(DraftNumber.format(id)) in county \(county)") }())
+            let (record, lead, invited) = try decodeDraft(try context.prelude.first?.first ?? { throw WorkflowError(notFound: "no draft \(DraftNumber.format(id)) in county \(county)") }())
             let readers = Set([lead] + invited)
             if case .refused = Permissions.may(principal, .draftProposal, Target(county: county.value, authors: readers, training: context.training)) {
-                throw WorkflowError("no draft \(DraftNumber.format(id)) in county \(county)")
+                throw WorkflowError(notFound: "no draft \(DraftNumber.format(id)) in county \(county)")
             }
             return record
         }

@@ -276,7 +276,7 @@ extension WorkflowStore {
             let results = context.prelude
             guard results.count == parts.count else { throw WorkflowError("show: expected \(parts.count) results, got \(results.count)") }
             let rows = results[0]
-            guard let row = rows.first else { throw WorkflowError("no proposal \(number) in county \(county)") }
+            guard let row = rows.first else { throw WorkflowError(notFound: "no proposal \(number) in county \(county)") }
             func column<T: PostgresDecodable>(_ index: Int, _: T.Type = T.self) throws -> T { try row.decode(T.self, at: index) }
             // Another member's or unit's proposal reads as no proposal at all.
             var units: [Int64: AssignmentRole] = [:]
@@ -286,7 +286,7 @@ extension WorkflowStore {
             }
             let target = Target(county: county.value, authors: Set(try column(20, [Int64].self)), units: units, training: context.training)
             guard Permissions.may(principal, .readProposal, target).isAllowed else {
-                throw WorkflowError("no proposal \(number) in county \(county)")
+                throw WorkflowError(notFound: "no proposal \(number) in county \(county)")
             }
             let storedNumber: String = try column(1)
             let mergedInto: String? = try column(14)

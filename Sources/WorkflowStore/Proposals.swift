@@ -123,7 +123,7 @@ public enum ProposalNumber {
         guard (8...9).contains(bytes.count), bytes.count > 4, bytes[4] == UInt8(ascii: "-"),
             digits(bytes[0..<4]), digits(bytes[5...]), bytes.count == 8 || bytes[5] != UInt8(ascii: "0")
         else {
-            throw WorkflowError("\(field): \"\(trimmed.prefix(40))\" is not a proposal number like 2021-057")
+            throw WorkflowError(notFound: "\(field): \"\(trimmed.prefix(40))\" is not a proposal number like 2021-057")
         }
         return trimmed
     }
@@ -272,7 +272,7 @@ extension WorkflowStore {
 
     /// The proposal from `loadQuery`'s rows.
     func loaded(_ rows: PostgresRows?, _ context: Context, _ number: String) throws -> LoadedProposal {
-        guard let row = rows?.first else { throw WorkflowError("no proposal \(number.prefix(40)) in county \(county)") }
+        guard let row = rows?.first else { throw WorkflowError(notFound: "no proposal \(number.prefix(40)) in county \(county)") }
         let (id, storedNumber, status, round, key, consultation, mergedInto, assignments, raters, ratings, authorIDs) =
             try row.decode((Int64, String, String, Int, Bool, Bool, String?, [String], [String], [String], [Int64]).self)
         var state = ProposalState(raters: Set(raters))

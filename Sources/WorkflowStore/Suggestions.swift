@@ -138,7 +138,7 @@ extension WorkflowStore {
             FROM micro_suggestion s LEFT JOIN unit u ON u.id = s.unit_id
             WHERE s.number = \(number) FOR UPDATE OF s
             """)
-        guard let row = rows.first else { throw WorkflowError("no micro-suggestion \(number) in county \(county)") }
+        guard let row = rows.first else { throw WorkflowError(notFound: "no micro-suggestion \(number) in county \(county)") }
         let (id, status, unit, rating, due, memberID, unitID) = try row.decode((Int64, String, String?, String?, CalendarDate?, Int64, Int64?).self)
         let state = SuggestionState(
             status: SuggestionStatus(rawValue: status) ?? .filed, unit: unit, rating: rating.flatMap(Rating.init(rawValue:)))
@@ -288,7 +288,7 @@ extension WorkflowStore {
             let target = Target(county: county.value, authors: owners.map { [$0.0] } ?? [], units: owners?.1.map { [$0: .lead] } ?? [:],
                                 training: context.training)
             guard let record = found.first, Permissions.may(principal, .readSuggestion, target).isAllowed else {
-                throw WorkflowError("no micro-suggestion \(number.prefix(40)) in county \(county)")
+                throw WorkflowError(notFound: "no micro-suggestion \(number.prefix(40)) in county \(county)")
             }
             return record
         }

@@ -33,7 +33,7 @@ public struct WorkflowStore: Sendable {
     /// Refused at once (nothing read) for an account that does not belong to `county`.
     public init(pool: PostgresPool, county: CountyCode, principal: Principal, now: Date = Date(), reason: String? = nil) throws {
         if principal.role != .operator, principal.role != .system, !principal.counties.contains(county.value) {
-            throw WorkflowError("not allowed: \(principal.login) (\(principal.role.rawValue)) may not act in county \(county): the account does not belong to county \(county)")
+            throw WorkflowError(notFound: "not allowed: \(principal.login) (\(principal.role.rawValue)) may not act in county \(county): the account does not belong to county \(county)")
         }
         self.pool = pool
         self.county = county

@@ -380,7 +380,7 @@ def run(base, codes, people):
     check("the co-author sees the invitation on their home page", title in zhou.text(), zhou.text()[:200])
     zhou.click(zhou.driver.find_element(By.LINK_TEXT, title))
     zhou.submit("/confirm")
-    check("the co-author confirms", "co-signs" in zhou.flash() or "确认" in zhou.text(), zhou.flash())
+    check("the co-author confirms", "已确认联名" in zhou.flash(), zhou.flash())
     zhou.shot("co-author-draft")
 
     li.go(draft_url)

@@ -23,6 +23,16 @@ import WorkflowStore
         }
     }
 
+    /// The store's error, or nil when `body` succeeded or failed otherwise.
+    func failure(_ body: () async throws -> Void) async -> WorkflowError? {
+        do {
+            try await body()
+        } catch let error as WorkflowError {
+            return error
+        } catch {}
+        return nil
+    }
+
     @Test func refusalsOfRealStepsReadInChinese() async throws {
         try await TestDatabase.withDatabase { configuration in
             let pool = PostgresPool(configuration: configuration, options: PostgresPoolOptions(maxConnections: 2))
@@ -66,6 +76,19 @@ import WorkflowStore
             refusals["file-session"] = await refusal {
                 _ = try await store.file(NewProposal(title: "x", category: .other, kind: .individual, lead: "王委员", sessionYear: year + 1))
             }
+
+            // What the web answers with 404: a record that is not there, a malformed number, a
+            // draft that is not the principal's; a refused step is a message on the page instead.
+            let missing = await failure { _ = try await store.show("\(year)-999") }
+            let malformed = await failure { _ = try await store.show("57") }
+            let noDraft = await failure { _ = try await store.draft(Int64(999)) }
+            let refused = await failure { _ = try await store.evaluate(first, member: "王委员", rating: .satisfied) }
+            #expect(missing?.isNotFound == true)
+            #expect(malformed?.isNotFound == true)
+            #expect(noDraft?.isNotFound == true)
+            #expect(refused?.isNotFound == false)
+            #expect(WebServer.isHidden(WorkflowError(notFound: "no proposal 2026-999 in county msgs")))
+            #expect(!WebServer.isHidden(WorkflowError("proposal 2026-001: cannot reply: the proposal is filed, not assigned")))
 
             for (name, message) in refusals.sorted(by: { $0.key < $1.key }) {
                 #expect(StoreMessages.chinese(message) != nil, "\(name): not in the catalogue: \(message)")
