@@ -12,11 +12,9 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
-import time
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
-BIN = os.path.join(ROOT, ".build", "debug")
+from tongxin_browser import BIN, replaced, chromium, start_web
+
 PASSWORD = "tongxin-demo-2026"
 
 
@@ -35,57 +33,28 @@ def set_passwords(pairs):
 
 
 def start(port, host="127.0.0.1", quiet=True):
-    port_file = os.path.join(tempfile.mkdtemp(), "port")
-    out = subprocess.DEVNULL if quiet else None
-    server = subprocess.Popen([os.path.join(BIN, "tongxin-web"), "--host", host, "--port", str(port), "--port-file", port_file,
-                               "--log-format", "text"], stdout=out, stderr=out)
-    for _ in range(300):
-        if os.path.exists(port_file) and open(port_file).read().strip():
-            return server, int(open(port_file).read().strip())
-        if server.poll() is not None:
-            sys.exit("web-demo: tongxin-web exited")
-        time.sleep(0.1)
-    sys.exit("web-demo: tongxin-web did not start in 30 s")
+    try:
+        return start_web(port, host, output=subprocess.DEVNULL if quiet else None)
+    except RuntimeError as error:
+        sys.exit(f"web-demo: {error}")
 
 
 def shots(logins):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.options import Options
-    from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
-    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
     from selenium.webdriver.support.ui import WebDriverWait
 
     server, port = start(0)
     folder = os.environ.get("TMPDIR", "/tmp")
     try:
         for login in logins:
-            options = Options()
-            options.binary_location = "/usr/bin/chromium"
-            for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1366,900", "--lang=zh-CN"):
-                options.add_argument(arg)
-            options.add_experimental_option("prefs", {"intl.accept_languages": "zh-CN,zh"})
-            driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+            driver = chromium(1366, 900)
             try:
                 driver.get(f"http://127.0.0.1:{port}/signin")
                 driver.find_element(By.ID, "login").send_keys(login)
                 driver.find_element(By.ID, "password").send_keys(PASSWORD)
                 old = driver.find_element(By.TAG_NAME, "html")
                 driver.find_element(By.CSS_SELECTOR, "form[action='/signin'] button").click()
-
-                def replaced(_):
-                    # The sign-in page was replaced: a stale node, or (chromedriver's race) one
-                    # that "does not belong to the document".
-                    try:
-                        old.is_enabled()
-                        return False
-                    except StaleElementReferenceException:
-                        return True
-                    except WebDriverException as error:
-                        if "does not belong to the document" in str(error):
-                            return True
-                        raise
-                WebDriverWait(driver, 30).until(replaced)
+                WebDriverWait(driver, 30).until(lambda _: replaced(old))
                 WebDriverWait(driver, 30).until(lambda d: d.execute_script("return document.readyState") == "complete")
                 heading = driver.find_element(By.TAG_NAME, "h1").text
                 path = os.path.join(folder, f"tongxin-demo-web-{login}.png")

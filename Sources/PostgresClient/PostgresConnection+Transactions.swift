@@ -16,15 +16,20 @@ public struct PostgresTransactionOptions: Sendable {
     public var maxAttempts: Int
     /// Schemas to put on the transaction's search_path (`set_config(…, true)`, local to it).
     public var searchPath: [PostgresIdentifier]
+    /// The prelude is all the transaction does: COMMIT goes in the prelude's round trip, and the
+    /// body only looks at the prelude's rows (on the connection it would run outside the
+    /// transaction, without its search_path).
+    public var commitsWithPrelude: Bool
 
     public init(
         isolation: PostgresIsolationLevel? = nil, readOnly: Bool = false, maxAttempts: Int = 1,
-        searchPath: [PostgresIdentifier] = []
+        searchPath: [PostgresIdentifier] = [], commitsWithPrelude: Bool = false
     ) {
         self.isolation = isolation
         self.readOnly = readOnly
         self.maxAttempts = max(1, maxAttempts)
         self.searchPath = searchPath
+        self.commitsWithPrelude = commitsWithPrelude
     }
 
     /// SERIALIZABLE with up to `attempts` tries on serialization failures and deadlocks.
@@ -92,7 +97,26 @@ extension PostgresConnection {
         var opening = [PostgresQuery(unsafeSQL: options.beginSQL)]
         if !options.searchPath.isEmpty { opening.append(Self.searchPathQuery(options.searchPath)) }
         let preludeRows: [PostgresRows]
-        if opening.count == 1, prelude.isEmpty {
+        if options.commitsWithPrelude {
+            // One round trip for the whole transaction; a failed statement makes COMMIT a
+            // rollback, and the block is ended below either way.
+            do {
+                let results = try await pipeline(opening + prelude + [PostgresQuery(unsafeSQL: "COMMIT")])
+                if results.last?.commandTag == "ROLLBACK" {
+                    throw PostgresError(kind: .server, message: "transaction was rolled back at COMMIT: a statement in it had failed", sqlState: .inFailedTransaction)
+                }
+                preludeRows = Array(results.dropFirst(opening.count).dropLast())
+            } catch {
+                do {
+                    try await rollbackIgnoringCancellation()
+                } catch let rollbackError as PostgresError {
+                    throw PostgresTransactionError(bodyError: error, rollbackError: rollbackError)
+                }
+                throw error
+            }
+            // Committed: what the body makes of the rows is its own.
+            return try await body(self, preludeRows)
+        } else if opening.count == 1, prelude.isEmpty {
             try await query(opening[0])
             preludeRows = []
         } else {

@@ -103,16 +103,14 @@ struct CountySite: Sendable {
 
     func officeHome(_ page: PageRequest) async throws -> Response {
         let t = page.t
-        let filed = try await store.list(ProposalFilter(status: .filed))
-        let registered = try await store.list(ProposalFilter(status: .registered))
-        let overdue = try await store.list(ProposalFilter(overdue: true))
-        let key = try await store.list(ProposalFilter(key: true))
-        let extensions = isOffice ? try await store.pendingExtensions() : []
+        let queues = try await store.officeQueues()
+        let (filed, registered, overdue, key) = (queues.toReview, queues.toAssign, queues.overdue, queues.key)
+        let extensions = isOffice ? queues.extensions ?? [] : []
         let extensionRows: [HTML] = extensions.map {
             "<tr><td><a href=\"\(base)/p/\($0.number)\">\($0.number)</a></td><td>\($0.unit)</td><td>\($0.dueOn.description)</td><td>\($0.until.description)</td><td>\($0.reason)</td></tr>"
         }
         var sections: [HTML] = []
-        let waiting = try await store.repliesAwaitingReview()
+        let waiting = queues.repliesAwaitingReview ?? []
         if !waiting.isEmpty || role == .supervisor {
             let rows: [HTML] = waiting.map {
                 "<tr><td><a href=\"\(base)/p/\($0.number)\">\($0.number)</a></td><td>\($0.title)</td><td>\($0.unit)</td><td>\($0.category)</td><td>\(LocalTime.display($0.submittedAt))</td></tr>"

@@ -51,7 +51,7 @@ extension WorkflowStore {
             WHERE a.unit_id = \(unit) AND a.returned_at IS NULL
             ORDER BY a.replied_at IS NOT NULL, a.due_on, p.number
             """
-        return try await read(prelude: [query]) { context in
+        return try await readAll([query]) { context in
             try authorize(.listProposals, countyTarget(context))
             guard let rows = context.prelude.first else { return [] }
             return try rows.decode((String, String, String, String, Date, CalendarDate, Bool, Bool, Bool, CalendarDate?).self).map {
@@ -72,19 +72,46 @@ extension WorkflowStore {
         }
     }
 
+    public typealias PendingExtension = (number: String, unit: String, dueOn: CalendarDate, until: CalendarDate, reason: String)
+
     /// Extension requests the office has not decided, oldest first.
-    public func pendingExtensions() async throws -> [(number: String, unit: String, dueOn: CalendarDate, until: CalendarDate, reason: String)] {
-        try await read { context in
+    public func pendingExtensions() async throws -> [PendingExtension] {
+        try await readAll([Self.pendingExtensionsQuery]) { context in
             try authorize(.extendDeadline, countyTarget(context))
-            let rows = try await context.tx.query("""
-                SELECT p.number, u.name, a.due_on, r.until, r.reason
-                FROM extension_request r JOIN assignment a ON a.id = r.assignment_id
-                JOIN proposal p ON p.id = a.proposal_id JOIN unit u ON u.id = a.unit_id
-                WHERE r.state = 'pending' ORDER BY r.requested_at
-                """)
-            return try rows.decode((String, String, CalendarDate, CalendarDate, String).self).map {
-                (number: $0.0, unit: $0.1, dueOn: $0.2, until: $0.3, reason: $0.4)
-            }
+            return try Self.decodeExtensions(context.prelude.first)
+        }
+    }
+
+    static let pendingExtensionsQuery: PostgresQuery = """
+        SELECT p.number, u.name, a.due_on, r.until, r.reason
+        FROM extension_request r JOIN assignment a ON a.id = r.assignment_id
+        JOIN proposal p ON p.id = a.proposal_id JOIN unit u ON u.id = a.unit_id
+        WHERE r.state = 'pending' ORDER BY r.requested_at
+        """
+
+    static func decodeExtensions(_ rows: PostgresRows?) throws -> [PendingExtension] {
+        try (rows?.decode((String, String, CalendarDate, CalendarDate, String).self) ?? []).map {
+            (number: $0.0, unit: $0.1, dueOn: $0.2, until: $0.3, reason: $0.4)
+        }
+    }
+
+    /// The office's queues, in one read: proposals to review and to assign, the overdue and
+    /// the key ones, and, for a principal who may decide them, the extension requests and the
+    /// replies awaiting review (nil otherwise).
+    public func officeQueues() async throws -> OfficeQueues {
+        let lists = [
+            ProposalFilter(status: .filed), ProposalFilter(status: .registered), ProposalFilter(overdue: true), ProposalFilter(key: true),
+        ]
+        return try await readAll(lists.map(listQuery) + [Self.pendingExtensionsQuery, Self.repliesAwaitingReviewQuery]) { context in
+            let target = countyTarget(context)
+            try authorize(.listProposals, target)
+            let rows = context.prelude
+            guard rows.count == lists.count + 2 else { throw WorkflowError("office queues: expected \(lists.count + 2) results, got \(rows.count)") }
+            return OfficeQueues(
+                toReview: try Self.decodeList(rows[0]), toAssign: try Self.decodeList(rows[1]),
+                overdue: try Self.decodeList(rows[2]), key: try Self.decodeList(rows[3]),
+                extensions: Permissions.may(principal, .extendDeadline, target).isAllowed ? try Self.decodeExtensions(rows[4]) : nil,
+                repliesAwaitingReview: Permissions.may(principal, .reviewReply, target).isAllowed ? try Self.decodeReplies(rows[5]) : nil)
         }
     }
 }
@@ -101,18 +128,37 @@ extension WorkflowStore {
 
 extension WorkflowStore {
     /// Replies waiting for review, oldest first (the reviewer's queue).
-    public func repliesAwaitingReview() async throws -> [(number: String, title: String, unit: String, category: String, submittedAt: Date)] {
-        try await read { context in
+    public func repliesAwaitingReview() async throws -> [ReplyAwaitingReview] {
+        try await readAll([Self.repliesAwaitingReviewQuery]) { context in
             try authorize(.reviewReply, countyTarget(context))
-            let rows = try await context.tx.query("""
-                SELECT p.number, p.title, u.name, rs.category, rs.submitted_at
-                FROM reply_submission rs JOIN assignment a ON a.id = rs.assignment_id
-                JOIN proposal p ON p.id = a.proposal_id JOIN unit u ON u.id = a.unit_id
-                WHERE rs.state = 'pending' ORDER BY rs.submitted_at
-                """)
-            return try rows.decode((String, String, String, String, Date).self).map {
-                (number: $0.0, title: $0.1, unit: $0.2, category: $0.3, submittedAt: $0.4)
-            }
+            return try Self.decodeReplies(context.prelude.first)
         }
     }
+
+    public typealias ReplyAwaitingReview = (number: String, title: String, unit: String, category: String, submittedAt: Date)
+
+    static let repliesAwaitingReviewQuery: PostgresQuery = """
+        SELECT p.number, p.title, u.name, rs.category, rs.submitted_at
+        FROM reply_submission rs JOIN assignment a ON a.id = rs.assignment_id
+        JOIN proposal p ON p.id = a.proposal_id JOIN unit u ON u.id = a.unit_id
+        WHERE rs.state = 'pending' ORDER BY rs.submitted_at
+        """
+
+    static func decodeReplies(_ rows: PostgresRows?) throws -> [ReplyAwaitingReview] {
+        try (rows?.decode((String, String, String, String, Date).self) ?? []).map {
+            (number: $0.0, title: $0.1, unit: $0.2, category: $0.3, submittedAt: $0.4)
+        }
+    }
+}
+
+/// The office's home page's queues (`WorkflowStore.officeQueues`).
+public struct OfficeQueues: Sendable {
+    public var toReview: [ProposalSummary]
+    public var toAssign: [ProposalSummary]
+    public var overdue: [ProposalSummary]
+    public var key: [ProposalSummary]
+    /// nil: the principal does not decide extension requests.
+    public var extensions: [WorkflowStore.PendingExtension]?
+    /// nil: the principal does not review replies.
+    public var repliesAwaitingReview: [WorkflowStore.ReplyAwaitingReview]?
 }

@@ -272,9 +272,12 @@ extension WorkflowStore {
                 ORDER BY rs.submitted_at, rs.id
                 """,
         ]
-        return try await read(prelude: parts) { context in
+        // A unit's own name (the replies under review it may see) in the same round trip.
+        let ownNamePart = principal.role == .unit ? ownNameQuery : nil
+        return try await readAll(parts + (ownNamePart.map { [$0] } ?? [])) { context in
             let results = context.prelude
-            guard results.count == parts.count else { throw WorkflowError("show: expected \(parts.count) results, got \(results.count)") }
+            let expected = parts.count + (ownNamePart == nil ? 0 : 1)
+            guard results.count == expected else { throw WorkflowError("show: expected \(expected) results, got \(results.count)") }
             let rows = results[0]
             guard let row = rows.first else { throw WorkflowError(notFound: "no proposal \(number) in county \(county)") }
             func column<T: PostgresDecodable>(_ index: Int, _: T.Type = T.self) throws -> T { try row.decode(T.self, at: index) }
@@ -315,7 +318,7 @@ extension WorkflowStore {
             detail.replies = try replies(results[3])
             // A reply under review is the unit's and the reviewers', not yet the member's.
             if principal.role != .member {
-                let own = principal.role == .unit ? try await ownName(context) : nil
+                let own = ownNamePart == nil ? nil : try results[parts.count].first?.decode(String.self)
                 detail.repliesAwaitingReview = try replies(results[9]).filter { own == nil || $0.unit == own }
             }
             detail.opinions = try results[4].decode((String, String, Date).self).map { ProposalDetail.Opinion(unit: $0.0, text: $0.1, sentAt: $0.2) }
@@ -338,44 +341,53 @@ extension WorkflowStore {
 
     /// Proposals matching `filter`, by number.
     public func list(_ filter: ProposalFilter = ProposalFilter()) async throws -> [ProposalSummary] {
-        try await read { context in
+        try await readAll([listQuery(filter)]) { context in
             try authorize(.listProposals, countyTarget(context))
-            // A member sees their own proposals, a unit those assigned to it.
-            let ownMember = principal.role == .member ? principal.memberID ?? -1 : nil
-            let ownUnit = principal.role == .unit ? principal.unitID ?? -1 : nil
-            let rows = try await context.tx.query("""
-                SELECT p.number, p.title, p.status, p.category, p.kind,
-                       coalesce((SELECT m.name FROM proposal_author pa JOIN member m ON m.id = pa.member_id
-                                 WHERE pa.proposal_id = p.id AND pa.lead), ''),
-                       coalesce((SELECT string_agg(u.name, '、' ORDER BY a.id) FROM assignment a JOIN unit u ON u.id = a.unit_id
-                                 WHERE a.proposal_id = p.id AND a.returned_at IS NULL), ''),
-                       (SELECT min(a.due_on) FROM assignment a WHERE a.proposal_id = p.id AND a.returned_at IS NULL
-                              AND a.replied_at IS NULL AND a.role <> 'co'),
-                       EXISTS (SELECT 1 FROM assignment a WHERE a.proposal_id = p.id AND a.returned_at IS NULL
-                               AND a.replied_at IS NULL AND a.role <> 'co' AND a.due_on < \(today)),
-                       p.is_key
-                FROM proposal p JOIN session s ON s.id = p.session_id
-                WHERE (\(filter.status?.rawValue)::text IS NULL OR p.status = \(filter.status?.rawValue))
-                  AND (\(filter.category?.rawValue)::text IS NULL OR p.category = \(filter.category?.rawValue))
-                  AND (\(filter.session)::int IS NULL OR s.year = \(filter.session))
-                  AND (NOT \(filter.key) OR p.is_key)
-                  AND (\(ownMember)::bigint IS NULL OR EXISTS (
-                        SELECT 1 FROM proposal_author pa WHERE pa.proposal_id = p.id AND pa.member_id = \(ownMember)))
-                  AND (\(ownUnit)::bigint IS NULL OR EXISTS (
-                        SELECT 1 FROM assignment a WHERE a.proposal_id = p.id AND a.returned_at IS NULL AND a.unit_id = \(ownUnit)))
-                  AND (\(filter.unit)::text IS NULL OR EXISTS (
-                        SELECT 1 FROM assignment a JOIN unit u ON u.id = a.unit_id
-                        WHERE a.proposal_id = p.id AND a.returned_at IS NULL AND u.name = \(filter.unit)))
-                  AND (NOT \(filter.overdue) OR EXISTS (
-                        SELECT 1 FROM assignment a WHERE a.proposal_id = p.id AND a.returned_at IS NULL
-                        AND a.replied_at IS NULL AND a.role <> 'co' AND a.due_on < \(today)))
-                ORDER BY p.number LIMIT \(filter.limit)
-                """)
-            return try rows.decode((String, String, String, String, String, String, String, CalendarDate?, Bool, Bool).self).map {
-                ProposalSummary(
-                    number: $0.0, title: $0.1, status: $0.2, category: $0.3, kind: $0.4, lead: $0.5, units: $0.6,
-                    dueOn: $0.7, overdue: $0.8, key: $0.9)
-            }
+            guard let rows = context.prelude.first else { return [] }
+            return try Self.decodeList(rows)
+        }
+    }
+
+    /// The proposals `filter` asks for, as `list` reads them: a member sees their own, a unit
+    /// those assigned to it.
+    func listQuery(_ filter: ProposalFilter) -> PostgresQuery {
+        let ownMember = principal.role == .member ? principal.memberID ?? -1 : nil
+        let ownUnit = principal.role == .unit ? principal.unitID ?? -1 : nil
+        return """
+            SELECT p.number, p.title, p.status, p.category, p.kind,
+                   coalesce((SELECT m.name FROM proposal_author pa JOIN member m ON m.id = pa.member_id
+                             WHERE pa.proposal_id = p.id AND pa.lead), ''),
+                   coalesce((SELECT string_agg(u.name, '、' ORDER BY a.id) FROM assignment a JOIN unit u ON u.id = a.unit_id
+                             WHERE a.proposal_id = p.id AND a.returned_at IS NULL), ''),
+                   (SELECT min(a.due_on) FROM assignment a WHERE a.proposal_id = p.id AND a.returned_at IS NULL
+                          AND a.replied_at IS NULL AND a.role <> 'co'),
+                   EXISTS (SELECT 1 FROM assignment a WHERE a.proposal_id = p.id AND a.returned_at IS NULL
+                           AND a.replied_at IS NULL AND a.role <> 'co' AND a.due_on < \(today)),
+                   p.is_key
+            FROM proposal p JOIN session s ON s.id = p.session_id
+            WHERE (\(filter.status?.rawValue)::text IS NULL OR p.status = \(filter.status?.rawValue))
+              AND (\(filter.category?.rawValue)::text IS NULL OR p.category = \(filter.category?.rawValue))
+              AND (\(filter.session)::int IS NULL OR s.year = \(filter.session))
+              AND (NOT \(filter.key) OR p.is_key)
+              AND (\(ownMember)::bigint IS NULL OR EXISTS (
+                    SELECT 1 FROM proposal_author pa WHERE pa.proposal_id = p.id AND pa.member_id = \(ownMember)))
+              AND (\(ownUnit)::bigint IS NULL OR EXISTS (
+                    SELECT 1 FROM assignment a WHERE a.proposal_id = p.id AND a.returned_at IS NULL AND a.unit_id = \(ownUnit)))
+              AND (\(filter.unit)::text IS NULL OR EXISTS (
+                    SELECT 1 FROM assignment a JOIN unit u ON u.id = a.unit_id
+                    WHERE a.proposal_id = p.id AND a.returned_at IS NULL AND u.name = \(filter.unit)))
+              AND (NOT \(filter.overdue) OR EXISTS (
+                    SELECT 1 FROM assignment a WHERE a.proposal_id = p.id AND a.returned_at IS NULL
+                    AND a.replied_at IS NULL AND a.role <> 'co' AND a.due_on < \(today)))
+            ORDER BY p.number LIMIT \(filter.limit)
+            """
+    }
+
+    static func decodeList(_ rows: PostgresRows) throws -> [ProposalSummary] {
+        try rows.decode((String, String, String, String, String, String, String, CalendarDate?, Bool, Bool).self).map {
+            ProposalSummary(
+                number: $0.0, title: $0.1, status: $0.2, category: $0.3, kind: $0.4, lead: $0.5, units: $0.6,
+                dueOn: $0.7, overdue: $0.8, key: $0.9)
         }
     }
 }

@@ -123,6 +123,8 @@ public struct WorkflowStore: Sendable {
             items.withLock { $0.append(item) }
         }
 
+        var isEmpty: Bool { items.withLock { $0.isEmpty } }
+
         /// The years of the audit entries already drained (an import flushes row by row).
         private let drainedYears = Mutex<Set<Int>>([])
 
@@ -240,6 +242,12 @@ public struct WorkflowStore: Sendable {
         try await transaction(writing: false, prelude: prelude, body)
     }
 
+    /// A read that is its prelude alone: BEGIN, the county check, the prelude and COMMIT in one
+    /// round trip. `body` decides (the permission check) and decodes; it must not query.
+    func readAll<R: Sendable>(_ prelude: [PostgresQuery], _ body: (Context) throws -> R) async throws -> R {
+        try await transaction(writing: false, prelude: prelude, committed: true) { context in try body(context) }
+    }
+
     /// Refuses, before a command reads its files or keys, a county that does not exist or that
     /// the connected role may not use (`CountyRoles`): the same one-line errors as a step's.
     public func requireAccess() async throws {
@@ -339,12 +347,12 @@ public struct WorkflowStore: Sendable {
     }
 
     private func transaction<R: Sendable>(
-        writing: Bool, prelude: [PostgresQuery], _ body: (Context) async throws -> R
+        writing: Bool, prelude: [PostgresQuery], committed: Bool = false, _ body: (Context) async throws -> R
     ) async throws -> R {
-        let options = PostgresTransactionOptions(readOnly: !writing, maxAttempts: 3)
+        let options = PostgresTransactionOptions(readOnly: !writing, maxAttempts: 3, commitsWithPrelude: committed && !writing)
         do {
             return try await pool.withTransaction(options, beginningWith: [countyCheck] + prelude, affinity: county.schema.name) { tx, rows in
-                try await run(tx, rows, writing: writing, body)
+                try await run(tx, rows, writing: writing, committed: options.commitsWithPrelude, body)
             }
         } catch let error as PostgresError where error.sqlState == .undefinedTable || error.sqlState == .insufficientPrivilege {
             // A role that may not use the county's schema is refused its tables (42501), and
@@ -362,7 +370,7 @@ public struct WorkflowStore: Sendable {
     }
 
     private func run<R: Sendable>(
-        _ tx: PostgresConnection, _ rows: [PostgresRows], writing: Bool, _ body: (Context) async throws -> R
+        _ tx: PostgresConnection, _ rows: [PostgresRows], writing: Bool, committed: Bool = false, _ body: (Context) async throws -> R
     ) async throws -> R {
         guard let (active, settings, training, serverNow) = try checkedCounty(rows) else { throw CountyError("no county \(county)") }
         if writing, !active {
@@ -374,6 +382,11 @@ public struct WorkflowStore: Sendable {
             tx: tx, settings: settings, training: training, serverNow: serverNow, schema: county.schema,
             prelude: Array(rows.dropFirst()), batch: batch)
         let value = try await body(context)
+        // Committed with the prelude: nothing may have been queued since.
+        if committed {
+            guard batch.isEmpty else { throw WorkflowError("a read that committed with its prelude queued writes") }
+            return value
+        }
         let rollups = askRollups(batch)
         // The queued writes and COMMIT in one round trip (read-only transactions commit too).
         do {

@@ -27,7 +27,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 import traceback
 import urllib.error
@@ -35,16 +34,13 @@ import urllib.parse
 import urllib.request
 import zipfile
 
-from selenium import webdriver
-from selenium.webdriver.chrome.options import Options
-from selenium.webdriver.chrome.service import Service
-from selenium.webdriver.common.by import By
 from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-BIN = os.path.join(ROOT, ".build", "debug")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts"))
+from tongxin_browser import BIN, ROOT, chromium, replaced, start_web  # noqa: E402
 OUT = os.path.join(ROOT, ".build", "webtest")
 COUNTY = "webtest"
 PASSWORD = "browser-test-2026"
@@ -105,48 +101,20 @@ def seed():
 
 
 def start_server():
-    port_file = os.path.join(tempfile.mkdtemp(), "port")
     log = open(os.path.join(OUT, "tongxin-web.log"), "w")
     # TONGXIN_WEB_DATABASE_URL: the web alone through another way in (pgbouncer), the CLI direct.
     environment = dict(os.environ)
     if os.environ.get("TONGXIN_WEB_DATABASE_URL"):
         environment["DATABASE_URL"] = os.environ["TONGXIN_WEB_DATABASE_URL"]
-    server = subprocess.Popen([os.path.join(BIN, "tongxin-web"), "--port", "0", "--port-file", port_file, "--log-format", "json"],
-                              stdout=log, stderr=log, env=environment)
-    for _ in range(300):
-        if os.path.exists(port_file) and open(port_file).read().strip():
-            return server, f"http://127.0.0.1:{open(port_file).read().strip()}"
-        if server.poll() is not None:
-            raise RuntimeError("tongxin-web exited; see .build/webtest/tongxin-web.log")
-        time.sleep(0.1)
-    raise RuntimeError("tongxin-web did not start in 30 s")
+    try:
+        server, port = start_web(log_format="json", output=log, environment=environment)
+    except RuntimeError as error:
+        raise RuntimeError(f"{error}; see .build/webtest/tongxin-web.log")
+    return server, f"http://127.0.0.1:{port}"
 
 
 def browser(width=1366, height=768):
-    options = Options()
-    options.binary_location = "/usr/bin/chromium"
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", f"--window-size={width},{height}",
-                "--lang=zh-CN", "--disable-extensions"):
-        options.add_argument(arg)
-    options.add_experimental_option("prefs", {"intl.accept_languages": "zh-CN,zh"})
-    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
-    driver.set_page_load_timeout(30)
-    return driver
-
-
-def replaced(old):
-    """Whether the page whose <html> element is `old` has been replaced by the next one.
-    chromedriver says so either as a stale element or, in a race, as a node that "does not
-    belong to the document"."""
-    try:
-        old.is_enabled()
-        return False
-    except StaleElementReferenceException:
-        return True
-    except WebDriverException as error:
-        if "does not belong to the document" in str(error):
-            return True
-        raise
+    return chromium(width, height)
 
 
 class Person:

@@ -48,6 +48,39 @@ import Testing
         }
     }
 
+    @Test func aTransactionThatIsItsPreludeAloneCommitsInTheSameRoundTrip() async throws {
+        try await withConnections(2) { connections, _ in
+            let (a, b) = (connections[0], connections[1])
+            try await a.query("CREATE TABLE proposal (id int PRIMARY KEY, title text)")
+            try await a.query("INSERT INTO proposal VALUES (1, 'one')")
+            let options = PostgresTransactionOptions(readOnly: true, commitsWithPrelude: true)
+            // The body sees the prelude's rows with the transaction already ended.
+            let (title, open) = try await a.withTransaction(options, beginningWith: [
+                "SELECT set_config('application_name', 'inside', true)", "SELECT title FROM proposal WHERE id = 1",
+            ]) { tx, rows in
+                (try rows.last?.single().decode(String.self), try await tx.inTransaction)
+            }
+            #expect(title == "one")
+            #expect(open == false)
+            // A setting local to the transaction ended with it: it was one transaction.
+            #expect(try await a.scalar("SELECT current_setting('application_name')", as: String.self) != "inside")
+            // A failing statement: the error comes back, nothing stays open, and a write in the
+            // same prelude is not committed.
+            let writing = PostgresTransactionOptions(commitsWithPrelude: true)
+            await #expect(throws: PostgresError.self) {
+                try await a.withTransaction(writing, beginningWith: ["INSERT INTO proposal VALUES (2, 'two')", "SELECT 1/0"]) { _, _ in }
+            }
+            #expect(try await a.inTransaction == false)
+            #expect(try await b.scalar("SELECT count(*) FROM proposal", as: Int.self) == 1)
+            // The body's refusal after the commit is the body's error.
+            let refusal = await thrownError {
+                try await a.withTransaction(options, beginningWith: ["SELECT 1"]) { _, _ in throw SomeTestError(tag: "not yours") }
+            }
+            #expect((refusal as? SomeTestError)?.tag == "not yours")
+            #expect(try await a.inTransaction == false)
+        }
+    }
+
     @Test func withTransactionRollsBackAndRethrowsTheBodysError() async throws {
         try await withConnections(2) { connections, _ in
             let (a, b) = (connections[0], connections[1])
