@@ -122,12 +122,15 @@ extension CountyRegistry {
         return try await show(code)
     }
 
-    /// Drops an archived county: its schema, its registry row and its role, in one transaction.
-    /// The role stays when it cannot be dropped (it has rights in another database of the
-    /// server, whose county has the same code, or the operator may not drop roles): then the
-    /// result says why, and the county is dropped all the same.
+    /// Drops an archived county: its schema, its registry row and its role, in one transaction,
+    /// with what the control schema keeps under its code: its queued jobs are cancelled, its
+    /// undelivered notifications and its rollups (the comparison's figures) deleted; a leader's
+    /// account of several counties loses it, an account of this county alone (a member's, a
+    /// unit's, its staff's) is disabled and signed out; each account's change is in its events. The role stays when it cannot be dropped (it has rights in another
+    /// database of the server, whose county has the same code, or the operator may not drop
+    /// roles): then the result says why, and the county is dropped all the same.
     @discardableResult
-    public func drop(_ code: CountyCode, confirm: String) async throws -> RoleKept? {
+    public func drop(_ code: CountyCode, confirm: String) async throws -> Dropped {
         guard confirm == code.value else {
             throw CountyError("county drop: --confirm must repeat the code (\(code))")
         }
@@ -135,18 +138,73 @@ extension CountyRegistry {
         guard county.status == .archived else {
             throw CountyError("county \(code) is active: archive it before dropping it")
         }
-        return try await pool.withTransaction { tx -> RoleKept? in
+        let control = Self.controlSchema
+        return try await pool.withTransaction { tx -> Dropped in
             try await tx.query(PostgresQuery(unsafeSQL: "DROP SCHEMA \(code.schema.quoted) CASCADE"))
-            try await tx.query("DELETE FROM \(identifier: Self.controlSchema).county WHERE code = \(code.value)")
+            try await tx.query("DELETE FROM \(identifier: control).county WHERE code = \(code.value)")
+            var dropped = Dropped(county: code.value)
+            dropped.jobsCancelled = try await tx.execute("""
+                UPDATE \(identifier: control).job SET state = 'cancelled', finished_at = now(), dedupe_key = NULL,
+                    last_error = 'county dropped'
+                WHERE county = \(code.value) AND state = 'available'
+                """)
+            try await tx.query("DELETE FROM \(identifier: control).job_fairness WHERE county = \(code.value)")
+            dropped.notificationsDeleted = try await tx.execute("""
+                DELETE FROM \(identifier: control).notification WHERE county = \(code.value) AND state = 'pending'
+                """)
+            try await tx.query("DELETE FROM \(identifier: control).county_rollup WHERE county = \(code.value)")
+            // A leader of several counties loses this one; an account of this county alone
+            // keeps its code (every account but an operator's has a county) and is disabled.
+            let accounts = try await tx.query("""
+                UPDATE \(identifier: control).account
+                SET counties = CASE WHEN cardinality(counties) > 1 THEN array_remove(counties, \(code.value)) ELSE counties END,
+                    disabled_at = CASE WHEN cardinality(counties) = 1 THEN coalesce(disabled_at, now()) ELSE disabled_at END
+                WHERE \(code.value) = ANY(counties)
+                RETURNING id, \(code.value) = ANY(counties)
+                """).decode((Int64, Bool).self)
+            let disabled = accounts.filter(\.1).map(\.0)
+            dropped.accountsChanged = accounts.count
+            dropped.accountsDisabled = disabled.count
+            if !disabled.isEmpty {
+                try await tx.query("""
+                    UPDATE \(identifier: control).account_session SET revoked_at = now()
+                    WHERE account_id = ANY(\(disabled)::bigint[]) AND revoked_at IS NULL
+                    """)
+            }
+            if !accounts.isEmpty {
+                try await tx.query("""
+                    INSERT INTO \(identifier: control).account_event (account_id, actor, action, detail)
+                    SELECT id, \(actor), 'county-dropped', jsonb_build_object('county', \(code.value)::text, 'disabled', id = ANY(\(disabled)::bigint[]))
+                    FROM unnest(\(accounts.map(\.0))::bigint[]) AS a(id)
+                    """)
+            }
             // In a savepoint: a role that cannot go leaves the rest of the drop intact.
             do {
                 try await tx.withTransaction { savepoint in
                     try await savepoint.query("DROP ROLE IF EXISTS \(identifier: code.role)")
                 }
-                return nil
             } catch let error as PostgresError where error.sqlState == .dependentObjectsStillExist || error.sqlState == .insufficientPrivilege {
-                return RoleKept(role: code.role.name, reason: error.message.split(whereSeparator: \.isNewline).joined(separator: " "))
+                dropped.roleKept = RoleKept(role: code.role.name, reason: error.message.split(whereSeparator: \.isNewline).joined(separator: " "))
             }
+            return dropped
+        }
+    }
+
+    /// What `drop` did besides the schema and the registry row.
+    public struct Dropped: Sendable, CustomStringConvertible {
+        public var county: String
+        public var jobsCancelled = 0
+        public var notificationsDeleted = 0
+        public var accountsChanged = 0
+        public var accountsDisabled = 0
+        public var roleKept: RoleKept?
+
+        public var description: String {
+            var parts = ["dropped county \(county)"]
+            parts.append("\(jobsCancelled) queued job(s) cancelled, \(notificationsDeleted) undelivered notification(s) deleted")
+            parts.append("\(accountsChanged) account(s) had it: \(accountsDisabled) disabled (their only county), \(accountsChanged - accountsDisabled) lost it")
+            if let roleKept { parts.append("\(roleKept)") }
+            return parts.joined(separator: "; ")
         }
     }
 

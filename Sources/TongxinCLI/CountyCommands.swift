@@ -259,8 +259,8 @@ struct CountyCommand: AsyncParsableCommand {
         func run() async throws {
             try await reportingFailures {
                 let code = try CountyCode(code)
-                let kept = try await options.withRegistry { try await $0.drop(code, confirm: confirm) }
-                print("dropped county \(code)" + (kept.map { "; \($0)" } ?? ""))
+                let dropped = try await options.withRegistry { try await $0.drop(code, confirm: confirm) }
+                print(dropped)
             }
         }
     }

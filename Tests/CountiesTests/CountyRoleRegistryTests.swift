@@ -92,7 +92,7 @@ import Testing
             let code = try CountyCode("rr_gone")
             _ = try await registry.create(code: code, name: "县", region: nil)
             _ = try await registry.archive(code)
-            let kept = try await registry.drop(code, confirm: "rr_gone")
+            let kept = try await registry.drop(code, confirm: "rr_gone").roleKept
             #expect(kept == nil)
             #expect(try await !roleExists(code.role, pool))
 
@@ -109,13 +109,83 @@ import Testing
                 #expect(try await !may(twice.role, "DELETE", "county_rr_twice.audit_log", otherPool))
 
                 _ = try await registry.archive(twice)
-                let stays = try await registry.drop(twice, confirm: "rr_twice")
+                let stays = try await registry.drop(twice, confirm: "rr_twice").roleKept
                 #expect(stays?.role == "tongxin_county_rr_twice")
                 #expect(stays?.description.hasPrefix("role tongxin_county_rr_twice kept (") == true, "\(String(describing: stays))")
                 #expect(try await registry.list().isEmpty)
                 #expect(try await roleExists(twice.role, otherPool))
                 #expect(try await may(twice.role, "INSERT", "county_rr_twice.proposal", otherPool))
             }
+        }
+    }
+}
+
+@Suite struct CountyDropTests {
+    @Test func droppingACountyCancelsItsJobsForgetsItsFiguresAndDisablesItsOwnAccounts() async throws {
+        try await withRegistry { registry, pool in
+            let gone = try CountyCode("dr_gone")
+            let stays = try CountyCode("dr_stays")
+            for code in [gone, stays] { _ = try await registry.create(code: code, name: "县", region: nil) }
+            // What the control schema holds under each code: a queued job, a pending
+            // notification, a rollup; accounts of the county alone and a leader of both.
+            for code in [gone.value, stays.value] {
+                try await pool.query("""
+                    INSERT INTO tongxin.job (kind, county, run_at, fair_at) VALUES ('noop', \(code), now(), now())
+                    """)
+                try await pool.query("""
+                    INSERT INTO tongxin.notification (county, kind, recipient, subject, message, idempotency_key, created_at)
+                    VALUES (\(code), 'deadline.reminder', '城管局', '2026-001', '提醒', \(code + "-1"), now())
+                    """)
+                try await pool.query("""
+                    INSERT INTO tongxin.county_rollup (county, year, figures, compared, computed_at)
+                    VALUES (\(code), 2026, '{}', '{}', now())
+                    """)
+            }
+            try await pool.query("""
+                INSERT INTO tongxin.account (login, role, counties, display_name) VALUES
+                    ('gone.staff', 'staff', '{dr_gone}', '办公室'), ('stays.staff', 'staff', '{dr_stays}', '办公室'),
+                    ('both.leader', 'leader', '{dr_gone,dr_stays}', '领导')
+                """)
+            try await pool.query("""
+                INSERT INTO tongxin.account (login, role, counties, unit_id, display_name) VALUES ('gone.unit', 'unit', '{dr_gone}', 1, '城管局')
+                """)
+            try await pool.query("""
+                INSERT INTO tongxin.account_session (token_hash, account_id, created_at, last_seen_at, expires_at)
+                SELECT 'h-' || login, id, now(), now(), now() + interval '1 day' FROM tongxin.account
+                """)
+            _ = try await registry.archive(gone)
+
+            let dropped = try await registry.drop(gone, confirm: "dr_gone")
+            #expect(dropped.jobsCancelled == 1)
+            #expect(dropped.notificationsDeleted == 1)
+            #expect(dropped.accountsChanged == 3)
+            #expect(dropped.accountsDisabled == 2)
+            #expect(dropped.description.hasPrefix("dropped county dr_gone; 1 queued job(s) cancelled"), "\(dropped)")
+
+            let jobs = try await pool.query("SELECT county, state, coalesce(last_error, '') FROM tongxin.job ORDER BY county")
+                .decode((String, String, String).self)
+            #expect(jobs.map(\.1) == ["cancelled", "available"])
+            #expect(jobs.first?.2 == "county dropped")
+            #expect(try await pool.query("SELECT county FROM tongxin.notification").decode(String.self) == ["dr_stays"])
+            // The comparison no longer finds figures of a county that is gone.
+            #expect(try await pool.query("SELECT county FROM tongxin.county_rollup").decode(String.self) == ["dr_stays"])
+            let accounts = try await pool.query("""
+                SELECT login, counties, disabled_at IS NOT NULL,
+                       EXISTS (SELECT 1 FROM tongxin.account_session s WHERE s.account_id = a.id AND s.revoked_at IS NULL)
+                FROM tongxin.account a ORDER BY login
+                """).decode((String, [String], Bool, Bool).self)
+            #expect(accounts.map(\.0) == ["both.leader", "gone.staff", "gone.unit", "stays.staff"])
+            #expect(accounts[0].1 == ["dr_stays"] && !accounts[0].2 && accounts[0].3, "the leader keeps the other county and its session")
+            #expect(accounts[1].2 && !accounts[1].3, "an account of the county alone is disabled and signed out")
+            #expect(accounts[2].2 && !accounts[2].3)
+            #expect(!accounts[3].2 && accounts[3].3, "the other county's account is untouched")
+            let events = try await pool.query("""
+                SELECT a.login, e.action, e.detail->>'county', e.detail->>'disabled'
+                FROM tongxin.account_event e JOIN tongxin.account a ON a.id = e.account_id ORDER BY a.login
+                """).decode((String, String, String, String).self)
+            #expect(events.map(\.0) == ["both.leader", "gone.staff", "gone.unit"])
+            #expect(events.allSatisfy { $0.1 == "county-dropped" && $0.2 == "dr_gone" })
+            #expect(events.map(\.3) == ["false", "true", "true"])
         }
     }
 }
