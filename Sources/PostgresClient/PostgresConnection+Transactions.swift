@@ -98,21 +98,11 @@ extension PostgresConnection {
         if !options.searchPath.isEmpty { opening.append(Self.searchPathQuery(options.searchPath)) }
         let preludeRows: [PostgresRows]
         if options.commitsWithPrelude {
-            // One round trip for the whole transaction; a failed statement makes COMMIT a
-            // rollback, and the block is ended below either way.
+            // One round trip for the whole transaction: BEGIN, the prelude and COMMIT.
             do {
-                let results = try await pipeline(opening + prelude + [PostgresQuery(unsafeSQL: "COMMIT")])
-                if results.last?.commandTag == "ROLLBACK" {
-                    throw PostgresError(kind: .server, message: "transaction was rolled back at COMMIT: a statement in it had failed", sqlState: .inFailedTransaction)
-                }
-                preludeRows = Array(results.dropFirst(opening.count).dropLast())
+                preludeRows = Array(try await commit(after: opening + prelude).dropFirst(opening.count))
             } catch {
-                do {
-                    try await rollbackIgnoringCancellation()
-                } catch let rollbackError as PostgresError {
-                    throw PostgresTransactionError(bodyError: error, rollbackError: rollbackError)
-                }
-                throw error
+                try await rollingBack(error)
             }
             // Committed: what the body makes of the rows is its own.
             return try await body(self, preludeRows)
@@ -124,24 +114,14 @@ extension PostgresConnection {
                 preludeRows = Array(try await pipeline(opening + prelude).dropFirst(opening.count))
             } catch {
                 // BEGIN may have run and a later statement failed: end the block.
-                do {
-                    try await rollbackIgnoringCancellation()
-                } catch let rollbackError as PostgresError {
-                    throw PostgresTransactionError(bodyError: error, rollbackError: rollbackError)
-                }
-                throw error
+                try await rollingBack(error)
             }
         }
         let value: R
         do {
             value = try await body(self, preludeRows)
         } catch {
-            do {
-                try await rollbackIgnoringCancellation()
-            } catch let rollbackError as PostgresError {
-                throw PostgresTransactionError(bodyError: error, rollbackError: rollbackError)
-            }
-            throw error
+            try await rollingBack(error)
         }
         // The body may have committed already, with its last statements (`commit(after:)`):
         // then it is done, cancelled or not (a committed step must not be reported as failed).
@@ -159,7 +139,7 @@ extension PostgresConnection {
             throw error
         }
         if tag == "ROLLBACK" {
-            throw PostgresError(kind: .server, message: "transaction was rolled back at COMMIT: a statement in it had failed", sqlState: .inFailedTransaction)
+            throw PostgresError.rolledBackAtCommit
         }
         return value
     }
@@ -171,7 +151,7 @@ extension PostgresConnection {
     public func commit(after queries: [PostgresQuery]) async throws -> [PostgresRows] {
         let results = try await pipeline(queries + [PostgresQuery(unsafeSQL: "COMMIT")])
         if results.last?.commandTag == "ROLLBACK" {
-            throw PostgresError(kind: .server, message: "transaction was rolled back at COMMIT: a statement in it had failed", sqlState: .inFailedTransaction)
+            throw PostgresError.rolledBackAtCommit
         }
         return Array(results.dropLast())
     }
@@ -214,6 +194,17 @@ extension PostgresConnection {
     }
 
     /// ROLLBACK even when the task is cancelled: a transaction must never stay open.
+    /// Ends the transaction block after `error` and throws it (with the rollback's own error
+    /// when that failed too).
+    private func rollingBack(_ error: any Error) async throws -> Never {
+        do {
+            try await rollbackIgnoringCancellation()
+        } catch let rollbackError as PostgresError {
+            throw PostgresTransactionError(bodyError: error, rollbackError: rollbackError)
+        }
+        throw error
+    }
+
     private func rollbackIgnoringCancellation() async throws {
         try await performIgnoringCancellation { core in
             guard let pg = core.pg, PQstatus(pg) == CONNECTION_OK else { return }
@@ -261,5 +252,12 @@ extension PostgresConnection {
             guard let pg = core.pg, PQstatus(pg) == CONNECTION_OK else { return false }
             return PQtransactionStatus(pg) == PQTRANS_IDLE
         }) ?? false
+    }
+}
+
+extension PostgresError {
+    /// COMMIT answered ROLLBACK: a statement of the transaction had failed.
+    static var rolledBackAtCommit: PostgresError {
+        PostgresError(kind: .server, message: "transaction was rolled back at COMMIT: a statement in it had failed", sqlState: .inFailedTransaction)
     }
 }
