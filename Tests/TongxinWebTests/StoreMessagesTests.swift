@@ -13,16 +13,6 @@ import WorkflowStore
 /// The store's refusals as a Chinese page shows them: taken from real steps on a real county, so
 /// a message the store changes, or a new one, shows here as untranslated.
 @Suite struct StoreMessagesTests {
-    /// The refusal's text, or nil when `body` succeeded.
-    func refusal(_ body: () async throws -> Void) async -> String? {
-        do {
-            try await body()
-            return nil
-        } catch {
-            return "\(error)"
-        }
-    }
-
     /// The store's error, or nil when `body` succeeded or failed otherwise.
     func failure(_ body: () async throws -> Void) async -> WorkflowError? {
         do {

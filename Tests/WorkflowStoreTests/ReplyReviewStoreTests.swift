@@ -1,6 +1,7 @@
 import Counties
 import Foundation
 import PostgresClient
+import PostgresTestSupport
 import Testing
 import TongxinBase
 import Workflow

@@ -46,16 +46,6 @@ func day(_ text: String) -> CalendarDate {
     (try? CalendarDate(text)) ?? LocalTime.day(of: Date(timeIntervalSince1970: 0))
 }
 
-/// The refusal's text, or nil when `body` succeeded.
-func refusal(_ body: () async throws -> Void) async -> String? {
-    do {
-        try await body()
-        return nil
-    } catch {
-        return "\(error)"
-    }
-}
-
 func auditCount(_ store: WorkflowStore) async throws -> Int {
     try await store.auditLog().count
 }
