@@ -87,14 +87,7 @@ import Testing
     @Test func aCheckoutWaitingLongerThanTheTimeoutFailsWithTimeout() async throws {
         let options = PostgresPoolOptions(maxConnections: 1, checkoutTimeout: .milliseconds(200))
         try await withPool(options) { pool, _ in
-            let holding = Gate(parties: 2)
-            let holder = Task {
-                try await pool.withConnection { connection in
-                    await holding.arrive()
-                    try await connection.query("SELECT pg_sleep(10)")
-                }
-            }
-            await holding.arrive()
+            let holder = await holdingTheConnection(pool, seconds: 10)
             let (error, elapsed) = await measure {
                 await postgresError { try await pool.withConnection { _ in } }
             }
@@ -118,14 +111,7 @@ import Testing
         // spell (the timer ended) still times out.
         let options = PostgresPoolOptions(maxConnections: 1, checkoutTimeout: .milliseconds(600))
         try await withPool(options) { pool, _ in
-            let holding = Gate(parties: 2)
-            let holder = Task {
-                try await pool.withConnection { connection in
-                    await holding.arrive()
-                    try await connection.query("SELECT pg_sleep(10)")
-                }
-            }
-            await holding.arrive()
+            let holder = await holdingTheConnection(pool, seconds: 10)
             let first = Task { await measure { await postgresError { try await pool.withConnection { _ in } } } }
             try await Task.sleep(for: .milliseconds(300))
             let second = Task { await measure { await postgresError { try await pool.withConnection { _ in } } } }
@@ -139,26 +125,12 @@ import Testing
             #expect(pool.statistics.waiting == 0)
 
             // A waiter that is served is answered with the connection, not a timeout.
-            let served = Gate(parties: 2)
-            let briefHolder = Task {
-                try await pool.withConnection { connection in
-                    await served.arrive()
-                    try await connection.query("SELECT pg_sleep(0.1)")
-                }
-            }
-            await served.arrive()
+            let briefHolder = await holdingTheConnection(pool, seconds: 0.1)
             #expect(try await pool.query("SELECT 1").single().decode(Int32.self, at: 0) == 1)
             try await briefHolder.value
 
             // After the quiet spell, the timer starts again for the next waiter.
-            let holdingAgain = Gate(parties: 2)
-            let holderAgain = Task {
-                try await pool.withConnection { connection in
-                    await holdingAgain.arrive()
-                    try await connection.query("SELECT pg_sleep(10)")
-                }
-            }
-            await holdingAgain.arrive()
+            let holderAgain = await holdingTheConnection(pool, seconds: 10)
             let (late, waited) = await measure { await postgresError { try await pool.withConnection { _ in } } }
             #expect(late?.kind == .timeout)
             #expect(waited >= .milliseconds(600) && waited < .seconds(9))
@@ -171,15 +143,8 @@ import Testing
         // The timeout must hold however short it is: no checkout may wait for the holder.
         let options = PostgresPoolOptions(maxConnections: 1, checkoutTimeout: .zero)
         try await withPool(options) { pool, _ in
-            let holding = Gate(parties: 2)
-            let holder = Task {
-                try await pool.withConnection { connection in
-                    await holding.arrive()
-                    // Held well past the 3 s of attempts, even on a loaded machine.
-                    try await connection.query("SELECT pg_sleep(10)")
-                }
-            }
-            await holding.arrive()
+            // Held well past the 3 s of attempts, even on a loaded machine.
+            let holder = await holdingTheConnection(pool, seconds: 10)
             // A race, so try many times while the connection is held.
             let begin = ContinuousClock.now
             var attempts = 0
@@ -374,3 +339,16 @@ import Testing
     }
 }
 
+/// Takes the pool's connection and keeps it (in `pg_sleep`) until cancelled or `seconds` pass;
+/// returns once it is held.
+func holdingTheConnection(_ pool: PostgresPool, seconds: Double) async -> Task<Void, any Error> {
+    let holding = Gate(parties: 2)
+    let holder = Task {
+        try await pool.withConnection { connection in
+            await holding.arrive()
+            try await connection.query("SELECT pg_sleep(\(seconds))")
+        }
+    }
+    await holding.arrive()
+    return holder
+}
