@@ -267,6 +267,16 @@ public struct AccountStore: Sendable {
     public func setDisabled(_ login: String, _ disabled: Bool) async throws -> AccountRecord {
         let login = try Self.checkedLogin(login)
         return try await pool.withTransaction { tx in
+            // An account disabled when its county was dropped stays so: its member or unit is
+            // gone, and a county made later with the same code is another county.
+            if !disabled, let dropped = try await tx.query("""
+                SELECT e.detail->>'county' FROM \(identifier: Self.schema).account_event e
+                JOIN \(identifier: Self.schema).account a ON a.id = e.account_id
+                WHERE a.login = \(login) AND e.action = 'county-dropped' AND (e.detail->>'county') = ANY(a.counties)
+                LIMIT 1
+                """).first?.decode(String.self) {
+                throw WorkflowError("login: \(login) belonged to county \(dropped), which was dropped; add a new account instead")
+            }
             guard let row = try await tx.query("""
                 UPDATE \(identifier: Self.schema).account
                 SET disabled_at = CASE WHEN \(disabled) THEN coalesce(disabled_at, now()) END

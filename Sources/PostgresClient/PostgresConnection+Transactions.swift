@@ -70,6 +70,10 @@ extension PostgresConnection {
         _ body: (PostgresConnection, [PostgresRows]) async throws -> R
     ) async throws -> R {
         if try await inTransaction {
+            // Committing with the prelude ends the transaction: not inside another one.
+            if options.commitsWithPrelude {
+                throw PostgresError.misuse("commitsWithPrelude inside an open transaction (it would commit the outer one)")
+            }
             // Nested: a savepoint. A retry could not help here (the outer transaction is the
             // one a serialization failure aborts), so the outermost call retries.
             return try await savepoint(options) { connection in

@@ -63,11 +63,12 @@ enum StoreMessages {
     /// The prefixes a message is built from, each followed by a message of its own.
     private static let prefixes: [Rule] = [
         rule(#"proposal ([0-9]{4}-[0-9]{3,4}): (.+)"#) { g in part(g[1]) { "提案\(g[0])：\($0)" } },
-        rule(#"([0-9]{4}-W[0-9]+|[0-9]{4}-[A-Z][0-9-]*): (.+)"#) { g in part(g[1]) { "\(g[0])：\($0)" } },
+        rule(#"(W[0-9]{4}-[0-9]{3,4}): (.+)"#) { g in part(g[1]) { "微建议\(g[0])：\($0)" } },
+        rule(#"not allowed: \S+ \([a-z]+\) is linked to no member of county .*"#) { _ in "无权操作：该账号没有关联本县委员" },
         rule(#"not allowed: [^:]+: (.+)"#) { g in part(g[0]) { "无权操作：\($0)" } },
         rule(#"cannot ([a-z-]+) the micro-suggestion: (.+)"#) { g in
             guard let step = steps[g[0]] else { return nil }
-            return part(g[1]) { "微建议不能\(step)：\($0)" }
+            return part(g[1]) { "不能\(step)：\($0)" }
         },
         rule(#"cannot ([a-z-]+): (.+)"#) { g in
             guard let step = steps[g[0]] else { return nil }
@@ -80,7 +81,9 @@ enum StoreMessages {
         },
         rule(#"line ([0-9]+): (.+)"#) { g in part(g[1]) { "第\(g[0])行：\($0)" } },
         rule(#"(--)?([a-z_ -]+?): (.+)"#) { g in
-            guard let field = fields[g[1]] else { return nil }
+            // `--lead` is the lead unit of an assignment and the lead author of a draft: said
+            // in English rather than guessed.
+            guard !(g[0] == "--" && ambiguous.contains(g[1])), let field = fields[g[1]] else { return nil }
             return fieldReason(g[2]).map { "\(field)：\($0)" }
         },
     ].compactMap { $0 }
@@ -103,6 +106,8 @@ enum StoreMessages {
         rule(#""(.*)" is not a date or time like .*"#) { g in "「\(g[0])」不是日期或时间（如 2021-03-01）" },
         rule(#""(.*)" is not one of .*"#) { g in "「\(g[0])」不在可选范围内" },
         rule(#""(.*)" is not yes or no"#) { g in "「\(g[0])」应为是或否" },
+        rule(#""(.*)" is not a proposal number like .*"#) { g in "「\(g[0])」不是提案编号（如 2021-057）" },
+        rule(#"no proposal (\S+) in county .*"#) { g in "没有提案\(g[0])" },
         rule(#""(.*)" is not a year"#) { g in "「\(g[0])」不是年份" },
         rule(#"no member "(.*)"( in county .*)?"#) { g in "没有委员「\(g[0])」" },
         rule(#"no handling unit "(.*)"( in county .*)?"#) { g in "没有承办单位「\(g[0])」" },
@@ -139,7 +144,7 @@ enum StoreMessages {
             guard let now = suggestionStatus(g[0]), let allowed = suggestionStatus(g[1]) else { return nil }
             return "当前为「\(now)」，此步骤只适用于「\(allowed)」"
         },
-        rule(#"it is routed to (.+)"#) { g in "已转交\(g[0])" },
+        rule(#"it is routed to (.+), not (.+)"#) { g in "已转交\(g[0])，不是\(g[1])" },
         rule(#"it is not routed to a unit"#) { _ in "尚未转交承办单位" },
         rule(#"the return window ended on ([0-9-]+)"#) { g in "申退期限已于\(g[0])截止" },
         rule(#"the evaluation window ended on ([0-9-]+)"#) { g in "评价期已于\(g[0])结束" },
@@ -193,7 +198,6 @@ enum StoreMessages {
         rule(#"the account is linked to no unit"#) { _ in "该账号没有关联承办单位" },
         rule(#"this account is linked to no member"#) { _ in "该账号没有关联委员" },
         rule(#"the county is not marked demo or training"#) { _ in "本县不是演示或培训县" },
-        rule(#"\S+ \([a-z]+\) is linked to no member of county .*"#) { _ in "该账号没有关联本县委员" },
         rule(#"([0-9]+) fields, the header has ([0-9]+)"#) { g in "有\(g[0])个字段，而表头有\(g[1])个" },
         rule(#"a quote inside an unquoted field.*"#) { _ in "未加引号的字段里有引号（请给整个字段加引号，字段里的引号写两次）" },
         rule(#"text after a closing quote.*"#) { _ in "引号后面还有文字（字段里的引号请写两次）" },
@@ -206,7 +210,7 @@ enum StoreMessages {
     // MARK: Words
 
     private static let fields: [String: String] = [
-        "title": "案由", "body": "正文", "text": "答复内容", "reason": "理由", "comment": "意见", "note": "备注",
+        "title": "案由", "body": "正文", "text": "内容", "reason": "理由", "comment": "意见", "note": "备注",
         "category": "类别", "local_category": "本地类别", "kind": "类型", "lead": "领衔人", "author": "提案人",
         "co_authors": "联名人", "co": "会办单位", "parallel": "分办单位", "preferred_units": "希望承办单位",
         "phone": "联系电话", "contact": "联系人", "signer": "签发人", "document-number": "文号",
@@ -215,6 +219,9 @@ enum StoreMessages {
         "peer": "来访单位", "outcome": "结果", "merge-into": "并入提案", "backdate-reason": "补录理由",
         "filed_at": "提交时间", "active": "是否在职", "micro-suggestion": "微建议",
     ]
+
+    /// Fields whose flag names different things in different steps.
+    private static let ambiguous: Set<String> = ["lead"]
 
     private static let steps: [String: String] = [
         "register": "立案", "decline": "不予立案", "convert": "转为意见", "merge": "并案", "absorb": "并案",

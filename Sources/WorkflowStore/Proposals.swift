@@ -123,7 +123,10 @@ public enum ProposalNumber {
         guard (8...9).contains(bytes.count), bytes.count > 4, bytes[4] == UInt8(ascii: "-"),
             digits(bytes[0..<4]), digits(bytes[5...]), bytes.count == 8 || bytes[5] != UInt8(ascii: "0")
         else {
-            throw WorkflowError(notFound: "\(field): \"\(trimmed.prefix(40))\" is not a proposal number like 2021-057")
+            // The proposal addressed (a URL, `show`) is "not found"; a number given as a field of
+            // a step (--merge-into) is that step's mistake.
+            let message = "\(field): \"\(trimmed.prefix(40))\" is not a proposal number like 2021-057"
+            throw field == "proposal" ? WorkflowError(notFound: message) : WorkflowError(message)
         }
         return trimmed
     }
@@ -540,7 +543,13 @@ extension WorkflowStore {
                     throw WorkflowError("proposal \(proposal.number): cannot merge a proposal into itself")
                 }
                 let next = try decide(.mergeInto(proposal: targetNumber), proposal)
-                let target = try await load(context, targetNumber, lock: true)
+                let target: LoadedProposal
+                do {
+                    target = try await load(context, targetNumber, lock: true)
+                } catch let error as WorkflowError where error.isNotFound {
+                    // The proposal reviewed is there: a missing target is the step's mistake.
+                    throw WorkflowError("--merge-into: \(error.description)")
+                }
                 let absorbing = try decide(.absorb(authors: proposal.state.raters), target)
                 _ = absorbing
                 context.later("""

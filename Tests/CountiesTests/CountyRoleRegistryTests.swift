@@ -144,7 +144,7 @@ import Testing
             try await pool.query("""
                 INSERT INTO tongxin.account (login, role, counties, display_name) VALUES
                     ('gone.staff', 'staff', '{dr_gone}', '办公室'), ('stays.staff', 'staff', '{dr_stays}', '办公室'),
-                    ('both.leader', 'leader', '{dr_gone,dr_stays}', '领导')
+                    ('both.leader', 'leader', '{dr_gone,dr_stays}', '领导'), ('solo.leader', 'leader', '{dr_gone}', '领导')
                 """)
             try await pool.query("""
                 INSERT INTO tongxin.account (login, role, counties, unit_id, display_name) VALUES ('gone.unit', 'unit', '{dr_gone}', 1, '城管局')
@@ -158,8 +158,8 @@ import Testing
             let dropped = try await registry.drop(gone, confirm: "dr_gone")
             #expect(dropped.jobsCancelled == 1)
             #expect(dropped.notificationsDeleted == 1)
-            #expect(dropped.accountsChanged == 3)
-            #expect(dropped.accountsDisabled == 2)
+            #expect(dropped.accountsChanged == 4)
+            #expect(dropped.accountsDisabled == 3)
             #expect(dropped.description.hasPrefix("dropped county dr_gone; 1 queued job(s) cancelled"), "\(dropped)")
 
             let jobs = try await pool.query("SELECT county, state, coalesce(last_error, '') FROM tongxin.job ORDER BY county")
@@ -174,18 +174,19 @@ import Testing
                        EXISTS (SELECT 1 FROM tongxin.account_session s WHERE s.account_id = a.id AND s.revoked_at IS NULL)
                 FROM tongxin.account a ORDER BY login
                 """).decode((String, [String], Bool, Bool).self)
-            #expect(accounts.map(\.0) == ["both.leader", "gone.staff", "gone.unit", "stays.staff"])
+            #expect(accounts.map(\.0) == ["both.leader", "gone.staff", "gone.unit", "solo.leader", "stays.staff"])
             #expect(accounts[0].1 == ["dr_stays"] && !accounts[0].2 && accounts[0].3, "the leader keeps the other county and its session")
             #expect(accounts[1].2 && !accounts[1].3, "an account of the county alone is disabled and signed out")
             #expect(accounts[2].2 && !accounts[2].3)
-            #expect(!accounts[3].2 && accounts[3].3, "the other county's account is untouched")
+            #expect(accounts[3].2 && !accounts[3].3, "a leader of that county alone too")
+            #expect(!accounts[4].2 && accounts[4].3, "the other county's account is untouched")
             let events = try await pool.query("""
                 SELECT a.login, e.action, e.detail->>'county', e.detail->>'disabled'
                 FROM tongxin.account_event e JOIN tongxin.account a ON a.id = e.account_id ORDER BY a.login
                 """).decode((String, String, String, String).self)
-            #expect(events.map(\.0) == ["both.leader", "gone.staff", "gone.unit"])
+            #expect(events.map(\.0) == ["both.leader", "gone.staff", "gone.unit", "solo.leader"])
             #expect(events.allSatisfy { $0.1 == "county-dropped" && $0.2 == "dr_gone" })
-            #expect(events.map(\.3) == ["false", "true", "true"])
+            #expect(events.map(\.3) == ["false", "true", "true", "true"])
         }
     }
 }

@@ -105,7 +105,7 @@ import Testing
         }
     }
 
-    @Test func waitersArrivingApartEachWaitTheirOwnTimeoutAndAServedOneStopsNothing() async throws {
+    @Test func waitersArrivingApartEachWaitTheirOwnTimeoutAndAServedOneGetsItsConnection() async throws {
         // One timer serves every waiter: a later waiter is not failed at an earlier one's
         // deadline, a waiter served meanwhile is not failed at all, and a waiter after a quiet
         // spell (the timer ended) still times out.

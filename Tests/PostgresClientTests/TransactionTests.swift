@@ -78,6 +78,13 @@ import Testing
             }
             #expect((refusal as? SomeTestError)?.tag == "not yours")
             #expect(try await a.inTransaction == false)
+            // Inside an open transaction it would commit the outer one: refused.
+            let nested = await thrownError {
+                try await a.withTransaction { tx in
+                    try await tx.withTransaction(options, beginningWith: ["SELECT 1"]) { _, _ in }
+                }
+            }
+            #expect((nested as? PostgresError)?.kind == .misuse)
         }
     }
 

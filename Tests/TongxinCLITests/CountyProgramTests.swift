@@ -9,6 +9,27 @@ import Testing
         try await Programs.run("tongxin", arguments, environment: ["DATABASE_URL": Programs.url(configuration)])
     }
 
+    @Test func aDroppedCountysAccountsStayDisabledAndItsCodeCanBeUsedAgain() async throws {
+        try await TestDatabase.withDatabase { configuration in
+            #expect(try await tongxin(["county", "create", "dd_gone", "--name", "旧县"], configuration).status == 0)
+            let added = try await tongxin(["account", "add", "dd.staff", "--role", "staff", "--county", "dd_gone"], configuration)
+            #expect(added.status == 0, "\(added.output)")
+            #expect(try await tongxin(["county", "archive", "dd_gone"], configuration).status == 0)
+            let dropped = try await tongxin(["county", "drop", "dd_gone", "--confirm", "dd_gone"], configuration)
+            #expect(dropped.lines == [
+                "dropped county dd_gone; 0 queued job(s) cancelled, 0 undelivered notification(s) deleted; "
+                    + "1 account(s) had it: 1 disabled (their only county), 0 lost it",
+            ], "\(dropped.output)")
+            // The same code again is another county: the old account does not come back with it.
+            #expect(try await tongxin(["county", "create", "dd_gone", "--name", "新县"], configuration).status == 0)
+            let enable = try await tongxin(["account", "enable", "dd.staff"], configuration)
+            #expect(enable.status == 1)
+            #expect(enable.lines == ["tongxin: login: dd.staff belonged to county dd_gone, which was dropped; add a new account instead"], "\(enable.output)")
+            let shown = try await tongxin(["account", "show", "dd.staff"], configuration)
+            #expect(shown.lines.contains { $0.hasPrefix("state") && $0.contains("disabled") }, "\(shown.output)")
+        }
+    }
+
     @Test func createListShowSetArchiveAndStatusWork() async throws {
         try await TestDatabase.withDatabase { configuration in
             let created = try await tongxin(["county", "create", "leiyang", "--name", "耒阳市", "--region", "湖南省衡阳市"], configuration)

@@ -66,6 +66,12 @@ import WorkflowStore
             refusals["file-session"] = await refusal {
                 _ = try await store.file(NewProposal(title: "x", category: .other, kind: .individual, lead: "王委员", sessionYear: year + 1))
             }
+            let suggestion = try await store.fileSuggestion(member: "王委员", title: "路灯不亮", body: "城西路灯不亮。").number
+            try await store.routeSuggestion(suggestion, unit: "城管局")
+            refusals["suggestion-other-unit"] = await refusal { _ = try await store.replySuggestion(suggestion, unit: "林业局", text: "x") }
+            refusals["merge-typo"] = await refusal { _ = try await store.review(second, .mergeInto("\(year)-57")) }
+            // A refusal that did not happen would drop out of the dictionary unnoticed.
+            #expect(refusals.count == 18)
 
             // What the web answers with 404: a record that is not there, a malformed number, a
             // draft that is not the principal's; a refused step is a message on the page instead.
@@ -91,6 +97,15 @@ import WorkflowStore
             #expect(StoreMessages.shown(refusals["file-title"] ?? "", zh) == "案由：不能为空")
             #expect(StoreMessages.shown(refusals["file-lead"] ?? "", zh) == "领衔人：没有委员「无名氏」")
             #expect(StoreMessages.shown(refusals["reply-phone"] ?? "", zh) == "联系电话：「电话号码」不是电话号码")
+            #expect(StoreMessages.shown(refusals["suggestion-other-unit"] ?? "", zh) == "微建议\(suggestion)：不能答复：已转交城管局，不是林业局")
+            // A mistyped merge target is the review's mistake, shown on the page (not a 404).
+            #expect(await failure { _ = try await store.review(second, .mergeInto("\(year)-57")) }?.isNotFound == false)
+            let third = try await store.file(NewProposal(title: "关于丙的建议", category: .economy, kind: .individual, lead: "赵委员")).number
+            let missingTarget = await failure { _ = try await store.review(third, .mergeInto("\(year)-998")) }
+            #expect(missingTarget?.isNotFound == false)
+            #expect(missingTarget?.description == "--merge-into: no proposal \(year)-998 in county msgs", "\(String(describing: missingTarget))")
+            #expect(StoreMessages.shown(missingTarget?.description ?? "", zh) == "并入提案：没有提案\(year)-998")
+            #expect(StoreMessages.shown(refusals["merge-typo"] ?? "", zh) == "并入提案：「\(year)-57」不是提案编号（如 2021-057）")
         }
     }
 
@@ -107,6 +122,9 @@ import WorkflowStore
         #expect(StoreMessages.shown("line 4, field name: 101 characters, at most 100", zh) == "第4行，名称：101个字，最多100个字")
         #expect(StoreMessages.shown("line 2: 3 fields, the header has 2", zh) == "第2行：有3个字段，而表头有2个")
         #expect(StoreMessages.shown("line 2: the header is haunted", zh).hasPrefix("未能完成"))
+        // --lead names a unit in one step and a member in another: not guessed.
+        #expect(StoreMessages.chinese("--lead: must not be empty") == nil)
+        #expect(StoreMessages.chinese("lead: no member \"无名氏\" in county x") == "领衔人：没有委员「无名氏」")
         // A known step with an unknown reason, and an unknown field, stay whole too.
         #expect(StoreMessages.chinese("cannot fly: the proposal is filed") == nil)
         #expect(StoreMessages.chinese("colour: must not be empty") == nil)
