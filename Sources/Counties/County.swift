@@ -30,7 +30,23 @@ public struct CountyCode: Sendable, Hashable, CustomStringConvertible {
 /// A user-facing failure about counties, on one line.
 public struct CountyError: Error, Sendable, CustomStringConvertible {
     public let description: String
-    public init(_ description: String) { self.description = description }
+    /// The county is not registered (never was, or was dropped).
+    public let isNoCounty: Bool
+
+    public init(_ description: String) {
+        self.description = description
+        isNoCounty = false
+    }
+
+    private init(noCounty description: String) {
+        self.description = description
+        isNoCounty = true
+    }
+
+    /// "no county CODE".
+    public static func noCounty(_ code: some CustomStringConvertible) -> CountyError {
+        CountyError(noCounty: "no county \(code)")
+    }
 }
 
 /// One registered county committee.

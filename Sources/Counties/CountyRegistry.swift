@@ -126,7 +126,7 @@ public struct CountyRegistry: Sendable {
             SELECT code, name, region, status, settings, created_at, updated_at, purpose
             FROM \(identifier: Self.controlSchema).county WHERE code = \(code.value)
             """)
-        guard let row = rows.first else { throw CountyError("no county \(code)") }
+        guard let row = rows.first else { throw CountyError.noCounty(code) }
         return try Self.county(from: row)
     }
 
@@ -136,7 +136,7 @@ public struct CountyRegistry: Sendable {
             let rows = try await tx.query("""
                 SELECT settings FROM \(identifier: Self.controlSchema).county WHERE code = \(code.value) FOR UPDATE
                 """)
-            guard let row = rows.first else { throw CountyError("no county \(code)") }
+            guard let row = rows.first else { throw CountyError.noCounty(code) }
             var settings = try row.decode(JSONB<CountySettings>.self).value
             try settings.set(key, to: value)
             try await tx.query("""
@@ -169,7 +169,7 @@ public struct CountyRegistry: Sendable {
         let changed = try await pool.query("""
             UPDATE \(identifier: Self.controlSchema).county SET purpose = \(purpose.rawValue), updated_at = now() WHERE code = \(code.value)
             """).affectedRows
-        guard changed == 1 else { throw CountyError("no county \(code)") }
+        guard changed == 1 else { throw CountyError.noCounty(code) }
         return try await show(code)
     }
 

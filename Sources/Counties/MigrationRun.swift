@@ -140,13 +140,13 @@ extension CountyRegistry {
                 let all = try await connection.query("SELECT code FROM \(identifier: Self.controlSchema).county ORDER BY code")
                     .decode(String.self).map { try CountyCode($0) }
                 if let selected {
-                    for code in selected where !all.contains(code) { throw CountyError("no county \(code)") }
+                    for code in selected where !all.contains(code) { throw CountyError.noCounty(code) }
                     codes = selected
                 } else {
                     codes = all
                 }
             } else if let first = selected?.first {
-                throw CountyError("no county \(first)")
+                throw CountyError.noCounty(first)
             }
             var statuses: [(CountyCode, SchemaStatus)] = []
             for code in codes {

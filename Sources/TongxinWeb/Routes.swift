@@ -274,7 +274,7 @@ extension WebServer {
             return ("forbidden", finish(Pages.layout(page, title: page.t("无权访问", "Not allowed"), status: .forbidden, county: county.value, """
                 <h1>\(page.t("无权访问", "Not allowed"))</h1><p>\(StoreMessages.shown(error.description, page.t))</p>
                 """), page))
-        } catch let error as CountyError where error.description.hasPrefix("no county") {
+        } catch let error as CountyError where error.isNoCounty {
             throw NotFound()
         }
     }

@@ -25,7 +25,20 @@ struct WatcherHandler<Args: Decodable & Sendable>: JobHandler {
             throw PermanentJobError("\(error)")
         }
         let store = try WorkflowStore(pool: pool, county: county, principal: .worker, now: context.now)
-        let result = try await watch(store, args, job.scheduledAt, context.connection)
+        let result: WorkflowStore.WatchResult
+        do {
+            result = try await watch(store, args, job.scheduledAt, context.connection)
+        } catch let error as CountyError where error.isNoCounty {
+            // Dropped (or never there): trying again cannot help.
+            throw PermanentJobError("\(error)")
+        } catch let error as PostgresError where error.sqlState == .undefinedTable {
+            // Its tables are not found when its schema is gone: a county dropped meanwhile.
+            let registered = try await pool.query("""
+                SELECT count(*) FROM \(identifier: CountyRegistry.controlSchema).county WHERE code = \(county.value)
+                """).single().decode(Int.self)
+            if registered == 0 { throw PermanentJobError("\(CountyError.noCounty(county))") }
+            throw error
+        }
         context.writes.absorb(result.writes)
         if let next = result.next { context.snooze(until: next) }
     }
@@ -45,13 +58,23 @@ struct RollupHandler: JobHandler {
         let args: WorkflowJobs.RollupArgs
         do { args = try job.arguments(WorkflowJobs.RollupArgs.self) } catch { throw PermanentJobError("\(error)") }
         let store = try WorkflowStore(pool: pool, county: county, principal: .worker, now: context.now)
-        let report = try await AnnualReport.compute(store, year: args.year)
+        let report: AnnualReport
+        do {
+            report = try await AnnualReport.compute(store, year: args.year)
+        } catch let error as CountyError where error.isNoCounty {
+            throw PermanentJobError("\(error)")
+        }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let figures = String(decoding: try encoder.encode(report), as: UTF8.self)
+        // Only while the county is registered, its row locked against a drop meanwhile: a
+        // county dropped while its report was computed gets no figures back (`county drop`
+        // deletes them, and the comparison must not show a county that is gone).
+        let control = CountyRegistry.controlSchema
         try await context.connection.query("""
-            INSERT INTO \(identifier: CountyRegistry.controlSchema).county_rollup (county, year, figures, compared, computed_at)
-            VALUES (\(county.value), \(args.year), \(figures)::jsonb, \(Comparison.compared(report))::jsonb, now())
+            WITH registered AS (SELECT code FROM \(identifier: control).county WHERE code = \(county.value) FOR KEY SHARE)
+            INSERT INTO \(identifier: control).county_rollup (county, year, figures, compared, computed_at)
+            SELECT code, \(args.year), \(figures)::jsonb, \(Comparison.compared(report))::jsonb, now() FROM registered
             ON CONFLICT (county, year) DO UPDATE
                 SET figures = excluded.figures, compared = excluded.compared, computed_at = excluded.computed_at
             """)

@@ -255,7 +255,7 @@ public struct WorkflowStore: Sendable {
         let exists = try await pool.query("""
             SELECT count(*) FROM \(identifier: CountyRegistry.controlSchema).county WHERE code = \(county.value)
             """).single().decode(Int.self)
-        if exists == 0 { throw CountyError("no county \(county)") }
+        if exists == 0 { throw CountyError.noCounty(county) }
     }
 
     /// Refuses unless the principal may replay a year here: an operator, in a demo or training county.
@@ -363,7 +363,7 @@ public struct WorkflowStore: Sendable {
                 let exists = try await pool.query("""
                     SELECT count(*) FROM \(identifier: CountyRegistry.controlSchema).county WHERE code = \(county.value)
                     """).single().decode(Int.self)
-                if exists == 0 { throw CountyError("no county \(county)") }
+                if exists == 0 { throw CountyError.noCounty(county) }
             }
             throw error
         }
@@ -372,7 +372,7 @@ public struct WorkflowStore: Sendable {
     private func run<R: Sendable>(
         _ tx: PostgresConnection, _ rows: [PostgresRows], writing: Bool, committed: Bool = false, _ body: (Context) async throws -> R
     ) async throws -> R {
-        guard let (active, settings, training, serverNow) = try checkedCounty(rows) else { throw CountyError("no county \(county)") }
+        guard let (active, settings, training, serverNow) = try checkedCounty(rows) else { throw CountyError.noCounty(county) }
         if writing, !active {
             throw CountyError("county \(county) is archived: its data can be read and reported, not changed")
         }

@@ -199,3 +199,35 @@ func assigned(_ store: WorkflowStore, _ title: String, member: String, unit: Str
         }
     }
 }
+
+@Suite struct DroppedCountyJobTests {
+    @Test func aWatcherOrARollupOfACountyThatIsGoneIsDeadAtOnceAndWritesNoFigures() async throws {
+        try await withQueue { configuration, pool in
+            let registry = CountyRegistry(pool: pool, migrations: try MigrationSet.builtIn(), actor: "test")
+            let code = try CountyCode("dj_gone")
+            _ = try await registry.create(code: code, name: "旧县", region: nil)
+            _ = try await registry.archive(code)
+            _ = try await registry.drop(code, confirm: "dj_gone")
+            let deadline = try JSONEncoder().encode(WorkflowJobs.DeadlineArgs(proposal: 1, unit: 1, round: 1, due: "2026-12-31"))
+            let rollup = try JSONEncoder().encode(WorkflowJobs.RollupArgs(year: 2026))
+            try await pool.withConnection { c in
+                try await JobQueue.enqueue([
+                    NewJob(kind: WorkflowJobs.deadline, county: code.value, args: String(decoding: deadline, as: UTF8.self)),
+                    NewJob(kind: WorkflowJobs.rollup, county: code.value, args: String(decoding: rollup, as: UTF8.self)),
+                ], on: c)
+            }
+            var logger = Logger(label: "test.dropped")
+            logger.logLevel = .critical
+            let workerConfiguration = JobRunnerConfiguration(concurrency: 1, drain: true)
+            let workerPool = JobRunner.pool(configuration, workerConfiguration, logger)
+            let worker = JobRunner(pool: workerPool, worker: workerConfiguration, handlers: WorkerProgram.handlers(pool: workerPool, sink: CapturingSink()), logger: logger)
+            try await worker.run()
+            await worker.close()
+            let jobs = try await pool.query("SELECT kind, state, attempt, coalesce(last_error, '') FROM tongxin.job ORDER BY kind")
+                .decode((String, String, Int, String).self)
+            #expect(jobs.map(\.1) == ["dead", "dead"], "\(jobs)")
+            #expect(jobs.allSatisfy { $0.2 == 1 && $0.3.contains("no county dj_gone") }, "no retries: \(jobs)")
+            #expect(try await pool.query("SELECT count(*) FROM tongxin.county_rollup").single().decode(Int.self) == 0)
+        }
+    }
+}
