@@ -222,7 +222,7 @@ struct CountySite: Sendable {
                 title: form["title"] ?? "", body: form["body"] ?? "", category: category, kind: .individual, lead: own,
                 preferredUnits: preferred, publicationConsent: publish))
             return server.done("\(base)/p/\(outcome.number)", Flash(ok: true, text: t("提案已提交：", "Filed: ") + outcome.number), page)
-        } catch let error as WorkflowError where !WebServer.isHidden(error) {
+        } catch let error as WorkflowError where !error.isNotFound {
             return server.finish(try await newProposal(page, values: form, problem: StoreMessages.shown(error.description, t)), page)
         }
     }
@@ -537,7 +537,7 @@ struct CountySite: Sendable {
             default: throw NotFound()
             }
             return server.done("\(base)/p/\(outcome.number)", Flash(ok: true, text: page.lang == .zh ? done(action, outcome, t) : outcome.message), page)
-        } catch let error as WorkflowError where !WebServer.isHidden(error) {
+        } catch let error as WorkflowError where !error.isNotFound {
             return server.done(back, Flash(ok: false, text: StoreMessages.shown(error.description, t)), page)
         }
     }
@@ -670,11 +670,7 @@ extension CountySite {
                 </form>
                 """)
         }
-        let status: String = switch d.status {
-        case "submitted": t("已提交", "filed")
-        case "discarded": t("已删除", "discarded")
-        default: t("草稿", "draft")
-        }
+        let status = t.draftStatus(d.status)
         return Pages.layout(page, title: "\(d.id) \(d.title)", county: county.value, """
             <h1>\(t("草稿", "Draft")) \(d.id)：\(d.title)</h1>
             <dl class="facts card">
@@ -721,7 +717,7 @@ extension CountySite {
             default: t("草稿已保存：", "Draft saved: ")
             }
             return server.done(back, Flash(ok: true, text: page.lang == .zh ? confirmation + outcome.number : outcome.message), page)
-        } catch let error as WorkflowError where !WebServer.isHidden(error) {
+        } catch let error as WorkflowError where !error.isNotFound {
             return server.done(back, Flash(ok: false, text: StoreMessages.shown(error.description, t)), page)
         }
     }
@@ -778,7 +774,7 @@ extension CountySite {
             return server.finish(importPage(page, done: t("已从 \(name) 导入 \(report.rows) 条（\(report.kind)）。", "Imported \(report.rows) \(report.kind) from \(name).")), page)
         } catch let error as ImportError {
             return server.finish(importPage(page, problems: error.problems.map { "\(name): \(StoreMessages.shown($0, t))" }, status: .unprocessableContent), page)
-        } catch let error as WorkflowError where !WebServer.isHidden(error) {
+        } catch let error as WorkflowError where !error.isNotFound {
             return server.finish(importPage(page, problems: ["\(name): \(StoreMessages.shown(error.description, t))"], status: .unprocessableContent), page)
         }
     }
@@ -787,16 +783,6 @@ extension CountySite {
 // MARK: Micro-suggestions (微建议)
 
 extension CountySite {
-    func suggestionStatus(_ t: Tr, _ raw: String) -> String {
-        switch raw {
-        case "filed": return t("待交办", "filed")
-        case "routed": return t("办理中", "with a unit")
-        case "replied": return t("已答复", "replied")
-        case "closed": return t("已办结", "closed")
-        case "rejected": return t("不予采用", "rejected")
-        default: return raw
-        }
-    }
 
     func suggestionsPage(_ page: PageRequest, problem: String? = nil) async throws -> Response {
         let t = page.t
@@ -824,7 +810,7 @@ extension CountySite {
             return """
                 <tr><td>\(s.number)</td><td><strong>\(s.title)</strong>\(s.body.isEmpty ? .empty : "<br><span class=\"muted\">\(s.body)</span>" as HTML)
                 \(s.replyText.map { "<br>\(t("答复：", "Reply: "))\($0)" as HTML } ?? .empty)</td>
-                <td>\(suggestionStatus(t, s.status))\(s.rating.map { " · " + t.rating($0) } ?? "")</td><td>\(s.unit ?? "")</td><td>\(act)</td></tr>
+                <td>\(t.suggestionStatus(s.status))\(s.rating.map { " · " + t.rating($0) } ?? "")</td><td>\(s.unit ?? "")</td><td>\(act)</td></tr>
                 """
         }
         let newForm: HTML = role == .member ? """
@@ -861,8 +847,8 @@ extension CountySite {
             case (_, "route"): outcome = try await store.routeSuggestion(number, unit: form["unit"] ?? "")
             default: throw NotFound()
             }
-            return server.done(back, Flash(ok: true, text: page.lang == .zh ? "\(outcome.number)：\(suggestionStatus(t, outcome.status))" : outcome.message), page)
-        } catch let error as WorkflowError where !WebServer.isHidden(error) {
+            return server.done(back, Flash(ok: true, text: page.lang == .zh ? "\(outcome.number)：\(t.suggestionStatus(outcome.status))" : outcome.message), page)
+        } catch let error as WorkflowError where !error.isNotFound {
             return server.done(back, Flash(ok: false, text: StoreMessages.shown(error.description, t)), page)
         }
     }
@@ -924,7 +910,7 @@ extension CountySite {
             let key = form["key"] ?? "", value = (form["value"] ?? "").trimmingCharacters(in: .whitespaces)
             let outcome = try await store.changeSetting(key, to: value)
             return server.done(back, Flash(ok: true, text: page.lang == .zh ? "设置已保存：\(key)=\(value)" : outcome.message), page)
-        } catch let error as WorkflowError where !WebServer.isHidden(error) {
+        } catch let error as WorkflowError where !error.isNotFound {
             return server.done(back, Flash(ok: false, text: StoreMessages.shown(error.description, page.t)), page)
         }
     }

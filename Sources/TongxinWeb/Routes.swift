@@ -267,7 +267,7 @@ extension WebServer {
             default:
                 throw NotFound()
             }
-        } catch let error as WorkflowError where Self.isHidden(error) {
+        } catch let error as WorkflowError where error.isNotFound {
             throw NotFound()
         } catch let error as WorkflowError where error.description.hasPrefix("not allowed") {
             // A page this role has no use for (a leader's form, an operator in a live county).
@@ -278,7 +278,4 @@ extension WebServer {
             throw NotFound()
         }
     }
-
-    /// Errors that mean "not yours to see": answered 404 like a record that does not exist.
-    static func isHidden(_ error: WorkflowError) -> Bool { error.isNotFound }
 }

@@ -127,7 +127,7 @@ enum StoreMessages {
         rule(#"an individual proposal has no co-authors.*"#) { _ in "个人提案没有联名人（有联名人请按联名提案提交）" },
         rule(#"at most ([0-9]+)"#) { g in "最多\(g[0])个" },
         rule(#"waiting for co-authors to confirm: (.+)"#) { g in "等待联名人确认：\(g[0])" },
-        rule(#"it is ([a-z]+); only an open draft changes"#) { g in draftStatus(g[0]).map { "草稿已\($0)，只能修改未提交的草稿" } },
+        rule(#"it is ([a-z]+); only an open draft changes"#) { g in draftStatus(g[0]).map { "草稿\($0)，只能修改未提交的草稿" } },
         rule(#"(.+) is not invited to co-sign it"#) { g in "\(g[0])未被邀请联名" },
         rule(#"no (20[0-9]{2}|1[0-9]{3}) session in county .*"#) { g in "本县还没有\(g[0])年度的会议届次，请先开设" },
         rule(#"proposal (.+) exists already"#) { g in "提案编号\(g[0])已存在" },
@@ -244,22 +244,12 @@ enum StoreMessages {
         return translated.count == words.count ? translated : nil
     }
 
+    /// The pages' own labels, for a word that is one of the statuses (else nil).
     private static func suggestionStatus(_ raw: String) -> String? {
-        switch raw {
-        case "filed": "待转交"
-        case "routed": "已转交"
-        case "replied": "已答复"
-        case "closed": "已办结"
-        case "rejected": "不予采用"
-        default: nil
-        }
+        SuggestionStatus(rawValue: raw).map { Tr(lang: .zh).suggestionStatus($0.rawValue) }
     }
 
     private static func draftStatus(_ raw: String) -> String? {
-        switch raw {
-        case "submitted": "提交"
-        case "discarded": "删除"
-        default: nil
-        }
+        DraftStatus(rawValue: raw).map { Tr(lang: .zh).draftStatus($0.rawValue) }
     }
 }

@@ -37,6 +37,27 @@ struct Tr: Sendable {
         }
     }
 
+    /// A micro-suggestion's status.
+    func suggestionStatus(_ raw: String) -> String {
+        switch raw {
+        case "filed": return self("待交办", "filed")
+        case "routed": return self("办理中", "with a unit")
+        case "replied": return self("已答复", "replied")
+        case "closed": return self("已办结", "closed")
+        case "rejected": return self("不予采用", "rejected")
+        default: return raw
+        }
+    }
+
+    /// A draft's status.
+    func draftStatus(_ raw: String) -> String {
+        switch raw {
+        case "submitted": return self("已提交", "filed")
+        case "discarded": return self("已删除", "discarded")
+        default: return self("草稿", "draft")
+        }
+    }
+
     func role(_ role: String) -> String {
         switch role {
         case "lead": return self("主办", "lead")

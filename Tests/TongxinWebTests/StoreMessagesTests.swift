@@ -83,8 +83,8 @@ import WorkflowStore
             #expect(malformed?.isNotFound == true)
             #expect(noDraft?.isNotFound == true)
             #expect(refused?.isNotFound == false)
-            #expect(WebServer.isHidden(WorkflowError(notFound: "no proposal 2026-999 in county msgs")))
-            #expect(!WebServer.isHidden(WorkflowError("proposal 2026-001: cannot reply: the proposal is filed, not assigned")))
+            #expect(WorkflowError(notFound: "no proposal 2026-999 in county msgs").isNotFound)
+            #expect(!WorkflowError("proposal 2026-001: cannot reply: the proposal is filed, not assigned").isNotFound)
 
             for (name, message) in refusals.sorted(by: { $0.key < $1.key }) {
                 #expect(StoreMessages.chinese(message) != nil, "\(name): not in the catalogue: \(message)")
