@@ -260,11 +260,23 @@ extension Date: PostgresDecodable {
 extension CalendarDate: PostgresDecodable {
     public static func decode(from cell: PostgresCell, bytes: UnsafeRawBufferPointer) throws -> CalendarDate {
         try cell.require(CalendarDate.self, types: PostgresType.date)
-        do {
-            return try CalendarDate(cell.text)
-        } catch {
+        // YYYY-MM-DD read from the bytes (DateStyle ISO), without making a String first.
+        func digits(_ from: Int, _ count: Int) -> Int? {
+            var value = 0
+            for index in from..<(from + count) {
+                let b = bytes[index]
+                guard b >= 48, b <= 57 else { return nil }
+                value = value * 10 + Int(b - 48)
+            }
+            return value
+        }
+        guard bytes.count == 10, bytes[4] == 45, bytes[7] == 45,
+            let year = digits(0, 4), let month = digits(5, 2), let day = digits(8, 2),
+            let date = try? CalendarDate(year: year, month: month, day: day)
+        else {
             throw cell.failure(CalendarDate.self, "\"\(cell.text)\" is not a YYYY-MM-DD date")
         }
+        return date
     }
 }
 

@@ -103,13 +103,14 @@ public struct PostgresRow: Sendable {
         guard expected == rows.columns.count else {
             throw PostgresError.misuse("decode asks for \(expected) column(s), the row has \(rows.columns.count): \(rows.columns.joined(separator: ", "))")
         }
-        func next<U: PostgresDecodable>(_: U.Type) throws -> U {
-            defer { column += 1 }
-            return try withExtendedLifetime(rows.handle) {
-                try U.decode(cell: rows.cell(row: index, column: column))
+        // The result stays alive while its cells' bytes are read (once for the row, not per cell).
+        return try withExtendedLifetime(rows.handle) {
+            func next<U: PostgresDecodable>(_: U.Type) throws -> U {
+                defer { column += 1 }
+                return try U.decode(cell: rows.cell(row: index, column: column))
             }
+            return (repeat try next((each T).self))
         }
-        return (repeat try next((each T).self))
     }
 
     /// One column by name.

@@ -40,7 +40,7 @@ enum Pages {
                 """)
         }
         let other: Lang = page.lang == .zh ? .en : .zh
-        let back = page.path.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "/-_."))) ?? "/"
+        let back = queryValue(page.path) ?? "/"
         nav.append("<a href=\"/lang/\(other.rawValue)?back=\(back)\" lang=\"\(other.htmlCode)\">\(other == .en ? "English" : "中文")</a>")
         let flash: HTML = page.flash.map { "<p class=\"flash \($0.ok ? "ok" : "problem")\" role=\"status\">\($0.text)</p>" } ?? .empty
         return html(status, """
@@ -65,6 +65,14 @@ enum Pages {
     }
 
     /// The hidden field every form carries.
+    /// The characters a local path keeps as they are in a query value (?back=, ?next=); built once.
+    static let pathCharacters = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "/-_."))
+
+    /// A local path as a query value.
+    static func queryValue(_ path: String) -> String? {
+        path.addingPercentEncoding(withAllowedCharacters: pathCharacters)
+    }
+
     static func csrf(_ page: PageRequest) -> HTML {
         guard let viewer = page.viewer else { return .empty }
         return "<input type=\"hidden\" name=\"csrf\" value=\"\(viewer.csrf)\">"

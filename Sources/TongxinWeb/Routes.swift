@@ -108,7 +108,7 @@ extension WebServer {
         }
         guard let viewer = page.viewer else {
             if method == .get {
-                let next = page.path == "/" ? "" : "?next=" + (page.path.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "/-_."))) ?? "")
+                let next = page.path == "/" ? "" : "?next=" + (Pages.queryValue(page.path) ?? "")
                 return ("signin", redirect("/signin" + next))
             }
             throw CSRFRefused(reason: "no session")

@@ -176,6 +176,13 @@ import TongxinBase
             let fromServerText = try await connection.scalar("SELECT (DATE '2024-01-31' + 30)::text", as: String.self)
             #expect(fromServer.description == fromServerText)
             #expect(try await connection.scalar("SELECT NULL::date", as: CalendarDate?.self) == nil)
+            // Dates a CalendarDate cannot hold are refused by name, not misread.
+            for text in ["infinity", "4714-11-24 BC", "10000-01-01"] {
+                let error = await #expect(throws: PostgresDecodingError.self) {
+                    try await connection.scalar("SELECT \(text)::date", as: CalendarDate.self)
+                }
+                #expect(error?.reason.hasSuffix("is not a YYYY-MM-DD date") == true, "\(text)")
+            }
         }
     }
 
