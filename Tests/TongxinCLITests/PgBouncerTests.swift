@@ -96,7 +96,7 @@ import Testing
     }
 
     @Test func theWorkflowImportsReportsAndMigrationsRunThroughPgBouncer() async throws {
-        try await withBouncer { _, pooled in
+        try await withBouncer { direct, pooled in
             _ = try await succeed(["county", "create", "leiyang", "--name", "耒阳市", "--purpose", "training"], pooled)
             _ = try await succeed(["county", "create", "changning", "--name", "常宁市", "--purpose", "training"], pooled)
             let migrated = try await succeed(["migrate", "up", "--all", "--jobs", "2"], pooled)
@@ -133,6 +133,26 @@ import Testing
             // The other county, through the same pooled server connections.
             _ = try await succeed(["sector", "add", "农业界"], pooled, county: "changning")
             #expect(try await succeed(["sector", "list", "--format", "csv"], pooled, county: "changning").joined().contains("农业界"))
+            // Dropping it, with what the control schema keeps under its code, through the pooler too.
+            _ = try await succeed(["account", "add", "cn.staff", "--role", "staff", "--county", "changning"], pooled)
+            _ = try await succeed(["county", "archive", "changning"], pooled)
+            func queued() async throws -> Int {
+                try await PostgresConnection.withConnection(configuration: direct) {
+                    try await $0.query("SELECT count(*)::int FROM tongxin.job WHERE county = 'changning' AND state = 'available'").single().decode(Int.self)
+                }
+            }
+            _ = try await succeed(["jobs", "enqueue", "noop", "--count", "3", "--county", "changning", "--run-at", "2099-01-01T09:00"], pooled)
+            let waiting = try await queued()
+            #expect(waiting >= 3)
+            let dropped = try await succeed(["county", "drop", "changning", "--confirm", "changning"], pooled)
+            #expect(dropped.count == 1 && dropped[0].hasPrefix(
+                "dropped county changning; \(waiting) queued job(s) cancelled, 0 undelivered notification(s) deleted; 1 account(s) had it: 1 disabled (their only county), 0 lost it"),
+                "\(dropped)")
+            #expect(try await queued() == 0)
+            let counties = try await succeed(["county", "list", "--format", "csv"], pooled).joined(separator: "\n")
+            #expect(counties.contains("\nleiyang,active,") && !counties.contains("changning"), "\(counties)")
+            let enable = try await tongxin(["account", "enable", "cn.staff"], pooled)
+            #expect(enable.lines == ["tongxin: login: cn.staff belonged to county changning, which was dropped; add a new account instead"], "\(enable.output)")
         }
     }
 
