@@ -40,6 +40,24 @@ public final class EmbeddedPgBouncer: Sendable {
         return candidates.first { !$0.isEmpty && FileManager.default.isExecutableFile(atPath: $0) }
     }
 
+    /// The located pgbouncer's version: its `--version` line ("PgBouncer 1.18.0") and its
+    /// numbers, or nil when there is none or it says something else.
+    public static func version() -> (line: String, numbers: [Int])? {
+        guard let program = locate(), let output = try? EmbeddedPostgres.capture(program, ["--version"]).output,
+            let line = output.split(separator: "\n").first.map(String.init),
+            let word = line.split(separator: " ").last
+        else { return nil }
+        let numbers = word.split(separator: ".").compactMap { Int($0) }
+        return numbers.count >= 2 ? (line, numbers) : nil
+    }
+
+    /// Whether the located pgbouncer keeps protocol-level prepared statements across its
+    /// server connections (1.21 and later, with `max_prepared_statements` above 0).
+    public static var keepsPreparedStatements: Bool {
+        guard let numbers = version()?.numbers else { return false }
+        return numbers.lexicographicallyPrecedes([1, 21]) == false
+    }
+
     /// Starts pgbouncer for `server`; returns once its socket accepts connections.
     public static func start(
         for server: EmbeddedPostgres, poolMode: String = "transaction", poolSize: Int = 10,

@@ -200,6 +200,7 @@ final class ConnectionCore: @unchecked Sendable {
         switch configuration.statementCache {
         case .off: cache = StatementCache(capacity: 0)
         case .auto where behindPooler: cache = StatementCache(capacity: 0)
+        case .on where behindPooler: cache.evicts = false
         case .auto, .on: break
         }
         if !isPooled {

@@ -12,10 +12,21 @@ struct StatementCache {
     private var counter = 0
     /// Evicted statements still to DEALLOCATE on the server (sent with the next cache miss).
     var pendingDeallocations: [String] = []
+    /// false behind a pooler that keeps prepared statements (pgbouncer ≥ 1.21, `statement_cache=on`):
+    /// it cannot be told to forget one (no DEALLOCATE through it, and libpq 15 sends no Close),
+    /// so a full cache keeps what it has and further statements go unnamed, instead of leaving
+    /// the pooler a name for every statement ever evicted.
+    var evicts = true
 
     init(capacity: Int) { self.capacity = max(0, capacity) }
 
     var count: Int { entries.count }
+
+    /// Whether a new statement may be prepared and cached, with `pending` others already
+    /// prepared for the same pipeline.
+    func hasRoom(pending: Int) -> Bool {
+        capacity > 0 && (evicts || entries.count + pending < capacity)
+    }
 
     mutating func lookup(_ key: StatementKey) -> String? {
         guard let entry = entries[key] else { return nil }
@@ -30,6 +41,10 @@ struct StatementCache {
     }
 
     mutating func insert(_ key: StatementKey, name: String) {
+        if entries[key] == nil, entries.count >= capacity, !evicts {
+            pendingDeallocations.append(name)
+            return
+        }
         if entries[key] == nil, entries.count >= capacity,
             let oldest = entries.min(by: { $0.value.lastUse < $1.value.lastUse })
         {

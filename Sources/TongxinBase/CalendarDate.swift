@@ -97,6 +97,24 @@ public struct CalendarDate: Sendable, Hashable, Comparable, Codable, CustomStrin
     }
 
     public var description: String {
+        // Written straight into the string's storage (pages print many dates).
+        if (0...9999).contains(year), (0...99).contains(month), (0...99).contains(day) {
+            return String(unsafeUninitializedCapacity: 10) { buffer in
+                func write(_ value: Int, at start: Int, width: Int) {
+                    var v = value
+                    for index in stride(from: start + width - 1, through: start, by: -1) {
+                        buffer[index] = UInt8(48 + v % 10)
+                        v /= 10
+                    }
+                }
+                write(year, at: 0, width: 4)
+                buffer[4] = 45
+                write(month, at: 5, width: 2)
+                buffer[7] = 45
+                write(day, at: 8, width: 2)
+                return 10
+            }
+        }
         func pad(_ v: Int, _ width: Int) -> String {
             let s = String(v)
             return String(repeating: "0", count: max(0, width - s.count)) + s

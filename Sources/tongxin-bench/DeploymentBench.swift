@@ -15,21 +15,27 @@ extension Bench {
     static func deployments() async throws {
         let server = try EmbeddedPostgres.start()
         defer { try? server.stop() }
-        let bouncer = try EmbeddedPgBouncer.start(for: server, poolMode: "transaction", poolSize: 4)
+        // pgbouncer 1.21 and later keeps protocol-level prepared statements: then named statements
+        // through it are measured too.
+        let keeps = EmbeddedPgBouncer.keepsPreparedStatements
+        let bouncer = try EmbeddedPgBouncer.start(
+            for: server, poolMode: "transaction", poolSize: 4, settings: keeps ? ["max_prepared_statements": "200"] : [:])
         defer { bouncer.stop() }
-        let version = EmbeddedPgBouncer.locate()
-            .flatMap { try? EmbeddedPostgres.capture($0, ["--version"]).output }
-            .flatMap { $0.split(separator: "\n").first.map(String.init) } ?? "pgbouncer"
+        let version = EmbeddedPgBouncer.version()?.line ?? "pgbouncer"
         let database = "bench_deploy"
         try await PostgresConnection.withConnection(configuration: PostgresConfiguration(connectionString: server.connectionString())) {
             try await $0.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(database)"))
         }
         let direct = server.connectionString(database: database)
-        let targets: [(name: String, configuration: PostgresConfiguration)] = [
+        var targets: [(name: String, configuration: PostgresConfiguration)] = [
             ("direct, named statements", PostgresConfiguration(connectionString: direct)),
             ("direct, statement_cache=off", PostgresConfiguration(connectionString: direct + " statement_cache=off")),
             ("through \(version) (transaction mode)", PostgresConfiguration(connectionString: bouncer.connectionString(database: database))),
         ]
+        if keeps {
+            targets.append(("through \(version), statement_cache=on",
+                            PostgresConfiguration(connectionString: bouncer.connectionString(database: database) + " statement_cache=on")))
+        }
         let pools = targets.map { PostgresPool(configuration: $0.configuration, options: PostgresPoolOptions(maxConnections: 1)) }
         let setUp = PostgresPool(configuration: targets[0].configuration, options: PostgresPoolOptions(maxConnections: 1))
         try await setUp.query("CREATE TABLE bench_read (aid int4 PRIMARY KEY, abalance int4 NOT NULL)")

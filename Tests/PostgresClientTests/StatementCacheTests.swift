@@ -1,5 +1,5 @@
 import Foundation
-import PostgresClient
+@testable import PostgresClient
 import PostgresTestSupport
 import Testing
 
@@ -59,6 +59,26 @@ import Testing
                 throw error
             }
         }
+    }
+
+    /// Behind a pooler that keeps prepared statements nothing can be deallocated, so a full cache
+    /// keeps what it has (the pipeline then runs new statements unnamed); otherwise the least
+    /// recently used statement makes room and is deallocated later.
+    @Test func aCacheThatMayNotEvictKeepsWhatItHasWhenFull() {
+        let keys = (1...3).map { StatementKey(sql: "SELECT \($0)", types: []) }
+        var kept = StatementCache(capacity: 2)
+        kept.evicts = false
+        #expect(kept.hasRoom(pending: 1) && !kept.hasRoom(pending: 2))
+        for key in keys.prefix(2) { kept.insert(key, name: kept.newName()) }
+        #expect(!kept.hasRoom(pending: 0))
+        #expect(kept.lookup(keys[0]) == "tx_1" && kept.lookup(keys[1]) == "tx_2")
+        #expect(kept.pendingDeallocations.isEmpty)
+        var evicting = StatementCache(capacity: 2)
+        for key in keys { evicting.insert(key, name: evicting.newName()) }
+        #expect(evicting.hasRoom(pending: 5))
+        #expect(evicting.count == 2 && evicting.lookup(keys[0]) == nil && evicting.lookup(keys[2]) == "tx_3")
+        #expect(evicting.pendingDeallocations == ["tx_1"])
+        #expect(!StatementCache(capacity: 0).hasRoom(pending: 0))
     }
 
     @Test func aDisabledCacheRunsStatementsWithoutPreparing() async throws {

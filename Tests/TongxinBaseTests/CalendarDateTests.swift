@@ -23,4 +23,18 @@ import TongxinBase
         #expect(throws: WorkflowError.self) { try CalendarDate("21-01-01") }
         #expect((try? CalendarDate("2024-02-29"))?.isoWeekday == 4)
     }
+
+    @Test func aDateReadsBackAsTheTextItCameFrom() throws {
+        for text in ["0001-01-01", "0009-09-09", "0099-10-31", "0999-12-01", "2024-02-29", "9999-12-31"] {
+            #expect(try CalendarDate(text).description == text)
+        }
+        // Every day of a year, against the arithmetic's own count.
+        var day = try CalendarDate("2023-12-31")
+        for _ in 0..<366 {
+            let next = try day.adding(days: 1)
+            #expect(try CalendarDate(next.description) == next)
+            day = next
+        }
+        #expect(day.description == "2024-12-31")
+    }
 }

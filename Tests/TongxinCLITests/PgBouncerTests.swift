@@ -10,10 +10,11 @@ import Testing
 @Suite(.serialized) struct PgBouncerTests {
     /// A fresh database on the throwaway server, and a pgbouncer in front of it for `body`.
     func withBouncer(
-        poolMode: String = "transaction", _ body: (_ direct: PostgresConfiguration, _ pooled: PostgresConfiguration) async throws -> Void
+        poolMode: String = "transaction", settings: [String: String] = [:],
+        _ body: (_ direct: PostgresConfiguration, _ pooled: PostgresConfiguration) async throws -> Void
     ) async throws {
         let server = try EmbeddedPostgres.shared()
-        let bouncer = try EmbeddedPgBouncer.start(for: server, poolMode: poolMode, poolSize: 4)
+        let bouncer = try EmbeddedPgBouncer.start(for: server, poolMode: poolMode, poolSize: 4, settings: settings)
         defer { bouncer.stop() }
         let admin = PostgresConfiguration(connectionString: server.connectionString(database: "postgres"))
         let name = "b_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
@@ -70,6 +71,87 @@ import Testing
                 try await group.waitForAll()
             }
         }
+    }
+
+    /// `statement_cache=on` through the pooler: pgbouncer 1.21 and later keeps protocol-level
+    /// prepared statements, so named statements work through it; an older one (Debian 12's 1.18)
+    /// mixes them up between clients, which is why a pooled connection uses none by itself.
+    @Test func namedStatementsThroughThePoolerWorkOnlyWhenItKeepsThem() async throws {
+        let keeps = EmbeddedPgBouncer.keepsPreparedStatements
+        let version = EmbeddedPgBouncer.version()?.line ?? "no pgbouncer"
+        try await withBouncer(settings: keeps ? ["max_prepared_statements": "200"] : [:]) { _, pooled in
+            let on = PostgresConfiguration(connectionString: try #require(pooled.connectionString) + " statement_cache=on")
+            // Eight clients on four server connections: each client's first statement is named
+            // tx_1, so two of them meet on one server connection.
+            let failures = try await withThrowingTaskGroup(of: [String].self) { group in
+                for client in 0..<8 {
+                    group.addTask {
+                        let connection = try await PostgresConnection.connect(configuration: on)
+                        defer { Task { await connection.close() } }
+                        var failures: [String] = []
+                        for i in 0..<40 {
+                            do {
+                                let n = try await connection.query("SELECT \(i)::int + \(client)::int AS n, \(i % 5) AS k").single().decode((Int, Int).self)
+                                #expect(n.0 == i + client && n.1 == i % 5)
+                                try await connection.withTransaction { tx in
+                                    let rows = try await tx.pipeline(["SELECT \(i)::int", "SELECT 'x' || \(String(client))"])
+                                    #expect(try rows[1].single().decode(String.self) == "x\(client)")
+                                }
+                            } catch {
+                                failures.append("\(error)")
+                            }
+                        }
+                        return failures
+                    }
+                }
+                var all: [String] = []
+                for try await failures in group { all += failures }
+                return all
+            }
+            if keeps {
+                #expect(failures.isEmpty, "\(version): \(failures.prefix(3))")
+                // The pooler cannot be told to forget a statement: a full cache keeps its four and
+                // runs the others unnamed, and every one still answers.
+                var small = PostgresConfiguration(connectionString: try #require(on.connectionString) + " application_name=small_cache statement_cache=on")
+                small.statementCacheCapacity = 4
+                let connection = try await PostgresConnection.connect(configuration: small)
+                defer { Task { await connection.close() } }
+                for round in 0..<2 {
+                    for i in 0..<10 {
+                        let value = try await connection.query(PostgresQuery(unsafeSQL: "SELECT \(i) AS distinct_\(i), \(round)")).single().decode((Int, Int).self)
+                        #expect(value == (i, round))
+                    }
+                }
+                #expect(try await connection.cachedStatementCount == 4)
+                // pgbouncer holds four names for the client, not one for every statement it evicted.
+                #expect(try preparedThroughBouncer(pooled, application: "small_cache") == 4)
+            } else {
+                print("""
+                    PgBouncerTests: \(version) keeps no prepared statements, so statement_cache=on through it was checked \
+                    to fail; the part for pgbouncer ≥ 1.21 did NOT run (TONGXIN_PGBOUNCER=/path/to/pgbouncer swift test --filter PgBouncerTests)
+                    """)
+                #expect(!failures.isEmpty, "\(version) kept named statements apart after all")
+                // The names collide ("prepared statement \"tx_2\" already exists"; the transaction it
+                // was in is then aborted too).
+                #expect(failures.contains { $0.contains("prepared statement") }, "\(version): \(failures.prefix(3))")
+            }
+        }
+    }
+
+    /// How many prepared statements pgbouncer holds for the client named `application`
+    /// (`SHOW CLIENTS` on its admin console, through psql: the console speaks only the simple
+    /// query protocol).
+    func preparedThroughBouncer(_ pooled: PostgresConfiguration, application: String) throws -> Int? {
+        let admin = try #require(pooled.connectionString)
+            .replacingOccurrences(of: #"dbname=\S+"#, with: "dbname=pgbouncer", options: .regularExpression)
+        let psql = try EmbeddedPostgres.shared().binDirectory + "/psql"
+        let shown = try EmbeddedPostgres.capture(psql, [admin, "-X", "-A", "-F", "\t", "-c", "SHOW CLIENTS"])
+        try #require(shown.status == 0, "\(shown.output)")
+        let rows = shown.output.split(separator: "\n").map { $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) }
+        guard let header = rows.first, let name = header.firstIndex(of: "application_name"),
+            let count = header.firstIndex(of: "prepared_statements")
+        else { return nil }
+        return rows.dropFirst().first { $0.count == header.count && $0[name] == application }.flatMap { Int($0[count]) }
     }
 
     @Test func statementCacheOffInTheConnectionStringOrTheEnvironment() async throws {
