@@ -99,7 +99,7 @@ extension ConnectionCore {
                 let key = StatementKey(sql: query.sql, types: query.binds.types)
                 var name = useCache ? (preparedHere[key] ?? cache.lookup(key)) : nil
                 let fromCache = name != nil && preparedHere[key] == nil
-                if name == nil, useCache, cache.hasRoom(pending: preparedHere.count) {
+                if name == nil, useCache, cache.hasRoom {
                     let fresh = cache.newName()
                     let sent = query.binds.types.withUnsafeBufferPointer { types in
                         PQsendPrepare(pg, fresh, query.sql, Int32(query.binds.count), types.baseAddress)

@@ -462,7 +462,8 @@ final class ConnectionCore: @unchecked Sendable {
                 return try runPipeline([query])[0]
             }
         }
-        if cache.capacity == 0 {
+        if !cache.hasRoom {
+            // No cache, or one that may give out no more names: unnamed, in one round trip.
             let sent = query.binds.withParameters { types, values in
                 PQsendQueryParams(pg, query.sql, Int32(query.binds.count), types, values, nil, nil, 0)
             }

@@ -161,20 +161,9 @@ public struct PostgresInterval: Sendable, Hashable, CustomStringConvertible {
 enum TimestampCodec {
     /// Parses ISO DateStyle output: `2021-03-04 05:06:07[.ffffff][+hh[:mm[:ss]]]`, or a bare date.
     static func parse(_ bytes: UnsafeRawBufferPointer) -> Date? {
-        let b = Array(bytes)
-        func num(_ from: Int, _ count: Int) -> Int? {
-            guard from + count <= b.count else { return nil }
-            var v = 0
-            for i in from..<(from + count) {
-                guard b[i] >= 48, b[i] <= 57 else { return nil }
-                v = v * 10 + Int(b[i] - 48)
-            }
-            return v
-        }
-        guard b.count >= 10, b[4] == 45, b[7] == 45,
-            let year = num(0, 4), let month = num(5, 2), let day = num(8, 2),
-            (1...12).contains(month), (1...31).contains(day)
-        else { return nil }
+        let b = bytes
+        func num(_ from: Int, _ count: Int) -> Int? { TextParse.digits(b, from, count) }
+        guard let (year, month, day) = TextParse.isoDate(b), (1...12).contains(month), (1...31).contains(day) else { return nil }
         var seconds = Int64(CalendarDate.daysFromCivil(year, month, day)) * 86_400
         var micros: Int64 = 0
         var i = 10
@@ -260,18 +249,8 @@ extension Date: PostgresDecodable {
 extension CalendarDate: PostgresDecodable {
     public static func decode(from cell: PostgresCell, bytes: UnsafeRawBufferPointer) throws -> CalendarDate {
         try cell.require(CalendarDate.self, types: PostgresType.date)
-        // YYYY-MM-DD read from the bytes (DateStyle ISO), without making a String first.
-        func digits(_ from: Int, _ count: Int) -> Int? {
-            var value = 0
-            for index in from..<(from + count) {
-                let b = bytes[index]
-                guard b >= 48, b <= 57 else { return nil }
-                value = value * 10 + Int(b - 48)
-            }
-            return value
-        }
-        guard bytes.count == 10, bytes[4] == 45, bytes[7] == 45,
-            let year = digits(0, 4), let month = digits(5, 2), let day = digits(8, 2),
+        // Read from the bytes (DateStyle ISO), without making a String first.
+        guard bytes.count == 10, let (year, month, day) = TextParse.isoDate(bytes),
             let date = try? CalendarDate(year: year, month: month, day: day)
         else {
             throw cell.failure(CalendarDate.self, "\"\(cell.text)\" is not a YYYY-MM-DD date")

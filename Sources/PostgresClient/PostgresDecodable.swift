@@ -73,6 +73,27 @@ extension Optional: PostgresDecodable where Wrapped: PostgresDecodable {
 // MARK: - Scalars
 
 enum TextParse {
+    /// `count` ASCII digits at `from` as a number; nil when one is not a digit or the bytes end first.
+    static func digits(_ bytes: UnsafeRawBufferPointer, _ from: Int, _ count: Int) -> Int? {
+        guard from >= 0, count > 0, from + count <= bytes.count else { return nil }
+        var value = 0
+        for index in from..<(from + count) {
+            let b = bytes[index]
+            guard b >= 48, b <= 57 else { return nil }
+            value = value * 10 + Int(b - 48)
+        }
+        return value
+    }
+
+    /// The `YYYY-MM-DD` the bytes start with (ISO DateStyle), as numbers not yet checked
+    /// against the calendar.
+    static func isoDate(_ bytes: UnsafeRawBufferPointer) -> (year: Int, month: Int, day: Int)? {
+        guard bytes.count >= 10, bytes[4] == 45, bytes[7] == 45,
+            let year = digits(bytes, 0, 4), let month = digits(bytes, 5, 2), let day = digits(bytes, 8, 2)
+        else { return nil }
+        return (year, month, day)
+    }
+
     /// Parses a decimal integer (optional sign) with overflow checks.
     static func integer<I: FixedWidthInteger>(_ bytes: UnsafeRawBufferPointer, as: I.Type) -> I? {
         var index = 0

@@ -13,19 +13,20 @@ struct StatementCache {
     /// Evicted statements still to DEALLOCATE on the server (sent with the next cache miss).
     var pendingDeallocations: [String] = []
     /// false behind a pooler that keeps prepared statements (pgbouncer ≥ 1.21, `statement_cache=on`):
-    /// it cannot be told to forget one (no DEALLOCATE through it, and libpq 15 sends no Close),
-    /// so a full cache keeps what it has and further statements go unnamed, instead of leaving
-    /// the pooler a name for every statement ever evicted.
+    /// it keeps every name a client ever sent (even one whose preparation failed) and cannot be
+    /// told to forget one (no DEALLOCATE of a name through it, and libpq 15 sends no Close). So
+    /// such a cache hands out at most `capacity` names in the connection's life, and then runs
+    /// further statements unnamed, instead of leaving the pooler a name for every statement
+    /// ever evicted, failed or gone stale.
     var evicts = true
 
     init(capacity: Int) { self.capacity = max(0, capacity) }
 
     var count: Int { entries.count }
 
-    /// Whether a new statement may be prepared and cached, with `pending` others already
-    /// prepared for the same pipeline.
-    func hasRoom(pending: Int) -> Bool {
-        capacity > 0 && (evicts || entries.count + pending < capacity)
+    /// Whether a new statement may be given a name (prepared and cached).
+    var hasRoom: Bool {
+        capacity > 0 && (evicts || counter < capacity)
     }
 
     mutating func lookup(_ key: StatementKey) -> String? {
@@ -41,10 +42,8 @@ struct StatementCache {
     }
 
     mutating func insert(_ key: StatementKey, name: String) {
-        if entries[key] == nil, entries.count >= capacity, !evicts {
-            pendingDeallocations.append(name)
-            return
-        }
+        // A cache that may not evict never fills past its names (`hasRoom`): nothing to make room for.
+        if entries[key] == nil, entries.count >= capacity, !evicts { return }
         if entries[key] == nil, entries.count >= capacity,
             let oldest = entries.min(by: { $0.value.lastUse < $1.value.lastUse })
         {

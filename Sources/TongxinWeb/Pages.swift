@@ -64,7 +64,6 @@ enum Pages {
             """)
     }
 
-    /// The hidden field every form carries.
     /// The characters a local path keeps as they are in a query value (?back=, ?next=); built once.
     static let pathCharacters = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "/-_."))
 
@@ -73,6 +72,7 @@ enum Pages {
         path.addingPercentEncoding(withAllowedCharacters: pathCharacters)
     }
 
+    /// The hidden field every form carries.
     static func csrf(_ page: PageRequest) -> HTML {
         guard let viewer = page.viewer else { return .empty }
         return "<input type=\"hidden\" name=\"csrf\" value=\"\(viewer.csrf)\">"

@@ -90,12 +90,15 @@ import Testing
                         defer { Task { await connection.close() } }
                         var failures: [String] = []
                         for i in 0..<40 {
+                            // A wrong answer counts as a failure: through an old pooler a name may
+                            // reach another client's statement.
                             do {
                                 let n = try await connection.query("SELECT \(i)::int + \(client)::int AS n, \(i % 5) AS k").single().decode((Int, Int).self)
-                                #expect(n.0 == i + client && n.1 == i % 5)
+                                if n != (i + client, i % 5) { failures.append("wrong answer \(n) for \(i) + \(client)") }
                                 try await connection.withTransaction { tx in
                                     let rows = try await tx.pipeline(["SELECT \(i)::int", "SELECT 'x' || \(String(client))"])
-                                    #expect(try rows[1].single().decode(String.self) == "x\(client)")
+                                    let x = try rows[1].single().decode(String.self)
+                                    if x != "x\(client)" { failures.append("wrong answer \(x) for client \(client)") }
                                 }
                             } catch {
                                 failures.append("\(error)")
@@ -110,19 +113,29 @@ import Testing
             }
             if keeps {
                 #expect(failures.isEmpty, "\(version): \(failures.prefix(3))")
-                // The pooler cannot be told to forget a statement: a full cache keeps its four and
-                // runs the others unnamed, and every one still answers.
+                // The pooler keeps every name a client sent, even one whose statement failed, and
+                // cannot be told to forget one: the cache gives out its four names and runs the
+                // rest unnamed, and every statement still answers.
                 var small = PostgresConfiguration(connectionString: try #require(on.connectionString) + " application_name=small_cache statement_cache=on")
                 small.statementCacheCapacity = 4
                 let connection = try await PostgresConnection.connect(configuration: small)
                 defer { Task { await connection.close() } }
+                for bad in 0..<2 {
+                    await #expect(throws: PostgresError.self) { try await connection.query(PostgresQuery(unsafeSQL: "SELEC \(bad)")) }
+                }
+                // A statement after a failed one in the same transaction is never prepared either.
+                await #expect(throws: PostgresError.self) {
+                    try await connection.withTransaction { tx in
+                        _ = try await tx.pipeline([PostgresQuery(unsafeSQL: "SELECT 1/0"), PostgresQuery(unsafeSQL: "SELECT 'after the failure'")])
+                    }
+                }
                 for round in 0..<2 {
                     for i in 0..<10 {
                         let value = try await connection.query(PostgresQuery(unsafeSQL: "SELECT \(i) AS distinct_\(i), \(round)")).single().decode((Int, Int).self)
                         #expect(value == (i, round))
                     }
                 }
-                #expect(try await connection.cachedStatementCount == 4)
+                #expect(try await connection.cachedStatementCount <= 4)
                 // pgbouncer holds four names for the client, not one for every statement it evicted.
                 #expect(try preparedThroughBouncer(pooled, application: "small_cache") == 4)
             } else {
@@ -132,7 +145,7 @@ import Testing
                     """)
                 #expect(!failures.isEmpty, "\(version) kept named statements apart after all")
                 // The names collide ("prepared statement \"tx_2\" already exists"; the transaction it
-                // was in is then aborted too).
+                // was in is then aborted too), and a name may run another client's statement.
                 #expect(failures.contains { $0.contains("prepared statement") }, "\(version): \(failures.prefix(3))")
             }
         }
