@@ -68,7 +68,9 @@ struct CountySite: Sendable {
 
     func unitHome(_ page: PageRequest) async throws -> Response {
         let t = page.t
-        let items = try await store.inbox()
+        // Current work by default; ?all=1 adds the closed proposals of earlier years.
+        let all = page.request.uri.queryParameters["all"] == "1"
+        let items = try await store.inbox(all: all)
         let today = store.today
         var counts: [InboxItem.Bucket: Int] = [:]
         for item in items { counts[item.bucket(today: today), default: 0] += 1 }
@@ -98,6 +100,9 @@ struct CountySite: Sendable {
             <thead><tr><th scope="col">\(t("编号", "No."))</th><th scope="col">\(t("案由", "Title"))</th><th scope="col">\(t("办理方式", "Role"))</th>
             <th scope="col">\(t("办理期限", "Due"))</th><th scope="col">\(t("状态", "State"))</th></tr></thead>
             <tbody>\(rows)</tbody></table></div>
+            <p class="muted">\(all
+                ? "\(t("含往年已办结的提案。", "Closed proposals of earlier years included.")) <a href=\"\(base)/\">\(t("只看当前工作", "Current work only"))</a>" as HTML
+                : "\(t("往年已办结的提案未列出。", "Closed proposals of earlier years are not listed.")) <a href=\"\(base)/?all=1\">\(t("全部列出", "List them all"))</a>" as HTML)</p>
             """)
     }
 

@@ -36,11 +36,15 @@ public struct InboxItem: Codable, Sendable {
 
 extension WorkflowStore {
     /// The principal's unit's assignments (not returned), soonest deadline first: the unit's
-    /// inbox. Only a unit account has one.
-    public func inbox() async throws -> [InboxItem] {
+    /// inbox. Only a unit account has one. Its current work: every assignment not yet replied to
+    /// (of any year), and the replied ones whose proposal is still open or that were replied to
+    /// this year; `all` adds the proposals of earlier years that are closed.
+    public func inbox(all: Bool = false) async throws -> [InboxItem] {
         guard principal.role == .unit, let unit = principal.unitID else {
             throw WorkflowError("inbox: \(principal.login) (\(principal.role.rawValue)) is not a handling unit's account")
         }
+        let thisYear = try CalendarDate(year: today.year, month: 1, day: 1)
+        let since: Date? = all ? nil : LocalTime.time(on: thisYear)
         // The list goes with BEGIN and the county check (one round trip); the permission check
         // decides before anything of it is returned.
         let query: PostgresQuery = """
@@ -49,6 +53,7 @@ extension WorkflowStore {
                    (SELECT r.until FROM extension_request r WHERE r.assignment_id = a.id AND r.state = 'pending')
             FROM assignment a JOIN proposal p ON p.id = a.proposal_id
             WHERE a.unit_id = \(unit) AND a.returned_at IS NULL
+              AND (\(since)::timestamptz IS NULL OR a.replied_at IS NULL OR p.status <> 'closed' OR a.replied_at >= \(since))
             ORDER BY a.replied_at IS NOT NULL, a.due_on, p.number
             """
         return try await readAll([query]) { context in

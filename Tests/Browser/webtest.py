@@ -382,6 +382,9 @@ def run(base, codes, people):
     tiles = zjj.text(".counts")
     check("the unit's inbox counts one unacknowledged", re.search(r"1\s*未签收", tiles) is not None, tiles)
     zjj.shot("unit-home")
+    zjj.click(zjj.driver.find_element(By.LINK_TEXT, "全部列出"))
+    check("the inbox lists the closed proposals of earlier years on request",
+          "all=1" in zjj.driver.current_url and "只看当前工作" in zjj.text() and number in zjj.text(), zjj.driver.current_url)
     zjj.go(f"/c/webtest/p/{number}")
     zjj.submit("/acknowledge")
     check("the unit acknowledges receipt", "已签收" in zjj.text(), zjj.flash())
