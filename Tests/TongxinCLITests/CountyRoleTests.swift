@@ -45,16 +45,21 @@ import TongxinBase
     static func makeOperator(_ name: String, owning configuration: PostgresConfiguration) async throws {
         try await PostgresConnection.withConnection(configuration: try TestDatabase.serverConfiguration()) { admin in
             try await admin.withTransaction { tx in
-                // Tests run in parallel and roles are the server's: one at a time makes them.
+                // Tests run in parallel and roles are the server's: one at a time makes them here.
+                // The control schema's own migration (0005) creates tongxin_staff too, in other
+                // tests' databases and without this lock: a role that appears meanwhile is fine.
                 try await tx.query("SELECT pg_advisory_xact_lock(hashtextextended('tongxin.test.county-roles', 0))")
                 try await tx.executeUnsafeScript("""
                     DO $$ BEGIN
                       IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '\(name)') THEN
                         CREATE ROLE \(name) LOGIN CREATEROLE;
                       END IF;
+                    END $$;
+                    DO $$ BEGIN
                       IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'tongxin_staff') THEN
                         CREATE ROLE tongxin_staff NOLOGIN;
                       END IF;
+                    EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
                     END $$;
                     GRANT tongxin_staff TO \(name) WITH ADMIN OPTION;
                     ALTER DATABASE \(configuration.database ?? "") OWNER TO \(name);
