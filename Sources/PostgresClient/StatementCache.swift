@@ -42,8 +42,7 @@ struct StatementCache {
     }
 
     mutating func insert(_ key: StatementKey, name: String) {
-        // A cache that may not evict never fills past its names (`hasRoom`): nothing to make room for.
-        if entries[key] == nil, entries.count >= capacity, !evicts { return }
+        // (A cache that may not evict never gets here full: it holds at most the names `hasRoom` let out.)
         if entries[key] == nil, entries.count >= capacity,
             let oldest = entries.min(by: { $0.value.lastUse < $1.value.lastUse })
         {
