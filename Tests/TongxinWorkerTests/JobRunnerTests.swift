@@ -152,7 +152,10 @@ func createEffectTable(_ pool: PostgresPool) async throws {
                 concurrency: 1, pollInterval: .milliseconds(200), rescueInterval: .milliseconds(300)))
             let running = Task { try await worker.run() }
             let start = ContinuousClock.now
-            while try await count(pool, state: "completed") < 1, ContinuousClock.now - start < .seconds(15) {
+            // Lease 1 s, rescue every 0.3 s: about 2 s here. How soon is the bench's figure ("a
+            // SIGKILLed worker's job runs again…"), not a bound here: under the whole suite on two
+            // cores this once took 15 s.
+            while try await count(pool, state: "completed") < 1, ContinuousClock.now - start < .seconds(120) {
                 try await Task.sleep(for: .milliseconds(50))
             }
             worker.stop()
@@ -160,7 +163,6 @@ func createEffectTable(_ pool: PostgresPool) async throws {
             let job = try await pool.withConnection { try await JobQueue.list(JobQueue.Filter(), on: $0) }
             #expect(job.map(\.state) == ["completed"])
             #expect(job.map(\.attempt) == [2])
-            #expect(ContinuousClock.now - start < .seconds(14))  // lease 1 s, rescue every 0.3 s; room for a loaded machine
         }
     }
 
